@@ -1,0 +1,115 @@
+/**
+ * @module api — request bodies and resources of the HTTP API (v1), with their runtime schemas.
+ * A schema and its type share a name.
+ */
+import { z } from "zod";
+import type { SessionStatus } from "./events.ts";
+
+export const limits = {
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxPromptBytes: 256 * 1024,
+  maxSeedFiles: 1000,
+  maxSeedBytes: 8 * 1024 * 1024,
+  maxEventsPerPage: 1000,
+  maxEnvVars: 100,
+  maxMetadataKeys: 32,
+} as const;
+
+const relativePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes("..") && !p.includes("\0"), {
+    message: "must be a relative path inside the workspace (no leading '/', no '..')",
+  });
+
+export const WorkspaceSeed = z.union([
+  z.object({ files: z.record(relativePath, z.string()) }).strict(),
+  z.object({ git: z.string().url() }).strict(),
+]);
+export type WorkspaceSeed = z.infer<typeof WorkspaceSeed>;
+
+export const PermissionMode = z.enum(["ask", "acceptEdits", "auto"]);
+export type PermissionMode = z.infer<typeof PermissionMode>;
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+
+export const CreateSession = z
+  .object({
+    agent: z.string().min(1).max(64),
+    provider: z.string().min(1).max(64).optional(),
+    /** argv of the ACP agent when `agent` is `custom`. */
+    command: z.array(z.string().max(4096)).min(1).max(64).optional(),
+    workspace: WorkspaceSeed.optional(),
+    env: z.record(envName, z.string().max(32 * 1024)).optional(),
+    permissionMode: PermissionMode.optional(),
+    model: z.string().max(200).optional(),
+    idleTimeoutSec: z.number().int().min(1).max(7 * 24 * 3600).optional(),
+    budgetUsd: z.number().positive().max(1_000_000).optional(),
+    network: z.boolean().optional(),
+    metadata: z.record(z.string().max(64), z.string().max(1024)).optional(),
+  })
+  .strict();
+export type CreateSession = z.infer<typeof CreateSession>;
+
+/** ACP ContentBlock, checked on its discriminant; the agent validates the rest. */
+export const ContentBlockSchema = z
+  .object({ type: z.enum(["text", "image", "audio", "resource_link", "resource"]) })
+  .passthrough();
+
+export const Prompt = z.union([
+  z.object({ text: z.string().min(1) }).strict(),
+  z.object({ content: z.array(ContentBlockSchema).min(1).max(100) }).strict(),
+]);
+export type Prompt = z.infer<typeof Prompt>;
+
+export const AnswerInteraction = z.union([
+  z.object({ optionId: z.string().min(1).max(200) }).strict(),
+  z.object({ answer: z.unknown() }).strict(),
+]);
+export type AnswerInteraction = z.infer<typeof AnswerInteraction>;
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface PendingInteraction {
+  id: string;
+  kind: "permission" | "question";
+  turnId: string | null;
+  createdAt: string;
+  request: unknown;
+}
+
+/** A session as `GET /v1/sessions/:id` returns it. */
+export interface SessionView {
+  id: string;
+  agent: string;
+  provider: string;
+  status: SessionStatus;
+  statusReason: string | null;
+  permissionMode: PermissionMode;
+  model: string | null;
+  metadata: Record<string, string>;
+  lastSeq: number;
+  pendingInteractions: PendingInteraction[];
+  queuedTurns: number;
+  usage: Usage;
+  budgetUsd: number | null;
+  idleTimeoutSec: number;
+  idleDeadline: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AgentView {
+  name: string;
+  title: string;
+  description: string;
+  available: boolean;
+  /** Why it is not available, and how to fix it. */
+  reason?: string;
+  fix?: string;
+}

@@ -1,0 +1,144 @@
+/**
+ * @module store — the one storage interface (SQLite embedded, PostgreSQL for scale-out).
+ *
+ * Every change to a session's log goes through `commit`: events get the next gapless `seq`s and are stored
+ * in one transaction with the journal offset they came from and the state changes they imply, so a restart
+ * resumes exactly where the last commit ended.
+ */
+import type { ContentBlock, StopReason } from "@agentclientprotocol/sdk";
+import type { PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
+import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
+import type { JsonRpcId } from "./journal.ts";
+import type { SandboxRef } from "./provider.ts";
+
+export interface SessionOptions {
+  command?: string[];
+  env?: Record<string, string>;
+  permissionMode: PermissionMode;
+  model?: string;
+  idleTimeoutSec: number;
+  budgetUsd?: number;
+  network: boolean;
+  /** Kept until the sandbox is provisioned, then dropped. */
+  workspace?: WorkspaceSeed;
+}
+
+export interface SessionRecord {
+  id: string;
+  tenant: string;
+  agent: string;
+  provider: string;
+  status: SessionStatus;
+  statusReason: string | null;
+  options: SessionOptions;
+  metadata: Record<string, string>;
+  lastSeq: number;
+  /** Last sandboxd journal `seq` turned into events. */
+  journalOffset: number;
+  sandbox: SandboxRef | null;
+  /** The agent's ACP session id (from `session/new`). */
+  acpSessionId: string | null;
+  usage: Usage;
+  /** ms since epoch; null while work goes on. */
+  idleDeadline: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type SessionPatch = Partial<
+  Pick<SessionRecord, "status" | "statusReason" | "sandbox" | "acpSessionId" | "usage" | "idleDeadline" | "options">
+>;
+
+export type TurnStatus = "queued" | "running" | "ended";
+
+export interface TurnRecord {
+  id: string;
+  sessionId: string;
+  status: TurnStatus;
+  prompt: ContentBlock[];
+  stopReason: StopReason | "error" | null;
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+export type TurnPatch = Partial<Pick<TurnRecord, "status" | "stopReason" | "error" | "startedAt" | "endedAt">>;
+
+export interface InteractionRecord {
+  id: string;
+  sessionId: string;
+  turnId: string | null;
+  kind: "permission" | "question";
+  /** JSON-RPC id of the agent's request, to answer it. */
+  rpcId: JsonRpcId;
+  /** The `interaction.requested` event data. */
+  request: Record<string, unknown>;
+  status: "pending" | "resolved";
+  /** The `interaction.resolved` event data, once resolved. */
+  resolution: Record<string, unknown> | null;
+  /** True once the answer reached the agent (seen in the journal). */
+  delivered: boolean;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+export type InteractionPatch = Partial<Pick<InteractionRecord, "status" | "resolution" | "delivered" | "resolvedAt">>;
+
+export interface CommitBatch {
+  events: NewEvent[];
+  /** Journal offset stored with the events. Must be greater than the stored one, else `conflict`. */
+  journalOffset?: number;
+  session?: SessionPatch;
+  turns?: { insert?: TurnRecord[]; update?: Array<{ id: string; patch: TurnPatch }> };
+  interactions?: { insert?: InteractionRecord[]; update?: Array<{ id: string; patch: InteractionPatch }> };
+  /** Commit only if this interaction is still pending, else throw `conflict` and change nothing. */
+  requirePendingInteraction?: string;
+  /** Add to the session's usage totals (atomic, concurrent-safe). */
+  addUsage?: Usage;
+}
+
+export interface SessionQuery {
+  tenant: string;
+  status?: SessionStatus;
+  metadata?: Record<string, string>;
+  /** Cursor: a session id; returns sessions created before it. */
+  before?: string;
+  limit: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenant: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface StoreV1 {
+  readonly specificationVersion: "v1";
+  readonly kind: string;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Inserts the session and its first event (`session.status` provisioning). */
+  createSession(session: SessionRecord, firstEvents: NewEvent[]): Promise<EventRow[]>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  listSessions(query: SessionQuery): Promise<SessionRecord[]>;
+  /** Sessions not stopped or failed, for recovery at start-up. */
+  listLiveSessions(): Promise<SessionRecord[]>;
+  countLiveSessions(tenant: string): Promise<number>;
+
+  /** The one write path of a session's log. Returns the stored events (with their seqs). */
+  commit(sessionId: string, batch: CommitBatch): Promise<EventRow[]>;
+  /** Events with `seq > after`, oldest first, at most `limit`. */
+  readEvents(sessionId: string, after: number, limit: number): Promise<EventRow[]>;
+
+  listTurns(sessionId: string, status?: TurnStatus): Promise<TurnRecord[]>;
+  getTurn(sessionId: string, id: string): Promise<TurnRecord | null>;
+  listInteractions(sessionId: string, filter?: { status?: "pending" | "resolved"; delivered?: boolean }): Promise<InteractionRecord[]>;
+  getInteraction(sessionId: string, id: string): Promise<InteractionRecord | null>;
+
+  /** Stores a hash of a new random key; returns the key once, in clear. */
+  createApiKey(tenant: string, name: string): Promise<{ record: ApiKeyRecord; key: string }>;
+  findApiKey(key: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(tenant?: string): Promise<ApiKeyRecord[]>;
+  revokeApiKey(id: string): Promise<boolean>;
+}
