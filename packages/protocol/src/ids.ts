@@ -1,7 +1,6 @@
 /**
  * @module ids — prefixed identifiers that sort by creation time (`ses_…`, `turn_…`).
  */
-import { randomBytes } from "node:crypto";
 
 export const prefixes = {
   session: "ses",
@@ -23,10 +22,17 @@ export function newId(kind: IdKind): string {
     counter = 0;
   }
   const time = (now * 4096 + (counter % 4096)).toString(16).padStart(14, "0");
-  return `${prefixes[kind]}_${time}${randomBytes(4).toString("hex")}`;
+  return `${prefixes[kind]}_${time}${randomHex(4)}`;
 }
 
 /** True when `id` is shaped like an id of this kind (cheap check at the edge, before any lookup). */
 export function isId(kind: IdKind, id: string): boolean {
   return new RegExp(`^${prefixes[kind]}_[0-9a-f]{14,40}$`).test(id);
+}
+
+function randomHex(bytes: number): string {
+  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  let out = "";
+  for (const b of buf) out += b.toString(16).padStart(2, "0");
+  return out;
 }
