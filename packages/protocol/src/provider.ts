@@ -49,6 +49,8 @@ export type WorkspaceEntry =
 
 export interface SandboxHandle {
   readonly ref: SandboxRef;
+  /** The workspace as the agent sees it (ACP `cwd`); `/workspace` when not set. */
+  readonly workspacePath?: string;
   /** Starts sandboxd detached (it outlives the control plane) and resolves once it answers. */
   startSandboxd(launch: AgentLaunch, token: string, signal?: AbortSignal): Promise<SandboxdEndpoint>;
   /** The running sandboxd, or null when none runs (after a restart of the control plane). */
