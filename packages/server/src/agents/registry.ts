@@ -1,0 +1,88 @@
+/**
+ * @module agents — the agents Airlock can run, each with its launch knowledge in one place.
+ */
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type AgentLaunch, type AgentView, type SessionOptions, badRequest } from "@airlock/protocol";
+import type { Config } from "../config.ts";
+
+export interface AgentContext {
+  sessionId: string;
+  options: SessionOptions;
+}
+
+export interface AgentDefinition {
+  name: string;
+  title: string;
+  description: string;
+  /** Whether it can run here; if not, why and how to fix it. */
+  availability(config: Config): { available: boolean; reason?: string; fix?: string };
+  launch(ctx: AgentContext): AgentLaunch;
+}
+
+/** The test kit's agent, bundled to one file so the sandbox needs only Node and that file. */
+export const scriptedAgentPath = fileURLToPath(new URL("../../../testkit/dist/scripted-agent.mjs", import.meta.url));
+
+const baseEnv = { LANG: "C.UTF-8", TERM: "dumb" };
+
+const scripted: AgentDefinition = {
+  name: "scripted",
+  title: "Scripted demo agent",
+  description:
+    "A demo agent that needs no LLM: words in the prompt pick what it does (tool, think, plan, permission, write, run, slow, echo).",
+  availability() {
+    return existsSync(scriptedAgentPath)
+      ? { available: true }
+      : { available: false, reason: `not built: ${scriptedAgentPath} is missing`, fix: "run `npm ci` (or `npm run build -w @airlock/testkit`)" };
+  },
+  launch({ options }) {
+    return {
+      argv: ["node", scriptedAgentPath],
+      env: { ...baseEnv, ...options.env },
+      readOnlyPaths: [dirname(scriptedAgentPath)],
+    };
+  },
+};
+
+const custom: AgentDefinition = {
+  name: "custom",
+  title: "Custom ACP command",
+  description: "Any program that speaks ACP over stdio, given as `command` (argv) when the session is created.",
+  availability(config) {
+    return config.allowCustomAgent
+      ? { available: true }
+      : { available: false, reason: "custom agents are off", fix: "start Airlock with AIRLOCK_ALLOW_CUSTOM_AGENT=1" };
+  },
+  launch({ options }) {
+    if (!options.command?.length) throw badRequest("agent \"custom\" needs `command`: the agent's argv, e.g. [\"node\", \"agent.js\"]");
+    return { argv: options.command, env: { ...baseEnv, ...options.env } };
+  },
+};
+
+export class AgentRegistry {
+  private readonly agents = new Map<string, AgentDefinition>();
+  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, custom]) {
+    for (const d of definitions) this.agents.set(d.name, d);
+  }
+
+  get(name: string): AgentDefinition | undefined {
+    return this.agents.get(name);
+  }
+
+  /** The agent, or a 400 saying which agents exist / why this one cannot run. */
+  require(name: string): AgentDefinition {
+    const agent = this.agents.get(name);
+    if (!agent) throw badRequest(`unknown agent "${name}"; known agents: ${[...this.agents.keys()].join(", ")}`);
+    const a = agent.availability(this.config);
+    if (!a.available) throw badRequest(`agent "${name}" is not available: ${a.reason}. Fix: ${a.fix}`);
+    return agent;
+  }
+
+  list(): AgentView[] {
+    return [...this.agents.values()].map((d) => {
+      const a = d.availability(this.config);
+      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
+    });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * @module app — wires one Airlock node: store, providers, agents, sessions, HTTP.
+ */
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import type { StoreV1 } from "@airlock/protocol";
+import { AgentRegistry } from "./agents/registry.ts";
+import type { Config } from "./config.ts";
+import { createHttpApp } from "./http/app.ts";
+import { type Logger, createLogger } from "./log.ts";
+import { createLocalProvider } from "./providers/local/index.ts";
+import { sandboxdPath } from "@airlock/sandboxd";
+import { EventBus } from "./sessions/bus.ts";
+import { SessionManager } from "./sessions/manager.ts";
+import { ProviderRegistry } from "./sessions/providers.ts";
+import { openStore } from "./store/index.ts";
+
+export const version = "0.1.0";
+
+export interface Airlock {
+  url: string;
+  port: number;
+  store: StoreV1;
+  manager: SessionManager;
+  log: Logger;
+  /** Stops serving; sandboxes keep running and are re-attached by the next start. */
+  close(): Promise<void>;
+}
+
+export async function startAirlock(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Airlock> {
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  await store.migrate();
+  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId });
+  const preflight = await local.preflight();
+  for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
+  const providers = new ProviderRegistry([local], "local");
+  const agents = new AgentRegistry(config);
+  const bus = new EventBus();
+  const manager = new SessionManager({ store, bus, agents, providers, log, config });
+  await manager.start();
+  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  log.info({ url, dataDir: config.dataDir, store: store.kind }, "Airlock is listening");
+
+  return {
+    url,
+    port,
+    store,
+    manager,
+    log,
+    async close() {
+      manager.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * @module cli — `airlock` administration commands that work on the data folder directly.
+ *
+ *   airlock keys create [--name NAME] [--tenant TENANT]   prints a new API key once
+ *   airlock keys list
+ *   airlock keys revoke KEY_ID
+ *   airlock serve                                           same as `npm start`
+ */
+import { parseArgs } from "node:util";
+import { readConfig } from "./config.ts";
+import { openStore } from "./store/index.ts";
+
+const usage = `usage:
+  airlock keys create [--name NAME] [--tenant TENANT]
+  airlock keys list
+  airlock keys revoke KEY_ID
+  airlock serve`;
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: "string" }, tenant: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  const [group, command, arg] = positionals;
+  if (values.help || !group) {
+    console.log(usage);
+    return values.help ? 0 : 2;
+  }
+  if (group === "serve") {
+    await import("./main.ts");
+    return -1;
+  }
+  if (group !== "keys") {
+    console.error(`unknown command "${group}"\n${usage}`);
+    return 2;
+  }
+  const config = readConfig();
+  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  await store.migrate();
+  try {
+    if (command === "create") {
+      const { record, key } = await store.createApiKey(values.tenant ?? "default", values.name ?? "cli");
+      console.log(`created ${record.id} (tenant ${record.tenant}, name ${record.name})`);
+      console.log(`key: ${key}`);
+      console.log("Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.");
+      return 0;
+    }
+    if (command === "list") {
+      for (const k of await store.listApiKeys()) console.log(`${k.id}\t${k.tenant}\t${k.name}\t${new Date(k.createdAt).toISOString()}`);
+      return 0;
+    }
+    if (command === "revoke" && arg) {
+      const ok = await store.revokeApiKey(arg);
+      console.log(ok ? `revoked ${arg}` : `no active key ${arg}`);
+      return ok ? 0 : 1;
+    }
+    console.error(usage);
+    return 2;
+  } finally {
+    await store.close();
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,64 @@
+/**
+ * @module config — Airlock's configuration, read from the environment (DESIGN.md "Running it").
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join, resolve } from "node:path";
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Keys accepted besides those made with `airlock keys create`. */
+  apiKeys: string[];
+  allowCustomAgent: boolean;
+  databaseUrl: string | null;
+  /** Public base URL of this control plane (E2B sandboxes reach the gateway there). */
+  publicUrl: string | null;
+  /** Distinguishes this installation's sandboxes from others' (orphan reaping). */
+  installationId: string;
+  defaultIdleTimeoutSec: number;
+  /** Sessions a tenant may have alive at once. */
+  maxLiveSessionsPerTenant: number;
+  logLevel: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.AIRLOCK_DATA_DIR || "./.airlock");
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  return {
+    host: env.AIRLOCK_HOST || "127.0.0.1",
+    port: intOf(env.AIRLOCK_PORT, 4600, "AIRLOCK_PORT"),
+    dataDir,
+    apiKeys: (env.AIRLOCK_API_KEYS || "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean),
+    allowCustomAgent: env.AIRLOCK_ALLOW_CUSTOM_AGENT === "1" || env.AIRLOCK_ALLOW_CUSTOM_AGENT === "true",
+    databaseUrl: env.DATABASE_URL || null,
+    publicUrl: env.AIRLOCK_PUBLIC_URL || null,
+    installationId: installationId(dataDir),
+    defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
+    maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
+    logLevel: env.AIRLOCK_LOG_LEVEL || "info",
+  };
+}
+
+function intOf(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** A stable id for this data folder, made once. */
+function installationId(dataDir: string): string {
+  const file = join(dataDir, "installation-id");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    const id = randomBytes(8).toString("hex");
+    writeFileSync(file, id + "\n", { mode: 0o600 });
+    return id;
+  }
+}

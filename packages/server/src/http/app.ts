@@ -1,0 +1,58 @@
+/**
+ * @module app — the HTTP API: `/healthz`, `/v1/*` behind auth, the web UI at `/`.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { limits } from "@airlock/protocol";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Logger } from "../log.ts";
+import type { EventBus } from "../sessions/bus.ts";
+import type { SessionManager } from "../sessions/manager.ts";
+import type { ProviderRegistry } from "../sessions/providers.ts";
+import type { StoreV1 } from "@airlock/protocol";
+import { type AuthVars, auth } from "./auth.ts";
+import { errorResponse, onError } from "./errors.ts";
+import { sessionRoutes } from "./sessions.ts";
+import { serveWeb } from "./static.ts";
+
+export interface HttpDeps {
+  store: StoreV1;
+  bus: EventBus;
+  manager: SessionManager;
+  agents: AgentRegistry;
+  providers: ProviderRegistry;
+  apiKeys: string[];
+  log: Logger;
+  version: string;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars }> {
+  const app = new Hono<{ Variables: AuthVars }>();
+  app.onError(onError(deps.log));
+  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
+
+  app.get("/healthz", (c) =>
+    c.json({
+      ok: true,
+      version: deps.version,
+      store: deps.store.kind,
+      providers: deps.providers.names(),
+      defaultProvider: deps.providers.defaultName,
+      agents: deps.agents.list().map((a) => ({ name: a.name, available: a.available })),
+      liveSessions: deps.manager.liveCount(),
+    }),
+  );
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: limits.maxBodyBytes,
+      onError: (c) => errorResponse(c, 413, "payload_too_large", `request bodies are limited to ${limits.maxBodyBytes} bytes`),
+    }),
+  );
+  app.use("/v1/*", auth(deps.store, deps.apiKeys));
+  app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
+  app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
+  serveWeb(app);
+  return app;
+}

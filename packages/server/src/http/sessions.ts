@@ -1,0 +1,110 @@
+/**
+ * @module sessions — the `/v1/sessions` routes of DESIGN.md's HTTP API table.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { AnswerInteraction, CreateSession, Prompt, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import type { SessionManager } from "../sessions/manager.ts";
+import type { EventBus } from "../sessions/bus.ts";
+import type { AuthVars } from "./auth.ts";
+import { jsonBody } from "./errors.ts";
+import { jsonPage, sseStream } from "./events.ts";
+
+const ListQuery = z.object({
+  status: z.enum(["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"]).optional(),
+  before: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const seqParam = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined || value === "") return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw badRequest(`${name} must be a non-negative integer event seq`);
+  return Number(value);
+};
+
+export function sessionRoutes(manager: SessionManager, bus: EventBus) {
+  const app = new Hono<{ Variables: AuthVars }>();
+
+  // Ids are checked for shape before any lookup: a malformed one is simply not found.
+  app.use("/:id/*", async (c, next) => {
+    if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    await next();
+  });
+
+  app.post("/", async (c) => {
+    const body = CreateSession.parse(await jsonBody(c));
+    return c.json(await manager.create(c.get("tenant"), body), 201);
+  });
+
+  app.get("/", async (c) => {
+    const q = ListQuery.parse(c.req.query());
+    const metadata: Record<string, string> = {};
+    for (const [key, value] of Object.entries(c.req.query())) {
+      const m = key.match(/^metadata\.(.+)$/);
+      if (m) metadata[m[1]] = value;
+    }
+    return c.json(await manager.list(c.get("tenant"), { ...q, ...(Object.keys(metadata).length ? { metadata } : {}) }));
+  });
+
+  app.get("/:id", async (c) => {
+    if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    return c.json(await manager.view(await manager.get(c.get("tenant"), c.req.param("id"))));
+  });
+
+  app.post("/:id/prompt", async (c) => {
+    const body = Prompt.parse(await jsonBody(c));
+    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body), 202);
+  });
+
+  app.post("/:id/cancel", async (c) => c.json(await manager.cancel(c.get("tenant"), c.req.param("id")), 202));
+
+  app.post("/:id/interactions/:iid", async (c) => {
+    const body = AnswerInteraction.parse(await jsonBody(c));
+    const iid = c.req.param("iid");
+    if (!isId("interaction", iid)) throw notFound(`no interaction ${iid}`);
+    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal")));
+  });
+
+  app.post("/:id/keepalive", async (c) => c.json(await manager.keepalive(c.get("tenant"), c.req.param("id"))));
+
+  app.delete("/:id", async (c) => {
+    if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    const tenant = c.get("tenant");
+    const id = c.req.param("id");
+    await manager.get(tenant, id);
+    await manager.delete(tenant, id);
+    return c.json({ id, status: "stopped" }, 202);
+  });
+
+  app.get("/:id/events", async (c) => {
+    const session = await manager.get(c.get("tenant"), c.req.param("id"));
+    const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
+    if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
+      const stream = sseStream(session.id, after, manager, bus, c.req.raw.signal);
+      return new Response(stream, {
+        headers: {
+          "content-type": "text/event-stream; charset=utf-8",
+          "cache-control": "no-cache, no-transform",
+          connection: "keep-alive",
+          "x-accel-buffering": "no",
+        },
+      });
+    }
+    const limit = Math.min(seqParam(c.req.query("limit"), "limit") ?? 100, limits.maxEventsPerPage) || 1;
+    return c.body(await jsonPage(session.id, after, limit, manager), 200, { "content-type": "application/json" });
+  });
+
+  app.get("/:id/files", async (c) => {
+    const path = c.req.query("path") ?? "";
+    if (path.split(/[\\/]/).includes("..") || path.includes("\0")) throw badRequest("path must stay inside the workspace (no '..')");
+    const handle = await manager.sandbox(c.get("tenant"), c.req.param("id"));
+    return c.json(await handle.readWorkspace(path.replace(/^\/+/, "")));
+  });
+
+  app.get("/:id/diff", async (c) => {
+    const handle = await manager.sandbox(c.get("tenant"), c.req.param("id"));
+    return c.json({ diff: await handle.diff() });
+  });
+
+  return app;
+}

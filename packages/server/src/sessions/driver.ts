@@ -1,0 +1,573 @@
+/**
+ * @module driver — runs one live session: provisions its sandbox, pumps sandboxd's journal into the store,
+ * and sends the control plane's ACP messages (initialize, session/new, prompts, answers, cancel).
+ *
+ * Every state change of the session goes through one serial queue, so the journal pump and the API never
+ * interleave. The driver's memory is a cache of what the store holds: after a crash it is rebuilt from the
+ * store and the pump resumes from the stored journal offset.
+ */
+import { randomBytes } from "node:crypto";
+import type { ContentBlock } from "@agentclientprotocol/sdk";
+import {
+  type AnswerInteraction,
+  type CommitBatch,
+  type EventRow,
+  type JournalRecord,
+  type JsonRpcMessage,
+  type NewEvent,
+  type SandboxHandle,
+  type SandboxRef,
+  type SessionRecord,
+  type SessionStatus,
+  type StoreV1,
+  type WorkspaceSeed,
+  AirlockError,
+  badRequest,
+  conflict,
+  newId,
+  notFound,
+} from "@airlock/protocol";
+import { SandboxdClient } from "@airlock/sandboxd";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Logger } from "../log.ts";
+import type { EventBus } from "./bus.ts";
+import { type MapperAction, type MapperState, mapRecords, rpcIds, rpcKey } from "./mapper.ts";
+import type { ProviderRegistry } from "./providers.ts";
+
+export interface DriverDeps {
+  store: StoreV1;
+  bus: EventBus;
+  agents: AgentRegistry;
+  providers: ProviderRegistry;
+  log: Logger;
+  installationId: string;
+  /** Called when the driver has nothing more to do (session stopped or failed). */
+  onRetired(sessionId: string): void;
+}
+
+/** The sandbox ref as stored in the session row: the provider's ref plus sandboxd's token. */
+export type StoredSandbox = SandboxRef & { relayToken: string };
+
+const acpProtocolVersion = 1;
+const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true };
+
+export class SessionDriver {
+  private chain: Promise<unknown> = Promise.resolve();
+  private state: MapperState;
+  private handle: SandboxHandle | null = null;
+  private client: SandboxdClient | null = null;
+  private pumpAbort: AbortController | null = null;
+  private offset: number;
+  /** The journal's last seq when we attached: dispatching waits until the pump has caught up to it. */
+  private catchUpTarget = Infinity;
+  private sendingTurnId: string | null = null;
+  private agentGone = false;
+  private resuming = false;
+  private agentCaps: Record<string, unknown> = {};
+  private lastActivity = Date.now();
+  private ackTimer: NodeJS.Timeout | null = null;
+  private retired = false;
+  idleDeadline: number | null = null;
+
+  constructor(
+    private readonly deps: DriverDeps,
+    private session: SessionRecord,
+  ) {
+    this.offset = session.journalOffset;
+    this.state = {
+      sessionId: session.id,
+      status: session.status,
+      acpSessionId: session.acpSessionId,
+      runningTurnId: null,
+      undelivered: new Map(),
+      stopping: false,
+      stderrTail: "",
+    };
+  }
+
+  get id(): string {
+    return this.session.id;
+  }
+  get status(): SessionStatus {
+    return this.state.status;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** A new session: make the sandbox, start sandboxd and the agent. Runs in the background. */
+  provision(seed: WorkspaceSeed | undefined): Promise<void> {
+    return this.serial(async () => {
+      const log = this.deps.log;
+      try {
+        const provider = this.deps.providers.require(this.session.provider);
+        const agent = this.deps.agents.require(this.session.agent);
+        const launch = agent.launch({ sessionId: this.id, options: this.session.options });
+        const handle = await provider.create(
+          {
+            sessionId: this.id,
+            labels: { "airlock.installation": this.deps.installationId, "airlock.session": this.id },
+            network: this.session.options.network,
+            seed,
+          },
+          (step) => void this.commitNow({ events: [{ type: "session.status", data: { status: "provisioning", step } }] }).catch(() => {}),
+        );
+        this.handle = handle;
+        const token = randomBytes(32).toString("base64url");
+        const sandbox: StoredSandbox = { ...handle.ref, relayToken: token };
+        const { workspace: _seedDone, ...options } = this.session.options;
+        await this.commitNow({
+          events: [{ type: "session.status", data: { status: "provisioning", step: "starting agent" } }],
+          session: { sandbox, options },
+        });
+        const endpoint = await handle.startSandboxd(launch, token);
+        this.client = new SandboxdClient(endpoint);
+        this.startPump(0);
+        await this.sendInitialize();
+      } catch (err) {
+        log.warn({ err, session: this.id }, "provisioning failed");
+        await this.failNow(`provisioning failed: ${messageOf(err)}`);
+      }
+    });
+  }
+
+  /** After a restart of the control plane: re-attach to the running sandboxd and resume from the stored offset. */
+  attach(): Promise<void> {
+    return this.serial(async () => {
+      await this.reloadState();
+      const sandbox = this.session.sandbox as StoredSandbox | null;
+      if (!sandbox) return this.failNow("the server restarted while the sandbox was being made; create a new session");
+      const provider = this.deps.providers.get(sandbox.provider);
+      const handle = provider ? await provider.connect(sandbox) : null;
+      const endpoint = handle ? await handle.findSandboxd(sandbox.relayToken) : null;
+      if (!handle || !endpoint) return this.failNow("the sandbox or its relay is gone after a restart of the server");
+      this.handle = handle;
+      this.client = new SandboxdClient(endpoint);
+      const health = await this.client.health();
+      this.catchUpTarget = health.lastSeq;
+      this.startPump(this.offset);
+      if (this.state.status === "provisioning") await this.sendInitialize();
+      else await this.afterCatchUp();
+    });
+  }
+
+  /** An idle-stopped session gets a prompt: start the agent again in the kept sandbox and reload its session. */
+  private async resume(): Promise<void> {
+    const sandbox = this.session.sandbox as StoredSandbox | null;
+    if (!sandbox) throw conflict("this session's sandbox is gone; create a new session");
+    const provider = this.deps.providers.require(sandbox.provider);
+    const handle = await provider.connect(sandbox);
+    if (!handle) throw conflict("this session's sandbox no longer exists; create a new session");
+    await this.commitNow({ events: [statusEvent("provisioning", undefined, "resuming")], session: { status: "provisioning", statusReason: null } });
+    this.state.status = "provisioning";
+    this.state.stopping = false;
+    this.agentGone = false;
+    this.resuming = true;
+    this.handle = handle;
+    try {
+      const launch = this.deps.agents.require(this.session.agent).launch({ sessionId: this.id, options: this.session.options });
+      const endpoint = await handle.startSandboxd(launch, sandbox.relayToken);
+      this.client = new SandboxdClient(endpoint);
+      this.startPump(this.offset);
+      await this.sendInitialize();
+    } catch (err) {
+      await this.failNow(`could not resume the session: ${messageOf(err)}`);
+    }
+  }
+
+  /** Stop the agent. `destroy` also removes the sandbox (DELETE); otherwise the workspace is kept (idle). */
+  async stop(reason: string, destroy: boolean): Promise<void> {
+    if (this.retired && !destroy) return;
+    const wasFinal = await this.serial(async () => {
+      const final = this.state.status === "failed" || this.state.status === "stopped";
+      if (!final) {
+        this.state.stopping = true;
+        await this.commitNow({ events: [statusEvent("stopping", reason)], session: { status: "stopping", statusReason: reason } });
+        this.state.status = "stopping";
+      }
+      return final;
+    });
+    // Outside the queue: the pump must be able to store the agent's last words and its exit record.
+    await this.shutdownRelay();
+    await this.serial(async () => {
+      if (destroy && this.handle === null && this.session.sandbox) {
+        this.handle = (await this.deps.providers.get(this.session.sandbox.provider)?.connect(this.session.sandbox)) ?? null;
+      }
+      if (destroy) await this.handle?.destroy().catch((err) => this.deps.log.warn({ err, session: this.id }, "destroy failed"));
+      const queued = await this.deps.store.listTurns(this.id, "queued");
+      await this.commitNow({
+        events: wasFinal ? [] : [statusEvent("stopped", reason)],
+        session: { ...(wasFinal ? {} : { status: "stopped" as const, statusReason: reason }), idleDeadline: null, ...(destroy ? { sandbox: null } : {}) },
+        turns: { update: queued.map((t) => ({ id: t.id, patch: { status: "ended" as const, stopReason: "cancelled" as const, endedAt: Date.now() } })) },
+      });
+      if (!wasFinal) this.state.status = "stopped";
+      this.retire();
+    });
+  }
+
+  /** Stop pumping without touching the sandbox (server shutdown: sandboxd keeps running). */
+  detach(): void {
+    this.pumpAbort?.abort();
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+  }
+
+  // ---------------------------------------------------------------- commands from the API
+
+  prompt(content: ContentBlock[]): Promise<{ turnId: string }> {
+    return this.serial(async () => {
+      if (this.state.status === "failed") throw conflict(`the session has failed: ${this.session.statusReason ?? "see its events"}`);
+      if (this.state.status === "stopping") throw conflict("the session is stopping");
+      if (this.state.status === "stopped" && !this.session.sandbox) throw conflict("the session is stopped and its sandbox is gone; create a new session");
+      const turnId = newId("turn");
+      const now = Date.now();
+      await this.commitNow({
+        events: [],
+        turns: { insert: [{ id: turnId, sessionId: this.id, status: "queued", prompt: content, stopReason: null, error: null, createdAt: now, startedAt: null, endedAt: null }] },
+        session: { idleDeadline: null },
+      });
+      this.touch();
+      if (this.state.status === "stopped") await this.resume();
+      else await this.dispatch();
+      return { turnId };
+    });
+  }
+
+  cancel(): Promise<{ cancelled: boolean }> {
+    return this.serial(async () => {
+      if (!this.state.runningTurnId || !this.client || !this.state.acpSessionId) throw conflict("no turn is running");
+      await this.client.send(notification("session/cancel", { sessionId: this.state.acpSessionId }));
+      // ACP: on cancel the client answers every pending permission request with `cancelled`.
+      for (const [key, i] of [...this.state.undelivered]) {
+        if (!i.pending) continue;
+        await this.resolveInteraction(i.id, { interactionId: i.id, outcome: "cancelled" }, key);
+      }
+      this.touch();
+      return { cancelled: true };
+    });
+  }
+
+  answer(interactionId: string, body: AnswerInteraction, by: string): Promise<Record<string, unknown>> {
+    return this.serial(async () => {
+      const interaction = await this.deps.store.getInteraction(this.id, interactionId);
+      if (!interaction) throw notFound(`no interaction ${interactionId} in session ${this.id}`);
+      if (interaction.status !== "pending") throw conflict("this interaction was already answered", { resolution: interaction.resolution });
+      let resolution: Record<string, unknown>;
+      if (interaction.kind === "permission") {
+        if (!("optionId" in body)) throw badRequest("a permission request is answered with {optionId}");
+        const options = (interaction.request.options ?? []) as Array<{ optionId: string }>;
+        if (!options.some((o) => o.optionId === body.optionId)) {
+          throw badRequest(`unknown optionId "${body.optionId}"; the options are: ${options.map((o) => o.optionId).join(", ")}`);
+        }
+        resolution = { interactionId, optionId: body.optionId, outcome: "selected", by };
+      } else {
+        if (!("answer" in body)) throw badRequest("a question is answered with {answer}");
+        resolution = { interactionId, answer: body.answer, outcome: "answered", by };
+      }
+      await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId));
+      this.touch();
+      return resolution;
+    });
+  }
+
+  keepalive(): { idleDeadline: number | null } {
+    this.touch();
+    return { idleDeadline: this.idleDeadline };
+  }
+
+  /** Called by the idle sweeper. */
+  isIdleSince(now: number): boolean {
+    return this.idleDeadline !== null && now >= this.idleDeadline && this.state.status === "ready" && !this.sendingTurnId;
+  }
+
+  // ---------------------------------------------------------------- journal pump
+
+  private startPump(after: number): void {
+    this.pumpAbort?.abort();
+    const abort = new AbortController();
+    this.pumpAbort = abort;
+    this.offset = after;
+    void this.pump(abort.signal);
+  }
+
+  private async pump(signal: AbortSignal): Promise<void> {
+    let backoff = 50;
+    while (!signal.aborted && this.client) {
+      const client = this.client;
+      try {
+        for await (const records of client.stream(this.offset, signal)) {
+          backoff = 50;
+          await this.serial(() => this.apply(records));
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        this.deps.log.debug({ err, session: this.id }, "journal stream interrupted");
+      }
+      if (signal.aborted || this.agentGone) return;
+      const alive = await client.health().then(
+        () => true,
+        () => false,
+      );
+      if (!alive && !signal.aborted) {
+        await this.serial(() => this.failNow("the sandbox relay stopped answering"));
+        return;
+      }
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, 2000);
+    }
+  }
+
+  private async apply(records: JournalRecord[]): Promise<void> {
+    const fresh = records[0] && records[0].seq <= this.offset ? records.filter((r) => r.seq > this.offset) : records;
+    if (fresh.length === 0) return;
+    const before = structuredState(this.state);
+    const { batch, actions } = mapRecords(this.state, fresh);
+    try {
+      await this.commitNow(batch);
+    } catch (err) {
+      this.state = before;
+      throw err;
+    }
+    this.offset = batch.journalOffset!;
+    this.scheduleAck();
+    if (this.sendingTurnId && batch.turns?.update?.some((u) => u.id === this.sendingTurnId)) this.sendingTurnId = null;
+    for (const action of actions) await this.onAction(action);
+    if (this.offset >= this.catchUpTarget) {
+      this.catchUpTarget = Infinity;
+      await this.afterCatchUp();
+    }
+  }
+
+  private async onAction(action: MapperAction): Promise<void> {
+    switch (action.type) {
+      case "initialized": {
+        this.agentCaps = (action.result.agentCapabilities as Record<string, unknown>) ?? {};
+        const cwd = this.handle?.workspacePath ?? "/workspace";
+        const canLoad = this.agentCaps.loadSession === true;
+        if (this.resuming && this.state.acpSessionId && canLoad) {
+          await this.send(request(rpcIds.loadSession, "session/load", { sessionId: this.state.acpSessionId, cwd, mcpServers: [] }));
+        } else {
+          if (this.resuming && this.state.acpSessionId) {
+            await this.commitNow({ events: [{ type: "error", data: { message: "the agent cannot reload its session: earlier context was lost", code: "context_lost" } }] });
+          }
+          await this.send(request(rpcIds.newSession, "session/new", { cwd, mcpServers: [] }));
+        }
+        break;
+      }
+      case "sessionReady":
+        this.resuming = false;
+        await this.dispatch();
+        break;
+      case "turnEnded":
+        this.touch();
+        await this.dispatch();
+        break;
+      case "agentExited":
+        this.agentGone = true;
+        if (this.state.status === "failed") this.retire();
+        break;
+      case "reply":
+        await this.send({ jsonrpc: "2.0", id: action.id, error: action.error });
+        break;
+    }
+  }
+
+  /** After a re-attach has replayed the journal: send what the crash left unsent. */
+  private async afterCatchUp(): Promise<void> {
+    for (const [key, i] of this.state.undelivered) {
+      if (i.pending) continue;
+      const interaction = await this.deps.store.getInteraction(this.id, i.id);
+      if (interaction?.resolution) await this.deliverAnswer(interaction.rpcId, interaction.kind, interaction.resolution, key);
+    }
+    await this.dispatch();
+  }
+
+  /** Sends the next queued prompt when the agent is free. */
+  private async dispatch(): Promise<void> {
+    if (this.catchUpTarget !== Infinity || this.state.status !== "ready" || this.state.runningTurnId || this.sendingTurnId || !this.client || this.agentGone) {
+      this.updateIdle();
+      return;
+    }
+    const [next] = await this.deps.store.listTurns(this.id, "queued");
+    if (!next) return this.updateIdle();
+    this.sendingTurnId = next.id;
+    this.idleDeadline = null;
+    try {
+      await this.client.send(request(next.id, "session/prompt", { sessionId: this.state.acpSessionId, prompt: next.prompt }));
+    } catch (err) {
+      this.sendingTurnId = null;
+      this.deps.log.warn({ err, session: this.id }, "could not send the prompt; will retry");
+      setTimeout(() => void this.serial(() => this.dispatch()), 500).unref();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private async resolveInteraction(interactionId: string, resolution: Record<string, unknown>, key: string): Promise<void> {
+    const entry = this.state.undelivered.get(key);
+    if (entry) entry.pending = false;
+    const next = this.settledStatus();
+    const events: NewEvent[] = [{ type: "interaction.resolved", data: resolution as any, ...(this.state.runningTurnId ? { turnId: this.state.runningTurnId } : {}) }];
+    if (next !== this.state.status) events.push(statusEvent(next));
+    try {
+      await this.commitNow({
+        events,
+        interactions: { update: [{ id: interactionId, patch: { status: "resolved", resolution, resolvedAt: Date.now() } }] },
+        requirePendingInteraction: interactionId,
+        ...(next !== this.state.status ? { session: { status: next, statusReason: null } } : {}),
+      });
+    } catch (err) {
+      if (entry) entry.pending = true;
+      throw err;
+    }
+    this.state.status = next;
+    const interaction = await this.deps.store.getInteraction(this.id, interactionId);
+    if (interaction) await this.deliverAnswer(interaction.rpcId, interaction.kind, resolution, key);
+  }
+
+  private async deliverAnswer(rpcId: string | number, kind: string, resolution: Record<string, unknown>, key: string): Promise<void> {
+    if (!this.client || this.agentGone) return;
+    let result: unknown;
+    if (resolution.outcome === "cancelled") result = kind === "permission" ? { outcome: { outcome: "cancelled" } } : { action: "cancel" };
+    else if (kind === "permission") result = { outcome: { outcome: "selected", optionId: resolution.optionId } };
+    else result = { action: "accept", content: resolution.answer };
+    try {
+      await this.client.send({ jsonrpc: "2.0", id: rpcId, result });
+    } catch (err) {
+      // Still undelivered: re-sent after the next catch-up.
+      this.deps.log.warn({ err, session: this.id, key }, "could not deliver an answer");
+    }
+  }
+
+  private settledStatus(): SessionStatus {
+    if (!["ready", "running", "awaiting_input"].includes(this.state.status)) return this.state.status;
+    const pending = [...this.state.undelivered.values()].some((i) => i.pending);
+    return pending ? "awaiting_input" : this.state.runningTurnId ? "running" : "ready";
+  }
+
+  private async sendInitialize(): Promise<void> {
+    await this.send(
+      request(rpcIds.initialize, "initialize", {
+        protocolVersion: acpProtocolVersion,
+        clientCapabilities,
+        clientInfo: { name: "airlock", title: "Airlock", version: "0.1.0" },
+      }),
+    );
+  }
+
+  private async send(msg: JsonRpcMessage): Promise<void> {
+    if (!this.client) throw new AirlockError("unavailable", "the agent is not running");
+    await this.client.send(msg);
+  }
+
+  private async shutdownRelay(): Promise<void> {
+    const client = this.client;
+    if (client) {
+      await client.shutdown().catch(() => {});
+      // Let the pump store the agent's last words and the exit record.
+      const until = Date.now() + 3000;
+      while (!this.agentGone && this.pumpAbort && !this.pumpAbort.signal.aborted && Date.now() < until) await sleep(25);
+    }
+    this.detach();
+    this.client = null;
+  }
+
+  /** Reloads what the driver keeps in memory from the store. */
+  private async reloadState(): Promise<void> {
+    const session = await this.deps.store.getSession(this.id);
+    if (!session) throw notFound(`session ${this.id} is gone`);
+    this.session = session;
+    this.offset = session.journalOffset;
+    const running = await this.deps.store.listTurns(this.id, "running");
+    const undelivered = await this.deps.store.listInteractions(this.id, { delivered: false });
+    this.state = {
+      sessionId: this.id,
+      status: session.status,
+      acpSessionId: session.acpSessionId,
+      runningTurnId: running[0]?.id ?? null,
+      undelivered: new Map(undelivered.map((i) => [rpcKey(i.rpcId), { id: i.id, pending: i.status === "pending" }])),
+      stopping: session.status === "stopping",
+      stderrTail: "",
+    };
+  }
+
+  private async failNow(reason: string): Promise<void> {
+    if (this.state.status === "failed") return;
+    const running = this.state.runningTurnId;
+    const events: NewEvent[] = [{ type: "error", data: { message: reason } }];
+    if (running) events.push({ type: "turn.ended", turnId: running, data: { turnId: running, stopReason: "error", error: reason } });
+    events.push(statusEvent("failed", reason));
+    await this.commitNow({
+      events,
+      session: { status: "failed", statusReason: reason, idleDeadline: null },
+      ...(running ? { turns: { update: [{ id: running, patch: { status: "ended", stopReason: "error", error: reason, endedAt: Date.now() } }] } } : {}),
+    }).catch((err) => this.deps.log.error({ err, session: this.id }, "could not record the failure"));
+    this.state.status = "failed";
+    this.state.runningTurnId = null;
+    this.detach();
+    // A failed agent must not linger: stop the relay (the sandbox is kept for inspection until DELETE).
+    await this.client?.shutdown().catch(() => {});
+    this.client = null;
+    this.retire();
+  }
+
+  private async commitNow(batch: CommitBatch): Promise<EventRow[]> {
+    const rows = await this.deps.store.commit(this.id, batch);
+    if (batch.session) this.session = { ...this.session, ...batch.session };
+    this.deps.bus.publish(this.id, rows);
+    return rows;
+  }
+
+  private scheduleAck(): void {
+    if (this.ackTimer || !this.client) return;
+    const client = this.client;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null;
+      client.ack(this.offset).catch(() => {});
+    }, 20);
+  }
+
+  private touch(): void {
+    this.lastActivity = Date.now();
+    this.updateIdle();
+  }
+
+  private updateIdle(): void {
+    const idle = this.state.status === "ready" && !this.state.runningTurnId && !this.sendingTurnId;
+    this.idleDeadline = idle ? this.lastActivity + this.session.options.idleTimeoutSec * 1000 : null;
+  }
+
+  private retire(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.detach();
+    this.deps.onRetired(this.id);
+  }
+
+  /** Runs `fn` after everything queued before it; errors reach the caller, never the queue. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => {});
+    return run;
+  }
+}
+
+function statusEvent(status: SessionStatus, reason?: string, step?: string): NewEvent {
+  return { type: "session.status", data: { status, ...(reason ? { reason } : {}), ...(step ? { step } : {}) } };
+}
+
+function request(id: string, method: string, params: unknown): JsonRpcMessage {
+  return { jsonrpc: "2.0", id, method, params };
+}
+
+function notification(method: string, params: unknown): JsonRpcMessage {
+  return { jsonrpc: "2.0", method, params };
+}
+
+function structuredState(state: MapperState): MapperState {
+  return { ...state, undelivered: new Map([...state.undelivered].map(([k, v]) => [k, { ...v }])) };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

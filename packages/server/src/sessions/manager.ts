@@ -1,0 +1,269 @@
+/**
+ * @module manager — the sessions of this control plane: create, find, command, recover after a restart,
+ * stop idle ones, reap orphaned sandboxes.
+ */
+import type { ContentBlock } from "@agentclientprotocol/sdk";
+import {
+  type AnswerInteraction,
+  type CreateSession,
+  type EventRow,
+  type Prompt,
+  type SandboxHandle,
+  type SessionRecord,
+  type SessionView,
+  type StoreV1,
+  AirlockError,
+  conflict,
+  limits,
+  newId,
+  notFound,
+} from "@airlock/protocol";
+import type { AgentRegistry } from "../agents/registry.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import type { EventBus } from "./bus.ts";
+import { SessionDriver } from "./driver.ts";
+import type { ProviderRegistry } from "./providers.ts";
+
+export interface ManagerDeps {
+  store: StoreV1;
+  bus: EventBus;
+  agents: AgentRegistry;
+  providers: ProviderRegistry;
+  log: Logger;
+  config: Config;
+}
+
+export class SessionManager {
+  private readonly drivers = new Map<string, SessionDriver>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: ManagerDeps) {}
+
+  /** Re-attaches to every live session, reaps orphaned sandboxes, starts the idle sweeper. */
+  async start(): Promise<void> {
+    const live = await this.deps.store.listLiveSessions();
+    for (const session of live) {
+      const driver = this.newDriver(session);
+      driver.attach().catch((err) => this.deps.log.error({ err, session: session.id }, "re-attach failed"));
+    }
+    await this.reapOrphans().catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
+    this.sweeper = setInterval(() => this.sweepIdle(), 1000);
+    this.sweeper.unref();
+  }
+
+  /** Stops driving sessions; sandboxes keep running and are re-attached by the next start. */
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const driver of this.drivers.values()) driver.detach();
+    this.drivers.clear();
+  }
+
+  async create(tenant: string, body: CreateSession): Promise<SessionView> {
+    const { config, store, agents, providers } = this.deps;
+    agents.require(body.agent);
+    const provider = providers.require(body.provider ?? providers.defaultName);
+    if (body.agent === "custom" && !body.command) throw new AirlockError("bad_request", 'agent "custom" needs `command`: the agent\'s argv, e.g. ["node", "agent.js"]');
+    if (body.agent !== "custom" && body.command) throw new AirlockError("bad_request", "`command` is only for agent \"custom\"");
+    if (body.workspace && "files" in body.workspace) checkSeed(body.workspace.files);
+    if (body.network && !provider.capabilities.network) throw new AirlockError("bad_request", `provider "${provider.name}" cannot give sandboxes network access here`);
+    if ((await store.countLiveSessions(tenant)) >= config.maxLiveSessionsPerTenant) {
+      throw new AirlockError("too_many_requests", `this tenant already has ${config.maxLiveSessionsPerTenant} live sessions; delete some first`);
+    }
+    const now = Date.now();
+    const session: SessionRecord = {
+      id: newId("session"),
+      tenant,
+      agent: body.agent,
+      provider: provider.name,
+      status: "provisioning",
+      statusReason: null,
+      options: {
+        ...(body.command ? { command: body.command } : {}),
+        ...(body.env ? { env: body.env } : {}),
+        permissionMode: body.permissionMode ?? "ask",
+        ...(body.model ? { model: body.model } : {}),
+        idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
+        ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
+        network: body.network ?? false,
+      },
+      metadata: body.metadata ?? {},
+      lastSeq: 0,
+      journalOffset: 0,
+      sandbox: null,
+      acpSessionId: null,
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+      idleDeadline: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }]);
+    this.deps.bus.publish(session.id, rows);
+    const driver = this.newDriver({ ...session, lastSeq: rows.length });
+    void driver.provision(body.workspace);
+    return this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
+  }
+
+  async get(tenant: string, id: string): Promise<SessionRecord> {
+    const session = await this.deps.store.getSession(id);
+    // Another tenant's session looks exactly like a missing one.
+    if (!session || session.tenant !== tenant) throw notFound(`no session ${id}`);
+    return session;
+  }
+
+  async list(tenant: string, query: { status?: SessionRecord["status"]; metadata?: Record<string, string>; before?: string; limit: number }) {
+    const sessions = await this.deps.store.listSessions({ tenant, ...query, limit: query.limit + 1 });
+    const page = sessions.slice(0, query.limit);
+    return { sessions: await Promise.all(page.map((s) => this.view(s))), nextCursor: sessions.length > query.limit ? page.at(-1)!.id : null };
+  }
+
+  async view(session: SessionRecord): Promise<SessionView> {
+    const [pending, queued] = await Promise.all([
+      this.deps.store.listInteractions(session.id, { status: "pending" }),
+      this.deps.store.listTurns(session.id, "queued"),
+    ]);
+    const deadline = this.drivers.get(session.id)?.idleDeadline ?? session.idleDeadline;
+    return {
+      id: session.id,
+      agent: session.agent,
+      provider: session.provider,
+      status: session.status,
+      statusReason: session.statusReason,
+      permissionMode: session.options.permissionMode,
+      model: session.options.model ?? null,
+      metadata: session.metadata,
+      lastSeq: session.lastSeq,
+      pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),
+      queuedTurns: queued.length,
+      usage: session.usage,
+      budgetUsd: session.options.budgetUsd ?? null,
+      idleTimeoutSec: session.options.idleTimeoutSec,
+      idleDeadline: deadline ? new Date(deadline).toISOString() : null,
+      createdAt: new Date(session.createdAt).toISOString(),
+      updatedAt: new Date(session.updatedAt).toISOString(),
+    };
+  }
+
+  async prompt(tenant: string, id: string, body: Prompt): Promise<{ turnId: string }> {
+    const content: ContentBlock[] = "text" in body ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
+    const size = Buffer.byteLength(JSON.stringify(content));
+    if (size > limits.maxPromptBytes) throw new AirlockError("payload_too_large", `the prompt is ${size} bytes; the limit is ${limits.maxPromptBytes}`);
+    const session = await this.get(tenant, id);
+    return this.driverFor(session).prompt(content);
+  }
+
+  async cancel(tenant: string, id: string) {
+    const session = await this.get(tenant, id);
+    const driver = this.drivers.get(session.id);
+    if (!driver) throw conflict(`no turn is running (the session is ${session.status})`);
+    return driver.cancel();
+  }
+
+  async answer(tenant: string, id: string, interactionId: string, body: AnswerInteraction, by: string) {
+    const session = await this.get(tenant, id);
+    const driver = this.drivers.get(session.id);
+    if (!driver) {
+      const interaction = await this.deps.store.getInteraction(session.id, interactionId);
+      if (!interaction) throw notFound(`no interaction ${interactionId} in session ${id}`);
+      throw conflict("this interaction was already answered", { resolution: interaction.resolution });
+    }
+    return driver.answer(interactionId, body, by);
+  }
+
+  async keepalive(tenant: string, id: string) {
+    const session = await this.get(tenant, id);
+    const driver = this.drivers.get(session.id);
+    if (!driver) throw conflict(`the session is ${session.status}; nothing to keep alive`);
+    const { idleDeadline } = driver.keepalive();
+    return { idleDeadline: idleDeadline ? new Date(idleDeadline).toISOString() : null };
+  }
+
+  async delete(tenant: string, id: string): Promise<void> {
+    const session = await this.get(tenant, id);
+    if (session.status === "stopped" && !session.sandbox) return;
+    const driver = this.drivers.get(session.id) ?? new SessionDriver(this.driverDeps(), session);
+    await driver.stop("deleted", true);
+  }
+
+  /** The sandbox of a session, for workspace files and diffs. */
+  async sandbox(tenant: string, id: string): Promise<SandboxHandle> {
+    const session = await this.get(tenant, id);
+    if (!session.sandbox) throw conflict(session.status === "provisioning" ? "the sandbox is still being made" : "this session's sandbox is gone");
+    const handle = await this.deps.providers.get(session.sandbox.provider)?.connect(session.sandbox);
+    if (!handle) throw conflict("this session's sandbox is gone");
+    return handle;
+  }
+
+  async readEvents(sessionId: string, after: number, limit: number): Promise<EventRow[]> {
+    return this.deps.store.readEvents(sessionId, after, limit);
+  }
+
+  /** True when nothing will ever be appended to this session's log again. */
+  async isFinal(sessionId: string): Promise<boolean> {
+    if (this.drivers.has(sessionId)) return false;
+    const s = await this.deps.store.getSession(sessionId);
+    return !s || s.status === "failed" || (s.status === "stopped" && !s.sandbox);
+  }
+
+  liveCount(): number {
+    return this.drivers.size;
+  }
+
+  private driverFor(session: SessionRecord): SessionDriver {
+    const existing = this.drivers.get(session.id);
+    if (existing) return existing;
+    if (session.status === "failed") throw conflict(`the session has failed: ${session.statusReason ?? "see its events"}`);
+    if (session.status !== "stopped" || !session.sandbox) throw conflict(`the session is ${session.status}${session.sandbox ? "" : " and its sandbox is gone"}`);
+    return this.newDriver(session);
+  }
+
+  private newDriver(session: SessionRecord): SessionDriver {
+    const driver = new SessionDriver(this.driverDeps(), session);
+    this.drivers.set(session.id, driver);
+    return driver;
+  }
+
+  private driverDeps() {
+    return {
+      store: this.deps.store,
+      bus: this.deps.bus,
+      agents: this.deps.agents,
+      providers: this.deps.providers,
+      log: this.deps.log,
+      installationId: this.deps.config.installationId,
+      onRetired: (id: string) => this.drivers.delete(id),
+    };
+  }
+
+  private sweepIdle(): void {
+    const now = Date.now();
+    for (const driver of this.drivers.values()) {
+      if (!driver.isIdleSince(now)) continue;
+      driver
+        .stop("idle: no activity within the idle timeout; the workspace is kept and a new prompt resumes the session", false)
+        .catch((err) => this.deps.log.warn({ err, session: driver.id }, "idle stop failed"));
+    }
+  }
+
+  /** Sandboxes labelled by this installation that no session owns any more (left by a crash). */
+  private async reapOrphans(): Promise<void> {
+    for (const provider of this.deps.providers.all()) {
+      const refs = await provider.list({ "airlock.installation": this.deps.config.installationId });
+      for (const ref of refs) {
+        const session = await this.deps.store.getSession(ref.id);
+        if (session?.sandbox && session.sandbox.id === ref.id && session.status !== "stopped") continue;
+        if (session?.sandbox && session.status === "stopped") continue; // idle-stopped: kept for resume
+        this.deps.log.info({ sandbox: ref.id, provider: provider.name }, "reaping an orphaned sandbox");
+        await (await provider.connect(ref))?.destroy().catch((err) => this.deps.log.warn({ err, sandbox: ref.id }, "could not reap"));
+      }
+    }
+  }
+}
+
+function checkSeed(files: Record<string, string>): void {
+  const entries = Object.entries(files);
+  if (entries.length > limits.maxSeedFiles) throw new AirlockError("payload_too_large", `workspace.files has ${entries.length} files; the limit is ${limits.maxSeedFiles}`);
+  let total = 0;
+  for (const [, content] of entries) total += Buffer.byteLength(content);
+  if (total > limits.maxSeedBytes) throw new AirlockError("payload_too_large", `workspace.files holds ${total} bytes; the limit is ${limits.maxSeedBytes}`);
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import type { JournalRecord } from "@airlock/protocol";
+import { type MapperState, mapRecords, rpcIds } from "./mapper.ts";
+
+const state = (over: Partial<MapperState> = {}): MapperState => ({
+  sessionId: "ses_1",
+  status: "ready",
+  acpSessionId: "acp1",
+  runningTurnId: null,
+  undelivered: new Map(),
+  stopping: false,
+  stderrTail: "",
+  ...over,
+});
+
+let seq = 0;
+const agent = (msg: object): JournalRecord => ({ seq: ++seq, at: 1, kind: "agent", msg: { jsonrpc: "2.0", ...msg } as any });
+const client = (msg: object): JournalRecord => ({ seq: ++seq, at: 1, kind: "client", msg: { jsonrpc: "2.0", ...msg } as any });
+const chunk = (text: string) => agent({ method: "session/update", params: { sessionId: "acp1", update: { sessionUpdate: "agent_message_chunk", content: { type: "text", text } } } });
+
+describe("mapRecords", () => {
+  it("maps a whole turn: started, verbatim updates, ended, with status changes in between", () => {
+    const s = state();
+    const { batch, actions } = mapRecords(s, [
+      client({ id: "turn_a", method: "session/prompt", params: { prompt: [{ type: "text", text: "hi" }] } }),
+      chunk("Hel"),
+      chunk("lo"),
+      agent({ id: "turn_a", result: { stopReason: "end_turn" } }),
+    ]);
+    expect(batch.events.map((e) => e.type)).toEqual(["turn.started", "session.status", "update", "update", "turn.ended", "session.status"]);
+    expect(batch.events[2]).toEqual({ type: "update", turnId: "turn_a", data: { sessionUpdate: "agent_message_chunk", content: { type: "text", text: "Hel" } } });
+    expect(batch.journalOffset).toBe(seq);
+    expect(batch.turns!.update!.map((u) => u.patch.status)).toEqual(["running", "ended"]);
+    expect(actions).toEqual([{ type: "turnEnded", turnId: "turn_a" }]);
+    expect(s.status).toBe("ready");
+    expect(s.runningTurnId).toBeNull();
+  });
+
+  it("makes a permission request a pending interaction, and marks its answer delivered when seen in the journal", () => {
+    const s = state({ runningTurnId: "turn_a", status: "running" });
+    const first = mapRecords(s, [agent({ id: 7, method: "session/request_permission", params: { toolCall: { toolCallId: "t" }, options: [{ optionId: "allow", kind: "allow_once", name: "Allow" }] } })]);
+    const inserted = first.batch.interactions!.insert![0];
+    expect(inserted).toMatchObject({ rpcId: 7, status: "pending", turnId: "turn_a", kind: "permission" });
+    expect(first.batch.events.map((e) => e.type)).toEqual(["interaction.requested", "session.status"]);
+    expect(s.status).toBe("awaiting_input");
+    s.undelivered.get("7")!.pending = false; // answered through the API
+    const second = mapRecords(s, [client({ id: 7, result: { outcome: { outcome: "selected", optionId: "allow" } } })]);
+    expect(second.batch.interactions!.update).toEqual([{ id: inserted.id, patch: { delivered: true } }]);
+    expect(s.undelivered.size).toBe(0);
+  });
+
+  it("fails the session when the agent exits on its own, ending the turn and cancelling pending interactions", () => {
+    const s = state({ runningTurnId: "turn_a", status: "awaiting_input", undelivered: new Map([["3", { id: "int_x", pending: true }]]) });
+    const { batch, actions } = mapRecords(s, [
+      { seq: ++seq, at: 1, kind: "stderr", data: "boom\n" },
+      { seq: ++seq, at: 1, kind: "exit", code: 3, signal: null, requested: false },
+    ]);
+    expect(batch.events.map((e) => e.type)).toEqual(["error", "turn.ended", "interaction.resolved", "session.status"]);
+    expect(batch.events[0].data).toMatchObject({ message: expect.stringContaining("code 3"), detail: "boom" });
+    expect(batch.session).toMatchObject({ status: "failed" });
+    expect(actions.at(-1)).toEqual({ type: "agentExited", requested: false });
+  });
+
+  it("answers initialize and session/new with actions, and records the ACP session id", () => {
+    const s = state({ status: "provisioning", acpSessionId: null });
+    const init = mapRecords(s, [agent({ id: rpcIds.initialize, result: { protocolVersion: 1, agentCapabilities: { loadSession: true } } })]);
+    expect(init.actions[0]).toMatchObject({ type: "initialized" });
+    const ready = mapRecords(s, [agent({ id: rpcIds.newSession, result: { sessionId: "abc" } })]);
+    expect(ready.batch.session).toMatchObject({ acpSessionId: "abc", status: "ready" });
+    expect(ready.actions).toEqual([{ type: "sessionReady", loaded: false }]);
+  });
+
+  it("answers unknown agent requests with method-not-found, ignores sandbox-local fs/terminal traffic", () => {
+    const s = state();
+    const { batch, actions } = mapRecords(s, [
+      agent({ id: 1, method: "fs/read_text_file", params: {} }),
+      { seq: ++seq, at: 1, kind: "local", msg: { jsonrpc: "2.0", id: 1, result: { content: "" } } },
+      agent({ id: 2, method: "x/unknown", params: {} }),
+    ]);
+    expect(batch.events).toEqual([]);
+    expect(actions).toEqual([{ type: "reply", id: 2, error: { code: -32601, message: expect.stringContaining("x/unknown") } }]);
+  });
+});
