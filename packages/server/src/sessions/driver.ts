@@ -81,6 +81,7 @@ export class SessionDriver {
       runningTurnId: null,
       undelivered: new Map(),
       stopping: false,
+      replaying: false,
       stderrTail: "",
     };
   }
@@ -143,7 +144,7 @@ export class SessionDriver {
       this.handle = handle;
       this.client = new SandboxdClient(endpoint);
       const health = await this.client.health();
-      this.catchUpTarget = health.lastSeq;
+      this.catchUpTarget = health.lastSeq > this.offset ? health.lastSeq : Infinity;
       this.startPump(this.offset);
       if (this.state.status === "provisioning") await this.sendInitialize();
       else await this.afterCatchUp();
@@ -343,6 +344,7 @@ export class SessionDriver {
         const cwd = this.handle?.workspacePath ?? "/workspace";
         const canLoad = this.agentCaps.loadSession === true;
         if (this.resuming && this.state.acpSessionId && canLoad) {
+          this.state.replaying = true;
           await this.send(request(rpcIds.loadSession, "session/load", { sessionId: this.state.acpSessionId, cwd, mcpServers: [] }));
         } else {
           if (this.resuming && this.state.acpSessionId) {
@@ -485,6 +487,7 @@ export class SessionDriver {
       runningTurnId: running[0]?.id ?? null,
       undelivered: new Map(undelivered.map((i) => [rpcKey(i.rpcId), { id: i.id, pending: i.status === "pending" }])),
       stopping: session.status === "stopping",
+      replaying: false,
       stderrTail: "",
     };
   }
@@ -538,6 +541,8 @@ export class SessionDriver {
   private retire(): void {
     if (this.retired) return;
     this.retired = true;
+    // sandboxd exits once its agent's exit record is acknowledged.
+    this.client?.ack(this.offset).catch(() => {});
     this.detach();
     this.deps.onRetired(this.id);
   }

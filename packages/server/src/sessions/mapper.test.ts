@@ -9,6 +9,7 @@ const state = (over: Partial<MapperState> = {}): MapperState => ({
   runningTurnId: null,
   undelivered: new Map(),
   stopping: false,
+  replaying: false,
   stderrTail: "",
   ...over,
 });

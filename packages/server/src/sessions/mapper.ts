@@ -42,6 +42,8 @@ export interface MapperState {
   undelivered: Map<string, { id: string; pending: boolean }>;
   /** Our own stop request is under way: an exit is expected. */
   stopping: boolean;
+  /** The agent is replaying a loaded session's history, which the log already holds. */
+  replaying: boolean;
   stderrTail: string;
 }
 
@@ -108,7 +110,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         if (msg.method !== undefined) {
           const hasId = msg.id !== undefined && msg.id !== null;
           if (msg.method === "session/update") {
-            if (msg.params?.update) emit("update", msg.params.update);
+            if (msg.params?.update && !state.replaying) emit("update", msg.params.update);
           } else if (msg.method === "session/request_permission" && hasId) {
             const interactionId = newId("interaction");
             const data: EventDataMap["interaction.requested"] = {
@@ -206,6 +208,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
       if (msg.error) fail(`the agent refused to initialize: ${msg.error.message}`);
       else actions.push({ type: "initialized", result: msg.result ?? {} });
     } else if (id === rpcIds.newSession || id === rpcIds.loadSession) {
+      state.replaying = false;
       if (msg.error) fail(`the agent could not start a session: ${msg.error.message}`);
       else {
         if (id === rpcIds.newSession && msg.result?.sessionId) {
