@@ -1,0 +1,1 @@
+export { describeStoreConformance, sessionRecord } from "./store-conformance.ts";
