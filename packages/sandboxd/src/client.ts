@@ -1,0 +1,154 @@
+/**
+ * @module client — the control plane's client for sandboxd (unix socket locally, HTTPS URL for E2B).
+ */
+import http from "node:http";
+import https from "node:https";
+import type { JournalRecord, JsonRpcMessage, SandboxdEndpoint } from "@airlock/protocol";
+
+export interface SandboxdHealth {
+  ok: boolean;
+  pid: number;
+  agentPid: number | null;
+  agentRunning: boolean;
+  exit: { code: number | null; signal: string | null } | null;
+  lastSeq: number;
+  ackedSeq: number;
+}
+
+export class SandboxdError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SandboxdError";
+  }
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const secureAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+
+export class SandboxdClient {
+  constructor(readonly endpoint: SandboxdEndpoint) {}
+
+  health(timeoutMs = 5000): Promise<SandboxdHealth> {
+    return this.json("GET", "/health", undefined, timeoutMs);
+  }
+
+  send(message: JsonRpcMessage): Promise<{ seq: number }> {
+    return this.json("POST", "/send", message);
+  }
+
+  ack(seq: number): Promise<{ ackedSeq: number }> {
+    return this.json("POST", "/ack", { seq });
+  }
+
+  shutdown(): Promise<{ ok: boolean }> {
+    return this.json("POST", "/shutdown", {}, 15_000);
+  }
+
+  /** Records after `after` (at most `limit`), waiting up to `waitMs` for one when there are none. */
+  async read(after: number, limit = 1000, waitMs = 0): Promise<JournalRecord[]> {
+    const res = await this.request("GET", `/journal?after=${after}&limit=${limit}&wait=${waitMs}`, undefined, waitMs + 10_000);
+    const text = await readAll(res);
+    if (res.statusCode !== 200) throw new SandboxdError(res.statusCode ?? 0, text);
+    return parseLines(text);
+  }
+
+  /** Everything after `after`, then the live tail; one array per network chunk (commit it as one batch). */
+  async *stream(after: number, signal?: AbortSignal): AsyncIterable<JournalRecord[]> {
+    const res = await this.request("GET", `/journal/stream?after=${after}`, undefined, 0, signal);
+    if (res.statusCode !== 200) throw new SandboxdError(res.statusCode ?? 0, await readAll(res));
+    res.setEncoding("utf8");
+    let carry = "";
+    try {
+      for await (const chunk of res as AsyncIterable<string>) {
+        const text = carry + chunk;
+        const end = text.lastIndexOf("\n");
+        if (end < 0) {
+          carry = text;
+          continue;
+        }
+        carry = text.slice(end + 1);
+        const records = parseLines(text.slice(0, end + 1));
+        if (records.length) yield records;
+      }
+    } finally {
+      res.destroy();
+    }
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    const res = await this.request(method, path, body, timeoutMs);
+    const text = await readAll(res);
+    if (res.statusCode !== 200) {
+      let message = text;
+      try {
+        message = JSON.parse(text).error.message;
+      } catch {}
+      throw new SandboxdError(res.statusCode ?? 0, `sandboxd ${method} ${path}: ${res.statusCode} ${message}`);
+    }
+    return JSON.parse(text) as T;
+  }
+
+  private request(method: string, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string | number> = { authorization: `Bearer ${this.endpoint.token}` };
+    if (payload !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = Buffer.byteLength(payload);
+    }
+    return new Promise((resolve, reject) => {
+      let req: http.ClientRequest;
+      if (this.endpoint.socketPath) {
+        req = http.request({ socketPath: this.endpoint.socketPath, path, method, headers, agent, signal }, resolve);
+      } else if (this.endpoint.url) {
+        const url = new URL(path, this.endpoint.url);
+        const lib = url.protocol === "https:" ? https : http;
+        req = lib.request(url, { method, headers, agent: url.protocol === "https:" ? secureAgent : agent, signal }, resolve);
+      } else {
+        reject(new Error("sandboxd endpoint has neither socketPath nor url"));
+        return;
+      }
+      req.on("error", reject);
+      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new SandboxdError(0, `sandboxd ${method} ${path} timed out after ${timeoutMs} ms`)));
+      req.end(payload);
+    });
+  }
+}
+
+/** Polls `GET /health` until sandboxd answers or the time is up. */
+export async function waitForSandboxd(endpoint: SandboxdEndpoint, timeoutMs = 10_000): Promise<SandboxdHealth> {
+  const client = new SandboxdClient(endpoint);
+  const until = Date.now() + timeoutMs;
+  let delay = 10;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      return await client.health(1000);
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+  throw new Error(`sandboxd did not answer within ${timeoutMs} ms: ${(last as Error)?.message ?? "no answer"}`);
+}
+
+function parseLines(text: string): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  let start = 0;
+  let nl: number;
+  while ((nl = text.indexOf("\n", start)) >= 0) {
+    if (nl > start) out.push(JSON.parse(text.slice(start, nl)));
+    start = nl + 1;
+  }
+  return out;
+}
+
+async function readAll(res: http.IncomingMessage): Promise<string> {
+  let text = "";
+  res.setEncoding("utf8");
+  for await (const chunk of res) text += chunk;
+  return text;
+}
