@@ -15,18 +15,18 @@ export const limits = {
   maxMetadataKeys: 32,
 } as const;
 
-const relativePath = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((p) => !p.startsWith("/") && !p.split(/[\\/]/).includes("..") && !p.includes("\0"), {
-    message: "must be a relative path inside the workspace (no leading '/', no '..')",
-  });
+const isRelativeInside = (p: string) => p.length > 0 && p.length <= 1024 && !p.startsWith("/") && !p.split(/[\\/]/).includes("..") && !p.includes("\0");
 
-export const WorkspaceSeed = z.union([
-  z.object({ files: z.record(relativePath, z.string()) }).strict(),
-  z.object({ git: z.string().url() }).strict(),
-]);
+const seedFiles = z.record(z.string(), z.string()).superRefine((files, ctx) => {
+  for (const path of Object.keys(files)) {
+    if (!isRelativeInside(path)) ctx.addIssue({ code: "custom", path: [path], message: "must be a relative path inside the workspace (no leading '/', no '..')" });
+  }
+});
+
+export const WorkspaceSeed = z
+  .object({ files: seedFiles.optional(), git: z.string().url().optional() })
+  .strict()
+  .refine((w) => (w.files ? 1 : 0) + (w.git ? 1 : 0) === 1, { message: "give either `files` or `git`" });
 export type WorkspaceSeed = z.infer<typeof WorkspaceSeed>;
 
 export const PermissionMode = z.enum(["ask", "acceptEdits", "auto"]);
@@ -57,16 +57,16 @@ export const ContentBlockSchema = z
   .object({ type: z.enum(["text", "image", "audio", "resource_link", "resource"]) })
   .passthrough();
 
-export const Prompt = z.union([
-  z.object({ text: z.string().min(1) }).strict(),
-  z.object({ content: z.array(ContentBlockSchema).min(1).max(100) }).strict(),
-]);
+export const Prompt = z
+  .object({ text: z.string().min(1).optional(), content: z.array(ContentBlockSchema).min(1).max(100).optional() })
+  .strict()
+  .refine((p) => (p.text === undefined) !== (p.content === undefined), { message: "give either `text` or `content` (ACP content blocks)" });
 export type Prompt = z.infer<typeof Prompt>;
 
-export const AnswerInteraction = z.union([
-  z.object({ optionId: z.string().min(1).max(200) }).strict(),
-  z.object({ answer: z.unknown() }).strict(),
-]);
+export const AnswerInteraction = z
+  .object({ optionId: z.string().min(1).max(200).optional(), answer: z.unknown().optional() })
+  .strict()
+  .refine((a) => (a.optionId === undefined) !== (a.answer === undefined), { message: "give `optionId` for a permission or `answer` for a question" });
 export type AnswerInteraction = z.infer<typeof AnswerInteraction>;
 
 export interface Usage {

@@ -253,14 +253,14 @@ export class SessionDriver {
       if (interaction.status !== "pending") throw conflict("this interaction was already answered", { resolution: interaction.resolution });
       let resolution: Record<string, unknown>;
       if (interaction.kind === "permission") {
-        if (!("optionId" in body)) throw badRequest("a permission request is answered with {optionId}");
+        if (body.optionId === undefined) throw badRequest("a permission request is answered with {optionId}");
         const options = (interaction.request.options ?? []) as Array<{ optionId: string }>;
         if (!options.some((o) => o.optionId === body.optionId)) {
           throw badRequest(`unknown optionId "${body.optionId}"; the options are: ${options.map((o) => o.optionId).join(", ")}`);
         }
         resolution = { interactionId, optionId: body.optionId, outcome: "selected", by };
       } else {
-        if (!("answer" in body)) throw badRequest("a question is answered with {answer}");
+        if (body.answer === undefined) throw badRequest("a question is answered with {answer}");
         resolution = { interactionId, answer: body.answer, outcome: "answered", by };
       }
       await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId));

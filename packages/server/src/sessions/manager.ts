@@ -65,7 +65,7 @@ export class SessionManager {
     const provider = providers.require(body.provider ?? providers.defaultName);
     if (body.agent === "custom" && !body.command) throw new AirlockError("bad_request", 'agent "custom" needs `command`: the agent\'s argv, e.g. ["node", "agent.js"]');
     if (body.agent !== "custom" && body.command) throw new AirlockError("bad_request", "`command` is only for agent \"custom\"");
-    if (body.workspace && "files" in body.workspace) checkSeed(body.workspace.files);
+    if (body.workspace?.files) checkSeed(body.workspace.files);
     if (body.network && !provider.capabilities.network) throw new AirlockError("bad_request", `provider "${provider.name}" cannot give sandboxes network access here`);
     if ((await store.countLiveSessions(tenant)) >= config.maxLiveSessionsPerTenant) {
       throw new AirlockError("too_many_requests", `this tenant already has ${config.maxLiveSessionsPerTenant} live sessions; delete some first`);
@@ -145,7 +145,7 @@ export class SessionManager {
   }
 
   async prompt(tenant: string, id: string, body: Prompt): Promise<{ turnId: string }> {
-    const content: ContentBlock[] = "text" in body ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
+    const content: ContentBlock[] = body.text !== undefined ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
     const size = Buffer.byteLength(JSON.stringify(content));
     if (size > limits.maxPromptBytes) throw new AirlockError("payload_too_large", `the prompt is ${size} bytes; the limit is ${limits.maxPromptBytes}`);
     const session = await this.get(tenant, id);

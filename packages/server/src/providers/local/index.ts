@@ -180,7 +180,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
 
     async create(spec: SandboxSpec, onProgress) {
       if (spec.network) throw badRequest("local sandboxes have no network access; create the session without `network`");
-      if (spec.seed && "git" in spec.seed) throw badRequest("workspace.git needs a sandbox with network access; upload the files with workspace.files instead");
+      if (spec.seed?.git) throw badRequest("workspace.git needs a sandbox with network access; upload the files with workspace.files instead");
       const dir = dirOf(spec.sessionId);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub), { recursive: true });
@@ -189,7 +189,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       writeFileSync(join(dir, "etc", "group"), group);
       const h = handle(spec.sessionId);
       try {
-        if (spec.seed && "files" in spec.seed) {
+        if (spec.seed?.files) {
           onProgress?.("writing workspace files");
           seedFiles(join(dir, "workspace"), spec.seed.files);
         }
