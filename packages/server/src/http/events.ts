@@ -88,6 +88,8 @@ export function sseStream(sessionId: string, after: number, source: EventSource,
             }
             out += e.frame;
             cursor = e.seq;
+            // A status change may be the last event: the next pull checks the store and ends a final log.
+            if (e.type === "session.status") fromStore = true;
           }
           if (out) {
             controller.enqueue(encoder.encode(out));

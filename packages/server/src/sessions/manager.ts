@@ -200,7 +200,6 @@ export class SessionManager {
 
   /** True when nothing will ever be appended to this session's log again. */
   async isFinal(sessionId: string): Promise<boolean> {
-    if (this.drivers.has(sessionId)) return false;
     const s = await this.deps.store.getSession(sessionId);
     return !s || s.status === "failed" || (s.status === "stopped" && !s.sandbox);
   }
