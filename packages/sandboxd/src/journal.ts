@@ -43,15 +43,22 @@ export class Journal {
     this.pending.push(line);
     this.tail.push(line);
     this.tailBytes += line.length;
-    while (this.tailBytes > this.maxTailBytes && this.tail.length > 1) {
-      this.tailBytes -= this.tail.shift()!.length;
-      this.tailStart++;
-    }
+    if (this.tailBytes > this.maxTailBytes) this.trimTail();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
     return seq;
+  }
+
+  /** Drops the oldest quarter of the tail at once: shifting line by line is quadratic on a long tail. */
+  private trimTail(): void {
+    let drop = 0;
+    let bytes = this.tailBytes;
+    while (bytes > this.maxTailBytes * 0.75 && drop < this.tail.length - 1) bytes -= this.tail[drop++].length;
+    this.tail = this.tail.slice(drop);
+    this.tailBytes = bytes;
+    this.tailStart += drop;
   }
 
   /** Writes what is pending and wakes readers. */
