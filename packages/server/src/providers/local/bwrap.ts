@@ -44,10 +44,11 @@ export function bwrapArgs(spec: BwrapSpec, bwrap = "bwrap"): string[] {
   }
   for (const path of etcPieces) if (existsSync(path)) args.push("--ro-bind", path, path);
   args.push("--ro-bind", spec.passwdFile, "/etc/passwd", "--ro-bind", spec.groupFile, "/etc/group");
+  // The private /tmp comes before the read-only binds: a program installed under /tmp must stay visible.
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   const runtime = dirname(process.execPath);
   const extra = runtime.startsWith("/usr/") ? [] : [dirname(runtime)];
   for (const path of [...extra, ...spec.readOnlyPaths]) if (existsSync(path)) args.push("--ro-bind", path, path);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   args.push("--bind", spec.workspace, sandboxWorkspace, "--bind", spec.home, sandboxHome);
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
   args.push("--chdir", sandboxWorkspace, "--");
