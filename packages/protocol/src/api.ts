@@ -90,6 +90,8 @@ export interface SessionView {
   provider: string;
   status: SessionStatus;
   statusReason: string | null;
+  /** Nothing more will happen: failed, or stopped with its sandbox gone (an idle-stopped session resumes). */
+  final: boolean;
   permissionMode: PermissionMode;
   model: string | null;
   metadata: Record<string, string>;

@@ -129,6 +129,7 @@ export class SessionManager {
       provider: session.provider,
       status: session.status,
       statusReason: session.statusReason,
+      final: session.status === "failed" || (session.status === "stopped" && !session.sandbox),
       permissionMode: session.options.permissionMode,
       model: session.options.model ?? null,
       metadata: session.metadata,
