@@ -1,1 +1,9 @@
+/**
+ * @module testkit — the scripted ACP agent, and conformance suites every store and provider must pass.
+ */
+import { fileURLToPath } from "node:url";
+
 export { describeStoreConformance, sessionRecord } from "./store-conformance.ts";
+
+/** Absolute path of the bundled scripted agent (`node <path>` starts it); built by `npm run build -w @airlock/testkit`. */
+export const scriptedAgentPath: string = fileURLToPath(new URL("../dist/scripted-agent.mjs", import.meta.url));
