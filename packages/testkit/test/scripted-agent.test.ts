@@ -468,7 +468,7 @@ describe("scripted agent: control", () => {
       const chunks = turn.updates.filter((u) => u.sessionUpdate === "agent_message_chunk");
       expect(chunks).toHaveLength(5);
       expect(new Set(chunks.map((c) => JSON.stringify(c))).size).toBe(5);
-      expect(textOf(turn.updates)).toMatch(/Done\.$/);
+      expect(textOf(turn.updates)).toMatch(/^Streaming one chunk every 100 ms: chunk 1, chunk 2, chunk 3, chunk 4, chunk 5\. Done\.$/);
     });
   });
 

@@ -12,7 +12,8 @@ export const slow: Behaviour = async (turn) => {
   const total = Math.max(1, Math.round(((Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000) / tickMs));
   const start = performance.now();
   for (let i = 1; i <= total && !turn.signal.aborted; i++) {
-    await turn.say((i === 1 ? `Working slowly: ${total} step${total === 1 ? "" : "s"}. Step 1` : `, ${i}`) + (i === total ? ". Done." : ""));
+    // Every chunk names its number ("chunk 7"): clients and tests can see a gap, a duplicate or a reorder.
+    await turn.say(`${i === 1 ? "Streaming one chunk every 100 ms: " : ""}chunk ${i}${i === total ? ". Done." : ", "}`);
     // Paced against the start, so the turn lasts `seconds` however long each send took.
     await sleep(start + i * tickMs - performance.now(), turn.signal);
   }
