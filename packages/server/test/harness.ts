@@ -55,6 +55,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     return { proc, url };
   };
   let current = await launch();
+  const firstKey = env.AIRLOCK_API_KEYS?.split(",")[0];
+  const adminAuth: Record<string, string> = firstKey ? { authorization: `Bearer ${firstKey}` } : {};
   const server: TestServer = {
     url: current.url,
     dataDir: dir,
@@ -70,6 +72,17 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       server.url = current.url;
     },
     async stop() {
+      // Sandboxes outlive the server by design: delete every session so no relay or agent is left running.
+      if (current.proc.exitCode === null) {
+        let before = "";
+        for (;;) {
+          const page = await server.api("GET", `/v1/sessions?limit=200${before ? `&before=${before}` : ""}`, undefined, adminAuth).catch(() => null);
+          if (!page || page.status !== 200) break;
+          await Promise.all(page.body.sessions.map((s: { id: string }) => server.api("DELETE", `/v1/sessions/${s.id}`, undefined, adminAuth).catch(() => {})));
+          if (!page.body.nextCursor) break;
+          before = page.body.nextCursor;
+        }
+      }
       if (current.proc.exitCode === null) {
         const exited = new Promise((r) => current.proc.once("exit", r));
         current.proc.kill("SIGTERM");

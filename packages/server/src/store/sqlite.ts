@@ -89,6 +89,33 @@ export function createSqliteStore(options: { path: string }): StoreV1 {
     return rows;
   });
 
+  // Group commit: every commit asked for in the same tick, from any session, shares one transaction (one WAL
+  // write); each runs in its own savepoint, so a refused batch (a conflict) rolls back alone.
+  let queue: Array<{ sessionId: string; batch: CommitBatch; resolve(rows: EventRow[]): void; reject(err: unknown): void }> = [];
+  const flushTx = db.transaction((items: typeof queue) => {
+    const results: Array<{ rows?: EventRow[]; error?: unknown }> = [];
+    for (const item of items) {
+      try {
+        results.push({ rows: commitTx(item.sessionId, item.batch) });
+      } catch (error) {
+        results.push({ error });
+      }
+    }
+    return results;
+  });
+  const flush = () => {
+    const items = queue;
+    queue = [];
+    let results: Array<{ rows?: EventRow[]; error?: unknown }>;
+    try {
+      results = flushTx(items);
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    items.forEach((item, i) => (results[i].error ? item.reject(results[i].error) : item.resolve(results[i].rows!)));
+  };
+
   const createTx = db.transaction((session: SessionRecord, first: NewEvent[]): EventRow[] => {
     const st = stmts();
     st.insertSession.run(
@@ -127,6 +154,7 @@ export function createSqliteStore(options: { path: string }): StoreV1 {
       })();
     },
     async close() {
+      if (queue.length) flush();
       db.close();
     },
     async createSession(session, firstEvents) {
@@ -162,8 +190,11 @@ export function createSqliteStore(options: { path: string }): StoreV1 {
     async countLiveSessions(tenant) {
       return (stmts().countLive.get(tenant) as Row).n;
     },
-    async commit(sessionId, batch) {
-      return commitTx(sessionId, batch);
+    commit(sessionId, batch) {
+      return new Promise<EventRow[]>((resolve, reject) => {
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ sessionId, batch, resolve, reject });
+      });
     },
     async readEvents(sessionId, after, limit) {
       return stmts().readEvents.all(sessionId, after, limit) as EventRow[];
