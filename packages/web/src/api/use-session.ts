@@ -3,7 +3,7 @@
  * the connection state, and its resource (refreshed as its status changes).
  */
 import { useEffect, useRef, useState } from "react";
-import type { AirlockEvent, ConnectionState, SessionView } from "@airlock/protocol";
+import type { AirlockEvent, SessionView, SubscriptionStatus as ConnectionState } from "@airlock/protocol";
 import { type View, emptyView, reduceAll } from "../state/view.ts";
 import { client } from "./client.ts";
 
@@ -37,10 +37,10 @@ export function useSession(id: string) {
         if (document.hidden) setTimeout(flush, 100);
         else requestAnimationFrame(flush);
       },
-      onState: setConnection,
+      onStatus: setConnection,
     });
     return () => {
-      stop();
+      stop.close();
       pending.current = [];
     };
   }, [id]);

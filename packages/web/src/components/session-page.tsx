@@ -36,7 +36,7 @@ export function SessionPage({ id }: { id: string }) {
           </div>
           <StatusBadge status={status} step={view.step} />
           <span className={`conn ${connection}`} title={`Event stream: ${connection}`}>
-            <span className="conn-dot" aria-hidden /> {connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : connection === "closed" ? "Ended" : "Connecting…"}
+            <span className="conn-dot" aria-hidden /> {connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : connection === "ended" ? "Ended" : "Connecting…"}
           </span>
           <span className="spacer" />
           {usage.costUsd > 0 || usage.inputTokens > 0 ? (
