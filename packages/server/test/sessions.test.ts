@@ -106,6 +106,23 @@ describe("a session", () => {
     sse.close();
   });
 
+  it("turns an elicitation into a question answered through the API", async () => {
+    const { id, sse } = await newSession();
+    const turnId = await prompt(id, "ask");
+    const events = await sse.waitFor((evs) => evs.some((e) => e.type === "interaction.requested"), 20_000, "question");
+    const req = events.find((e) => e.type === "interaction.requested")!.data as any;
+    expect(req.kind).toBe("question");
+    expect(req.prompt).toBeTruthy();
+    expect(req.schema.properties.name).toBeTruthy();
+    expect((await server.api("POST", `/v1/sessions/${id}/interactions/${req.interactionId}`, { optionId: "x" })).status).toBe(400);
+    const ok = await server.api("POST", `/v1/sessions/${id}/interactions/${req.interactionId}`, { answer: { name: "Ada", colour: "blue" } });
+    expect(ok.status).toBe(200);
+    const all = await sse.waitFor(turnEnded(turnId));
+    expect(textOf(all, turnId)).toContain("Ada");
+    expect(all.find((e) => e.type === "interaction.resolved")!.data).toMatchObject({ outcome: "answered", answer: { name: "Ada" } });
+    sse.close();
+  });
+
   it("a rejected permission writes nothing", async () => {
     const { id, sse } = await newSession();
     const turnId = await prompt(id, "permission");

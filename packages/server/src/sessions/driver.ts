@@ -49,7 +49,7 @@ export interface DriverDeps {
 export type StoredSandbox = SandboxRef & { relayToken: string };
 
 const acpProtocolVersion = 1;
-const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true };
+const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true, elicitation: { form: {} } };
 
 export class SessionDriver {
   private chain: Promise<unknown> = Promise.resolve();
@@ -430,13 +430,25 @@ export class SessionDriver {
     let result: unknown;
     if (resolution.outcome === "cancelled") result = kind === "permission" ? { outcome: { outcome: "cancelled" } } : { action: "cancel" };
     else if (kind === "permission") result = { outcome: { outcome: "selected", optionId: resolution.optionId } };
-    else result = { action: "accept", content: resolution.answer };
+    else if (resolution.answer === "decline" || resolution.answer === null) result = { action: "decline" };
+    else result = { action: "accept", content: await this.formContent(rpcId, resolution.answer) };
     try {
       await this.client.send({ jsonrpc: "2.0", id: rpcId, result });
     } catch (err) {
       // Still undelivered: re-sent after the next catch-up.
       this.deps.log.warn({ err, session: this.id, key }, "could not deliver an answer");
     }
+  }
+
+  /**
+   * An ACP form answer is an object matching the requested schema; a plain answer to a one-field form is
+   * put in that field.
+   */
+  private async formContent(rpcId: string | number, answer: unknown): Promise<unknown> {
+    if (answer !== null && typeof answer === "object") return answer;
+    const interaction = (await this.deps.store.listInteractions(this.id)).find((i) => rpcKey(i.rpcId) === rpcKey(rpcId));
+    const properties = Object.keys(((interaction?.request.schema as { properties?: object } | undefined)?.properties ?? {}) as object);
+    return properties.length === 1 ? { [properties[0]]: answer } : { answer };
   }
 
   private settledStatus(): SessionStatus {
