@@ -1,3 +1,5 @@
+import http from "node:http";
+
 /**
  * A lean SSE reader for benchmarks: counts frames, checks that `id:`s follow one another (gaps and duplicates),
  * and records latency from the agent's embedded `airlockTs` to receipt (same clock: same machine).
@@ -24,49 +26,53 @@ export interface SseOptions {
 
 const tsPattern = /"airlockTs":([0-9.]+)/;
 
-export async function readSse(url: string, options: SseOptions = {}): Promise<SseStats> {
+/** Reads an SSE stream with node:http (lighter than fetch: with a hundred streams the reader must not be the bottleneck). */
+export function readSse(url: string, options: SseOptions = {}): Promise<SseStats> {
   const stats: SseStats = { frames: 0, chunks: 0, gaps: 0, duplicates: 0, lastId: 0, latencies: [], firstAt: 0, lastAt: 0 };
-  const res = await fetch(url, { headers: { accept: "text/event-stream", ...options.headers }, signal: options.signal });
-  if (!res.ok || !res.body) throw new Error(`SSE ${url}: ${res.status} ${await res.text()}`);
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      let start = 0;
-      const now = performance.timeOrigin + performance.now();
-      while ((end = buffer.indexOf("\n\n", start)) >= 0) {
-        const frame = buffer.slice(start, end);
-        start = end + 2;
-        const idAt = frame.indexOf("id: ");
-        if (idAt < 0) continue;
-        const id = parseInt(frame.slice(idAt + 4, frame.indexOf("\n", idAt)), 10);
-        if (id <= stats.lastId) stats.duplicates++;
-        else if (stats.lastId && id !== stats.lastId + 1) stats.gaps++;
-        if (id > stats.lastId) stats.lastId = id;
-        stats.frames++;
-        if (frame.includes('"airlockTs"')) {
-          stats.chunks++;
-          if (!stats.firstAt) stats.firstAt = now;
-          stats.lastAt = now;
-          if (options.latency) {
-            const m = tsPattern.exec(frame);
-            if (m) stats.latencies.push(now - Number(m[1]));
-          }
-        }
-        if (options.onFrame?.(frame, stats)) {
-          await reader.cancel();
-          return stats;
-        }
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { accept: "text/event-stream", ...options.headers }, agent: false, signal: options.signal }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`SSE ${url}: ${res.statusCode}`));
+        res.resume();
+        return;
       }
-      buffer = buffer.slice(start);
-    }
-  } catch (err) {
-    if (!options.signal?.aborted) throw err;
-  }
-  return stats;
+      res.setEncoding("utf8");
+      let buffer = "";
+      const finish = () => {
+        req.destroy();
+        resolve(stats);
+      };
+      res.on("data", (chunk: string) => {
+        buffer += chunk;
+        let end: number;
+        let start = 0;
+        const now = performance.timeOrigin + performance.now();
+        while ((end = buffer.indexOf("\n\n", start)) >= 0) {
+          const frame = buffer.slice(start, end);
+          start = end + 2;
+          const idAt = frame.indexOf("id: ");
+          if (idAt < 0) continue;
+          const id = parseInt(frame.slice(idAt + 4, frame.indexOf("\n", idAt)), 10);
+          if (id <= stats.lastId) stats.duplicates++;
+          else if (stats.lastId && id !== stats.lastId + 1) stats.gaps++;
+          if (id > stats.lastId) stats.lastId = id;
+          stats.frames++;
+          if (frame.includes('"airlockTs"')) {
+            stats.chunks++;
+            if (!stats.firstAt) stats.firstAt = now;
+            stats.lastAt = now;
+            if (options.latency) {
+              const m = tsPattern.exec(frame);
+              if (m) stats.latencies.push(now - Number(m[1]));
+            }
+          }
+          if (options.onFrame?.(frame, stats)) return finish();
+        }
+        buffer = buffer.slice(start);
+      });
+      res.on("end", () => resolve(stats));
+      res.on("error", (err) => (options.signal?.aborted ? resolve(stats) : reject(err)));
+    });
+    req.on("error", (err) => (options.signal?.aborted ? resolve(stats) : reject(err)));
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * @module app — the HTTP API: `/healthz`, `/v1/*` behind auth, the web UI at `/`.
  */
+import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { limits } from "@airlock/protocol";
@@ -26,8 +27,8 @@ export interface HttpDeps {
   version: string;
 }
 
-export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars }> {
-  const app = new Hono<{ Variables: AuthVars }>();
+export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
+  const app = new Hono<{ Variables: AuthVars; Bindings: HttpBindings }>();
   app.onError(onError(deps.log));
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
 

@@ -1,10 +1,13 @@
 /**
  * @module events — a session's log over SSE (backlog from the store, then the live tail) or as JSON pages.
  *
- * Each subscriber has a bounded queue of live frames. When it overflows (a slow client) the queue is dropped
- * and the subscriber catches up from the store, so it never holds the agent or the other subscribers back.
- * Frames are written only in order: `seq` must follow the last one sent, else the gap is read from the store.
+ * Frames are written straight to Node's response: at a hundred subscribers a web-stream per subscriber costs
+ * more than the rest of the pipeline. Each subscriber keeps a bounded queue of live frames (built once by the
+ * bus and shared); when it overflows (a slow client) the queue is dropped and the subscriber catches up from
+ * the store, so it never holds the agent or the other subscribers back. A frame is written only if its seq
+ * follows the last one sent; anything else is read from the store.
  */
+import type { ServerResponse } from "node:http";
 import { type EventRow, eventJson, sseFrame } from "@airlock/protocol";
 import type { EventBus, LiveEvent } from "../sessions/bus.ts";
 
@@ -17,46 +20,81 @@ const pageSize = 1000;
 const maxQueuedBytes = 1 << 20;
 const heartbeatMs = 15_000;
 
-export function sseStream(sessionId: string, after: number, source: EventSource, bus: EventBus, signal: AbortSignal): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+/** Open streams, pinged together by one timer (a timer per stream would be re-armed on every event). */
+const open = new Set<{ heartbeat(): void }>();
+setInterval(() => {
+  for (const stream of open) stream.heartbeat();
+}, heartbeatMs).unref();
+
+export function writeSse(res: ServerResponse, sessionId: string, after: number, source: EventSource, bus: EventBus): void {
   let cursor = after;
   let queue: LiveEvent[] = [];
   let queuedBytes = 0;
   let fromStore = true;
-  let wake: (() => void) | null = null;
+  let pumping = false;
   let closed = false;
+  let quiet = true;
+
+  // The stream owns its connection until it ends: no chunked framing around every frame.
+  res.useChunkedEncodingByDefault = false;
+  res.shouldKeepAlive = false;
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache, no-transform",
+    connection: "close",
+    "x-accel-buffering": "no",
+  });
+  res.write("retry: 2000\n\n");
 
   const unsubscribe = bus.subscribe(sessionId, (events) => {
-    if (fromStore) {
-      wake?.();
-      return; // the store read that is due will include these
+    if (!fromStore) {
+      for (const e of events) {
+        queue.push(e);
+        queuedBytes += e.frame.length;
+      }
+      if (queuedBytes > maxQueuedBytes) {
+        queue = [];
+        queuedBytes = 0;
+        fromStore = true;
+      }
     }
-    for (const e of events) {
-      queue.push(e);
-      queuedBytes += e.frame.length;
-    }
-    if (queuedBytes > maxQueuedBytes) {
-      queue = [];
-      queuedBytes = 0;
-      fromStore = true;
-    }
-    wake?.();
+    if (!pumping) void pump();
   });
-  const close = () => {
-    closed = true;
-    unsubscribe();
-    wake?.();
-  };
-  signal.addEventListener("abort", close, { once: true });
-
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode("retry: 2000\n\n"));
+  const stream = {
+    heartbeat() {
+      if (!quiet || pumping) {
+        quiet = true;
+        return;
+      }
+      res.write(": ping\n\n");
+      // A log that became final while nobody wrote to it still ends.
+      void source.isFinal(sessionId).then((final) => {
+        if (!final || pumping) return;
+        fromStore = true;
+        void pump();
+      });
     },
-    async pull(controller) {
+  };
+  open.add(stream);
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    open.delete(stream);
+    unsubscribe();
+  };
+  res.once("close", close);
+
+  const write = async (chunk: string | Buffer) => {
+    quiet = false;
+    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+  };
+
+  async function pump(): Promise<void> {
+    pumping = true;
+    try {
       while (!closed) {
         if (fromStore) {
-          // Switch to live first: anything published from now on is queued, anything before is in the store.
+          // Go live first: whatever is published from now on is queued, whatever was before is in the store.
           fromStore = false;
           queue = [];
           queuedBytes = 0;
@@ -66,58 +104,49 @@ export function sseStream(sessionId: string, after: number, source: EventSource,
             for (const row of rows) out += sseFrame(row);
             cursor = rows[rows.length - 1].seq;
             if (rows.length === pageSize) fromStore = true;
-            controller.enqueue(encoder.encode(out));
-            return;
+            await write(out);
+            continue;
           }
           if (await source.isFinal(sessionId)) {
             close();
-            controller.close();
+            res.end();
             return;
           }
         }
-        if (queue.length > 0) {
-          const batch = queue;
-          queue = [];
-          queuedBytes = 0;
-          let out = "";
-          for (const e of batch) {
-            if (e.seq <= cursor) continue;
-            if (e.seq !== cursor + 1) {
-              fromStore = true; // a gap: the store has what is missing
-              break;
-            }
-            out += e.frame;
-            cursor = e.seq;
-            // A status change may be the last event: the next pull checks the store and ends a final log.
-            if (e.type === "session.status") fromStore = true;
-          }
-          if (out) {
-            controller.enqueue(encoder.encode(out));
-            return;
-          }
+        if (queue.length === 0) return;
+        const batch = queue;
+        queue = [];
+        queuedBytes = 0;
+        // One live event: write its shared bytes as they are; several: one string.
+        if (batch.length === 1 && batch[0].seq === cursor + 1) {
+          cursor = batch[0].seq;
+          if (batch[0].type === "session.status") fromStore = true;
+          await write(batch[0].bytes);
           continue;
         }
-        const woken = await new Promise<boolean>((resolve) => {
-          const timer = setTimeout(() => resolve(false), heartbeatMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve(true);
-          };
-        });
-        wake = null;
-        if (!woken && !closed) {
-          if (await source.isFinal(sessionId)) fromStore = true;
-          else {
-            controller.enqueue(encoder.encode(": ping\n\n"));
-            return;
+        let out = "";
+        for (const e of batch) {
+          if (e.seq <= cursor) continue;
+          if (e.seq !== cursor + 1) {
+            fromStore = true; // a gap: the store has what is missing
+            break;
           }
+          out += e.frame;
+          cursor = e.seq;
+          // A status change may be the last event: the next round checks the store and ends a final log.
+          if (e.type === "session.status") fromStore = true;
         }
+        if (out) await write(out);
       }
-    },
-    cancel() {
+    } catch {
       close();
-    },
-  });
+      res.destroy();
+    } finally {
+      pumping = false;
+    }
+  }
+
+  void pump();
 }
 
 /** One JSON page of events: `{events, nextAfter}`, built without re-parsing the stored data. */

@@ -8,7 +8,9 @@ import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
 import type { AuthVars } from "./auth.ts";
 import { jsonBody } from "./errors.ts";
-import { jsonPage, sseStream } from "./events.ts";
+import type { HttpBindings } from "@hono/node-server";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { jsonPage, writeSse } from "./events.ts";
 
 const ListQuery = z.object({
   status: z.enum(["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"]).optional(),
@@ -23,7 +25,7 @@ const seqParam = (value: string | undefined, name: string): number | undefined =
 };
 
 export function sessionRoutes(manager: SessionManager, bus: EventBus) {
-  const app = new Hono<{ Variables: AuthVars }>();
+  const app = new Hono<{ Variables: AuthVars; Bindings: HttpBindings }>();
 
   // Ids are checked for shape before any lookup: a malformed one is simply not found.
   app.use("/:id/*", async (c, next) => {
@@ -80,15 +82,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const session = await manager.get(c.get("tenant"), c.req.param("id"));
     const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
     if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
-      const stream = sseStream(session.id, after, manager, bus, c.req.raw.signal);
-      return new Response(stream, {
-        headers: {
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-cache, no-transform",
-          connection: "keep-alive",
-          "x-accel-buffering": "no",
-        },
-      });
+      writeSse(c.env.outgoing, session.id, after, manager, bus);
+      return RESPONSE_ALREADY_SENT;
     }
     const limit = Math.min(seqParam(c.req.query("limit"), "limit") ?? 100, limits.maxEventsPerPage) || 1;
     return c.body(await jsonPage(session.id, after, limit, manager), 200, { "content-type": "application/json" });

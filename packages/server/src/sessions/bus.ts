@@ -10,6 +10,8 @@ export interface LiveEvent {
   seq: number;
   type: EventRow["type"];
   frame: string;
+  /** The frame encoded once, for all subscribers. */
+  bytes: Buffer;
 }
 
 export type Listener = (events: LiveEvent[]) => void;
@@ -20,7 +22,10 @@ export class EventBus {
   publish(sessionId: string, rows: EventRow[]): void {
     const set = this.listeners.get(sessionId);
     if (!set || set.size === 0 || rows.length === 0) return;
-    const events = rows.map((row) => ({ seq: row.seq, type: row.type, frame: sseFrame(row) }));
+    const events = rows.map((row) => {
+      const frame = sseFrame(row);
+      return { seq: row.seq, type: row.type, frame, bytes: Buffer.from(frame) };
+    });
     for (const listener of set) listener(events);
   }
 

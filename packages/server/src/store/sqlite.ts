@@ -21,6 +21,7 @@ import {
   newId,
   notFound,
 } from "@airlock/protocol";
+import { startCheckpointer } from "./checkpointer.ts";
 import { migrations } from "./schema.ts";
 
 type Row = Record<string, any>;
@@ -44,6 +45,8 @@ export function createSqliteStore(options: { path: string }): StoreV1 {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
+  // File databases checkpoint in a worker thread; see checkpointer.ts.
+  const checkpointer = options.path === ":memory:" ? null : (db.pragma("wal_autocheckpoint = 0"), startCheckpointer(options.path));
 
   let s: ReturnType<typeof prepare> | null = null;
   const stmts = () => (s ??= prepare(db));
@@ -155,6 +158,7 @@ export function createSqliteStore(options: { path: string }): StoreV1 {
     },
     async close() {
       if (queue.length) flush();
+      await checkpointer?.stop();
       db.close();
     },
     async createSession(session, firstEvents) {
