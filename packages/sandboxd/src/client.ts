@@ -15,10 +15,12 @@ export interface SandboxdHealth {
   ackedSeq: number;
 }
 
+/** A failed call to sandboxd: `status` is the HTTP status (0 when there was no answer), `code` its error code. */
 export class SandboxdError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code?: string,
   ) {
     super(message);
     this.name = "SandboxdError";
@@ -49,16 +51,19 @@ export class SandboxdClient {
 
   /** Records after `after` (at most `limit`), waiting up to `waitMs` for one when there are none. */
   async read(after: number, limit = 1000, waitMs = 0): Promise<JournalRecord[]> {
-    const res = await this.request("GET", `/journal?after=${after}&limit=${limit}&wait=${waitMs}`, undefined, waitMs + 10_000);
+    const path = `/journal?after=${after}&limit=${limit}&wait=${waitMs}`;
+    const res = await this.request("GET", path, undefined, waitMs + 10_000);
     const text = await readAll(res);
-    if (res.statusCode !== 200) throw new SandboxdError(res.statusCode ?? 0, text);
+    if (res.statusCode !== 200) throw failure("GET", path, res.statusCode ?? 0, text);
     return parseLines(text);
   }
 
   /** Everything after `after`, then the live tail; one array per network chunk (commit it as one batch). */
   async *stream(after: number, signal?: AbortSignal): AsyncIterable<JournalRecord[]> {
-    const res = await this.request("GET", `/journal/stream?after=${after}`, undefined, 0, signal);
-    if (res.statusCode !== 200) throw new SandboxdError(res.statusCode ?? 0, await readAll(res));
+    const path = `/journal/stream?after=${after}`;
+    // Heartbeats arrive every 15 s: a minute of silence means a dead connection (a NAT or VM network drop).
+    const res = await this.request("GET", path, undefined, 60_000, signal);
+    if (res.statusCode !== 200) throw failure("GET", path, res.statusCode ?? 0, await readAll(res));
     res.setEncoding("utf8");
     let carry = "";
     try {
@@ -81,13 +86,7 @@ export class SandboxdClient {
   private async json<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
     const res = await this.request(method, path, body, timeoutMs);
     const text = await readAll(res);
-    if (res.statusCode !== 200) {
-      let message = text;
-      try {
-        message = JSON.parse(text).error.message;
-      } catch {}
-      throw new SandboxdError(res.statusCode ?? 0, `sandboxd ${method} ${path}: ${res.statusCode} ${message}`);
-    }
+    if (res.statusCode !== 200) throw failure(method, path, res.statusCode ?? 0, text);
     return JSON.parse(text) as T;
   }
 
@@ -133,6 +132,17 @@ export async function waitForSandboxd(endpoint: SandboxdEndpoint, timeoutMs = 10
     delay = Math.min(delay * 2, 200);
   }
   throw new Error(`sandboxd did not answer within ${timeoutMs} ms: ${(last as Error)?.message ?? "no answer"}`);
+}
+
+function failure(method: string, path: string, status: number, body: string): SandboxdError {
+  let message = body;
+  let code: string | undefined;
+  try {
+    const parsed = JSON.parse(body) as { error: { code: string; message: string } };
+    message = parsed.error.message;
+    code = parsed.error.code;
+  } catch {}
+  return new SandboxdError(status, `sandboxd ${method} ${path}: ${status} ${message}`, code);
 }
 
 function parseLines(text: string): JournalRecord[] {

@@ -1,12 +1,19 @@
 /**
  * @module fs-methods — the agent's `fs/read_text_file` and `fs/write_text_file`, answered in the sandbox.
+ *
+ * Files are opened by their real path with O_NOFOLLOW (a symlink swapped in after the check is refused) and
+ * O_NONBLOCK (a FIFO planted in the workspace cannot block the relay), and must be regular files.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { LocalError } from "./local-error.ts";
 import type { Workspace } from "./paths.ts";
 
-const maxReadBytes = 10 * 1024 * 1024;
+/** Largest answer to `fs/read_text_file`, and largest file read to compute a diff. */
+export const maxReadBytes = 10 * 1024 * 1024;
+const diffTimeoutMs = 2000;
+const newline = 10;
 
 export interface FileChange {
   path: string;
@@ -15,28 +22,164 @@ export interface FileChange {
   truncated: boolean;
 }
 
-export function readTextFile(ws: Workspace, params: { path: string; line?: number | null; limit?: number | null }): { content: string } {
-  const { host } = ws.resolve(params.path);
-  const size = statSync(host).size;
-  if (size > maxReadBytes) throw new Error(`${params.path} is ${size} bytes; read at most ${maxReadBytes} (use line/limit)`);
-  let content = readFileSync(host, "utf8");
-  if (params.line || params.limit) {
-    const lines = content.split("\n");
-    const start = Math.max(0, (params.line ?? 1) - 1);
-    content = lines.slice(start, params.limit ? start + params.limit : undefined).join("\n");
+export function readTextFile(ws: Workspace, params: { path?: unknown; line?: unknown; limit?: unknown }): { content: string } {
+  const line = optionalCount(params.line, "line") ?? 1;
+  const limit = optionalCount(params.limit, "limit");
+  const { real } = ws.resolveExisting(params.path);
+  const fd = openRegular(real, String(params.path));
+  try {
+    return { content: readLines(fd, line, limit, String(params.path)) };
+  } finally {
+    closeSync(fd);
   }
-  return { content };
 }
 
-export function writeTextFile(ws: Workspace, params: { path: string; content: string }, maxDiffBytes: number): FileChange {
-  if (typeof params.content !== "string") throw new Error("content must be a string");
-  const { host, relative } = ws.resolve(params.path);
-  const existed = existsSync(host);
-  const before = existed ? readFileSync(host, "utf8") : "";
-  mkdirSync(dirname(host), { recursive: true });
-  writeFileSync(host, params.content);
-  let diff = createTwoFilesPatch(existed ? `a/${relative}` : "/dev/null", `b/${relative}`, before, params.content, undefined, undefined, { context: 3 });
-  const truncated = diff.length > maxDiffBytes;
-  if (truncated) diff = diff.slice(0, maxDiffBytes);
-  return { path: relative, change: existed ? "modified" : "created", diff, truncated };
+export function writeTextFile(ws: Workspace, params: { path?: unknown; content?: unknown }, maxDiffBytes: number): FileChange {
+  if (typeof params.content !== "string") throw LocalError.invalidParams("content must be a string");
+  const target = ws.resolveForWrite(params.path);
+  const path = String(params.path);
+  let before: string | null = "";
+  if (target.existed) {
+    const fd = openRegular(target.real, path);
+    try {
+      // A huge file is overwritten all the same; only its diff is skipped.
+      before = fstatSync(fd).size > maxReadBytes ? null : readLines(fd, 1, null, path);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const owner = process.getuid?.() === 0 ? ownerOf(dirname(target.missing[0] ?? target.real)) : null;
+  for (const dir of target.missing) {
+    try {
+      mkdirSync(dir);
+      if (owner) chownQuietly(dir, owner);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw LocalError.fromFs(err, path);
+    }
+  }
+  let fd: number;
+  try {
+    fd = openSync(target.real, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o644);
+  } catch (err) {
+    throw LocalError.fromFs(err, path);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw LocalError.invalidParams(`${path} is not a regular file`);
+    // Files sandboxd makes belong to whoever owns the folder (the agent), not to sandboxd.
+    if (!target.existed && owner) {
+      try {
+        fchownSync(fd, owner.uid, owner.gid);
+      } catch {}
+    }
+    const buf = Buffer.from(params.content);
+    let written = 0;
+    while (written < buf.length) written += writeSync(fd, buf, written, buf.length - written);
+  } finally {
+    closeSync(fd);
+  }
+  return { path: target.relative, change: target.existed ? "modified" : "created", ...makeDiff(target.relative, target.existed, before, params.content, maxDiffBytes) };
+}
+
+function makeDiff(path: string, existed: boolean, before: string | null, after: string, maxDiffBytes: number): { diff: string; truncated: boolean } {
+  const oldName = existed ? `a/${path}` : "/dev/null";
+  const newName = `b/${path}`;
+  const patch =
+    before === null || after.length > maxReadBytes
+      ? undefined
+      : createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { context: 3, timeout: diffTimeoutMs });
+  if (patch === undefined) return { diff: `--- ${oldName}\n+++ ${newName}\n@@ the file is too large or changed too much for a diff @@\n`, truncated: true };
+  if (Buffer.byteLength(patch) <= maxDiffBytes) return { diff: patch, truncated: false };
+  return { diff: cutToBytes(patch, maxDiffBytes), truncated: true };
+}
+
+/** The first `limit` bytes of `text`, cut on a character boundary. */
+export function cutToBytes(text: string, limit: number): string {
+  const buf = Buffer.from(text);
+  if (buf.length <= limit) return text;
+  let end = limit;
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.toString("utf8", 0, end);
+}
+
+function openRegular(real: string, path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    throw LocalError.fromFs(err, path);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw LocalError.invalidParams(`${path} is not a regular file`);
+  }
+  return fd;
+}
+
+/**
+ * Lines `line` .. `line + limit - 1` (1-based) joined by "\n", as `content.split("\n").slice(...).join("\n")`
+ * would give, read in chunks so a large file with a small window costs only what it reads.
+ */
+function readLines(fd: number, line: number, limit: number | null, path: string): string {
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  const parts: Buffer[] = [];
+  let size = 0;
+  let current = 1;
+  let position = 0;
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, position);
+    if (n <= 0) break;
+    position += n;
+    let start = 0;
+    if (current < line) {
+      // Skip to the start of the first wanted line.
+      while (current < line) {
+        const nl = buf.indexOf(newline, start);
+        if (nl < 0 || nl >= n) break;
+        current++;
+        start = nl + 1;
+      }
+      if (current < line) continue;
+    }
+    let end = n;
+    if (limit !== null) {
+      let last = start;
+      while (current < line + limit) {
+        const nl = buf.indexOf(newline, last);
+        if (nl < 0 || nl >= n) break;
+        current++;
+        last = nl + 1;
+      }
+      // `limit` lines done: stop before the newline that ends the last one.
+      if (current >= line + limit) end = last - 1;
+    }
+    if (end > start) {
+      size += end - start;
+      if (size > maxReadBytes) throw LocalError.invalidParams(`${path}: the answer would exceed ${maxReadBytes} bytes; read it in parts with line/limit`);
+      parts.push(Buffer.from(buf.subarray(start, end)));
+    }
+    if (limit !== null && current >= line + limit) break;
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+function optionalCount(value: unknown, name: string): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw LocalError.invalidParams(`${name} must be a positive integer`);
+  return value;
+}
+
+function ownerOf(path: string): { uid: number; gid: number } | null {
+  try {
+    const st = statSync(path);
+    return { uid: st.uid, gid: st.gid };
+  } catch {
+    return null;
+  }
+}
+
+function chownQuietly(path: string, owner: { uid: number; gid: number }): void {
+  try {
+    // lchown: never follow a symlink planted in the meantime.
+    lchownSync(path, owner.uid, owner.gid);
+  } catch {}
 }

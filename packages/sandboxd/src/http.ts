@@ -1,112 +1,171 @@
 /**
- * @module http — sandboxd's HTTP API, every request authorised by the session's bearer token.
+ * @module http — sandboxd's HTTP API; every request carries the session's bearer token.
  *
- *   GET  /health                      state of the relay and the agent
- *   GET  /journal?after=N&limit=K&wait=MS   NDJSON records after N (long-poll when none)
- *   GET  /journal/stream?after=N      NDJSON: everything after N, then the live tail (back-pressured)
- *   POST /ack {seq}                   the control plane has stored everything up to seq
- *   POST /send <JSON-RPC message>     journal it, then write it to the agent's stdin
- *   POST /shutdown                    stop the agent's process group, then exit
+ *   GET  /health                            state of the relay and the agent
+ *   GET  /journal?after=N&limit=K&wait=MS   NDJSON records after N (long-poll when there are none)
+ *   GET  /journal/stream?after=N            NDJSON: everything after N, then the live tail (back-pressured)
+ *   POST /ack {seq}                         the control plane has stored everything up to seq
+ *   POST /send <JSON-RPC message>           journal it, then write it to the agent's stdin
+ *   POST /shutdown                          stop the agent's process group, then exit
+ *
+ * Errors are `{"error": {"code", "message"}}`.
  */
-import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:http";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Journal } from "./journal.ts";
 import type { Relay } from "./relay.ts";
 
 const maxBodyBytes = 16 * 1024 * 1024;
+const maxDiscardBytes = 64 * 1024 * 1024;
 const heartbeatMs = 15_000;
+const maxWaitMs = 30_000;
+const maxLimit = 10_000;
+/** Records and bytes per write of a stream: a page from the file never pulls much into memory. */
+const pageLines = 2000;
+const pageBytes = 1024 * 1024;
+/** Bytes per long-poll answer (at least one record). */
+const pollBytes = 8 * 1024 * 1024;
 
 export interface Control {
-  acked: number;
-  onAck(seq: number): void;
+  readonly ackedSeq: number;
+  /** Records an acknowledgement (monotonic); returns the acknowledged seq. */
+  ack(seq: number): number;
+  /** Stops the agent; resolves once its exit is journaled. */
   shutdown(): Promise<void>;
-  touch(): void;
+  /** A request began / ended (idle exit counts only time with none open). */
+  begin(): void;
+  end(): void;
 }
 
-export function createHttp(token: string, journal: Journal, relay: Relay, control: Control) {
-  const expected = Buffer.from(`Bearer ${token}`);
-  return createServer(async (req, res) => {
-    control.touch();
-    const auth = Buffer.from(req.headers.authorization ?? "");
-    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return error(res, 401, "unauthorized", "missing or wrong token");
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function createHttp(token: string, journal: Journal, relay: Relay, control: Control, log: (msg: string) => void): Server {
+  const expected = digest(`Bearer ${token}`);
+  const server = createServer((req, res) => {
+    control.begin();
+    res.once("close", () => control.end());
+    // Hashing both sides gives equal lengths, so the comparison leaks neither content nor length.
+    if (!timingSafeEqual(digest(req.headers.authorization ?? ""), expected)) {
+      req.resume();
+      return sendError(res, new HttpError(401, "unauthorized", "missing or wrong bearer token"));
+    }
+    route(req, res).catch((err) => {
+      if (!(err instanceof HttpError)) log(`${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
+      if (res.headersSent) res.destroy();
+      else sendError(res, err instanceof HttpError ? err : new HttpError(500, "internal", (err as Error).message));
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://sandboxd");
-    try {
-      if (req.method === "GET" && url.pathname === "/health") {
-        return json(res, 200, {
+    const path = url.pathname;
+    const allow = (method: string) => {
+      if (req.method !== method) throw new HttpError(405, "method_not_allowed", `${path} takes ${method}`);
+    };
+    switch (path) {
+      case "/health":
+        allow("GET");
+        return sendJson(res, 200, {
           ok: true,
           pid: process.pid,
           agentPid: relay.pid,
           agentRunning: relay.running,
           exit: relay.exit,
           lastSeq: journal.seq,
-          ackedSeq: control.acked,
+          ackedSeq: control.ackedSeq,
         });
+      case "/journal":
+        allow("GET");
+        return longPoll(url, res, journal);
+      case "/journal/stream":
+        allow("GET");
+        return stream(url, res, journal);
+      case "/ack": {
+        allow("POST");
+        const body = parseJson(await readBody(req, res)) as { seq?: unknown } | null;
+        const seq = body?.seq;
+        if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0) throw new HttpError(400, "bad_request", "body must be {seq: non-negative integer}");
+        return sendJson(res, 200, { ackedSeq: control.ack(seq) });
       }
-      if (req.method === "GET" && url.pathname === "/journal") return await longPoll(url, res, journal);
-      if (req.method === "GET" && url.pathname === "/journal/stream") return stream(url, req, res, journal);
-      if (req.method === "POST" && url.pathname === "/ack") {
-        const body = (await readJson(req)) as { seq?: unknown };
-        if (typeof body?.seq !== "number" || !Number.isInteger(body.seq) || body.seq < 0) return error(res, 400, "bad_request", "body must be {seq: integer}");
-        control.onAck(body.seq);
-        return json(res, 200, { ackedSeq: control.acked });
+      case "/send": {
+        allow("POST");
+        const msg = parseJson(await readBody(req, res));
+        if (!msg || typeof msg !== "object" || Array.isArray(msg) || (msg as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+          throw new HttpError(400, "bad_request", 'body must be one JSON-RPC message (an object with "jsonrpc": "2.0")');
+        }
+        if (!relay.running) throw new HttpError(409, "agent_not_running", "the agent is not running");
+        return sendJson(res, 200, { seq: relay.send(msg) });
       }
-      if (req.method === "POST" && url.pathname === "/send") {
-        const msg = await readJson(req);
-        if (!msg || typeof msg !== "object" || Array.isArray(msg)) return error(res, 400, "bad_request", "body must be one JSON-RPC message object");
-        if (!relay.running) return error(res, 409, "conflict", "the agent is not running");
-        return json(res, 200, { seq: relay.send(msg) });
-      }
-      if (req.method === "POST" && url.pathname === "/shutdown") {
+      case "/shutdown":
+        allow("POST");
+        req.resume();
         await control.shutdown();
-        return json(res, 200, { ok: true });
-      }
-      return error(res, 404, "not_found", `no route ${req.method} ${url.pathname}`);
-    } catch (err) {
-      if ((err as { status?: number }).status === 400) return error(res, 400, "bad_request", (err as Error).message);
-      return error(res, 500, "internal", (err as Error).message);
+        return sendJson(res, 200, { ok: true });
+      default:
+        throw new HttpError(404, "not_found", `no route ${req.method} ${path}`);
     }
-  });
+  }
+
+  return server;
 }
 
 async function longPoll(url: URL, res: ServerResponse, journal: Journal): Promise<void> {
   const after = intParam(url, "after", 0);
-  const limit = Math.min(intParam(url, "limit", 1000), 10_000);
-  const wait = Math.min(intParam(url, "wait", 0), 30_000);
-  let lines = journal.read(after, limit);
-  if (lines.length === 0 && wait > 0) {
+  const limit = Math.min(intParam(url, "limit", 1000), maxLimit);
+  const wait = Math.min(intParam(url, "wait", 0), maxWaitMs);
+  let lines = journal.read(after, limit, pollBytes);
+  if (lines.length === 0 && wait > 0 && limit > 0) {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, wait);
-      const off = journal.onAppend(done);
-      res.once("close", done);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
         off();
+        res.off("close", done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, wait);
+      const off = journal.onAppend(() => {
+        if (journal.read(after, 1).length > 0) done();
+      });
+      res.once("close", done);
     });
-    lines = journal.read(after, limit);
+    if (res.destroyed) return;
+    lines = journal.read(after, limit, pollBytes);
   }
-  res.writeHead(200, { "content-type": "application/x-ndjson" });
-  res.end(lines.join(""));
+  const body = lines.join("");
+  res.writeHead(200, { "content-type": "application/x-ndjson", "content-length": Buffer.byteLength(body) });
+  res.end(body);
 }
 
-function stream(url: URL, req: IncomingMessage, res: ServerResponse, journal: Journal): void {
+/**
+ * Everything after `after`, then the live tail, until the client goes away. Writes wait for 'drain' when
+ * the socket is full, so a slow reader costs one page of memory, never the journal.
+ */
+function stream(url: URL, res: ServerResponse, journal: Journal): void {
   let cursor = intParam(url, "after", 0);
-  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
+  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache", "x-accel-buffering": "no" });
   res.flushHeaders();
-  let waitingForDrain = false;
+  let lastWrite = Date.now();
+  let draining = false;
   let closed = false;
   const pump = () => {
-    if (closed || waitingForDrain) return;
+    if (closed || draining) return;
     for (;;) {
-      const lines = journal.read(cursor, 2000);
+      const lines = journal.read(cursor, pageLines, pageBytes);
       if (lines.length === 0) return;
       cursor += lines.length;
+      lastWrite = Date.now();
       if (!res.write(lines.join(""))) {
-        waitingForDrain = true;
+        draining = true;
         res.once("drain", () => {
-          waitingForDrain = false;
+          draining = false;
           pump();
         });
         return;
@@ -114,16 +173,18 @@ function stream(url: URL, req: IncomingMessage, res: ServerResponse, journal: Jo
     }
   };
   const off = journal.onAppend(pump);
+  // A bare newline after 15 s of silence keeps proxies from closing the stream; readers skip empty lines.
   const heartbeat = setInterval(() => {
-    if (!waitingForDrain) res.write("\n");
-  }, heartbeatMs);
-  const close = () => {
+    if (!draining && Date.now() - lastWrite >= heartbeatMs) {
+      lastWrite = Date.now();
+      res.write("\n");
+    }
+  }, heartbeatMs / 3);
+  res.once("close", () => {
     closed = true;
     off();
     clearInterval(heartbeat);
-  };
-  req.once("close", close);
-  res.once("close", close);
+  });
   pump();
 }
 
@@ -131,31 +192,54 @@ function intParam(url: URL, name: string, fallback: number): number {
   const value = url.searchParams.get(name);
   if (value === null || value === "") return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error(`${name} must be a non-negative integer`), { status: 400 });
+  if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, "bad_request", `${name} must be a non-negative integer`);
   return n;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) throw Object.assign(new Error("body too large"), { status: 400 });
-    chunks.push(chunk as Buffer);
+/**
+ * The request body, at most `maxBodyBytes`; past that the answer is 413. The rest of a moderately large body
+ * is read and dropped first (answering mid-upload makes the client see a reset instead of the 413); a huge
+ * one closes the connection.
+ */
+function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+  const tooLarge = new HttpError(413, "body_too_large", `the body is over ${maxBodyBytes} bytes`);
+  if (Number(req.headers["content-length"] ?? 0) > maxDiscardBytes) {
+    res.setHeader("connection", "close");
+    res.once("finish", () => req.socket.destroy());
+    return Promise.reject(tooLarge);
   }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBodyBytes) chunks.push(chunk);
+      else if (chunks.length) chunks.length = 0;
+      if (size > maxDiscardBytes) req.socket.destroy();
+    });
+    req.once("end", () => (size > maxBodyBytes ? reject(tooLarge) : resolve(Buffer.concat(chunks))));
+    req.once("error", reject);
+  });
+}
+
+function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
-    throw Object.assign(new Error("malformed JSON"), { status: 400 });
+    throw new HttpError(400, "bad_json", "the body is not valid JSON");
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
 }
 
-function error(res: ServerResponse, status: number, code: string, message: string): void {
-  json(res, status, { error: { code, message } });
+function sendError(res: ServerResponse, err: HttpError): void {
+  sendJson(res, err.status, { error: { code: err.code, message: err.message } });
 }

@@ -1,26 +1,35 @@
 /**
- * @module relay — runs the agent, journals every message both ways, and answers its `fs/*` and `terminal/*`
- * requests inside the sandbox.
+ * @module relay — runs the agent in its own process group, journals every message both ways, and answers
+ * its `fs/*` and `terminal/*` requests inside the sandbox.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import type { SandboxdConfig } from "@airlock/protocol";
-import { readTextFile, writeTextFile } from "./fs-methods.ts";
 import type { Journal } from "./journal.ts";
+import { LocalError } from "./local-error.ts";
+import { isLocalMethod, LocalMethods } from "./local-methods.ts";
+import { LineSplitter } from "./lines.ts";
 import { Workspace } from "./paths.ts";
-import { Terminals, killGroup } from "./terminals.ts";
+import { killGroup, Terminals } from "./terminals.ts";
 
-const stderrChunkBytes = 8192;
+const stderrRecordChars = 8192;
+const garbageChars = 4096;
+/** How long to wait for the rest of stdout once the agent has exited (a leftover child may hold the pipe). */
+const drainMs = 2000;
+
+export const defaultLimits = { maxLineBytes: 16 * 1024 * 1024, maxDiffBytes: 256 * 1024, maxTerminalOutputBytes: 1024 * 1024 };
+
+export type ExitInfo = { code: number | null; signal: string | null };
 
 export class Relay {
   private proc: ChildProcess | null = null;
-  private exitInfo: { code: number | null; signal: string | null } | null = null;
+  private exitInfo: ExitInfo | null = null;
   private stopRequested = false;
   private exitSeq = 0;
-  private readonly workspace: Workspace;
   private readonly terminals: Terminals;
+  private readonly local: LocalMethods;
   private readonly maxLineBytes: number;
-  private readonly maxDiffBytes: number;
   readonly exited: Promise<void>;
   private resolveExited!: () => void;
 
@@ -29,14 +38,30 @@ export class Relay {
     private readonly journal: Journal,
     private readonly log: (msg: string) => void,
   ) {
-    this.workspace = new Workspace(config.workspace.hostPath, config.workspace.sandboxPath);
-    this.maxLineBytes = config.limits?.maxLineBytes ?? 16 * 1024 * 1024;
-    this.maxDiffBytes = config.limits?.maxDiffBytes ?? 256 * 1024;
-    this.terminals = new Terminals(config.wrap, config.agent.env, config.workspace.hostPath, config.limits?.maxTerminalOutputBytes ?? 1024 * 1024, {
-      output: (terminalId, data) => journal.append("terminal", `,"terminalId":${JSON.stringify(terminalId)},"stream":"output","data":${JSON.stringify(data)}`),
-      exit: (terminalId, exitCode, signal) =>
-        journal.append("terminal", `,"terminalId":${JSON.stringify(terminalId)},"stream":"exit","exitCode":${JSON.stringify(exitCode)},"signal":${JSON.stringify(signal)}`),
+    const limits = {
+      maxLineBytes: config.limits?.maxLineBytes ?? defaultLimits.maxLineBytes,
+      maxDiffBytes: config.limits?.maxDiffBytes ?? defaultLimits.maxDiffBytes,
+      maxTerminalOutputBytes: config.limits?.maxTerminalOutputBytes ?? defaultLimits.maxTerminalOutputBytes,
+    };
+    const workspace = new Workspace(config.workspace.hostPath, config.workspace.sandboxPath);
+    this.terminals = new Terminals({
+      wrap: config.wrap,
+      env: config.agent.env,
+      workspace,
+      defaultOutputByteLimit: limits.maxTerminalOutputBytes,
+      events: {
+        output: (id, data) => journal.append("terminal", ',"terminalId":' + JSON.stringify(id) + ',"stream":"output","data":' + JSON.stringify(data)),
+        exit: (id, exitCode, signal) =>
+          journal.append("terminal", ',"terminalId":' + JSON.stringify(id) + ',"stream":"exit","exitCode":' + JSON.stringify(exitCode) + ',"signal":' + JSON.stringify(signal)),
+      },
     });
+    this.local = new LocalMethods(workspace, this.terminals, limits.maxDiffBytes, (change) =>
+      journal.append(
+        "file",
+        ',"path":' + JSON.stringify(change.path) + ',"change":"' + change.change + '","diff":' + JSON.stringify(change.diff) + (change.truncated ? ',"truncated":true' : ""),
+      ),
+    );
+    this.maxLineBytes = limits.maxLineBytes;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
 
@@ -46,147 +71,155 @@ export class Relay {
   get running(): boolean {
     return this.proc !== null && this.exitInfo === null;
   }
-  get exit() {
+  get exit(): ExitInfo | null {
     return this.exitInfo;
   }
+  /** Seq of the `exit` record, 0 while the agent runs. */
   get exitRecordSeq(): number {
     return this.exitSeq;
   }
 
   start(): void {
     const argv = [...this.config.wrap, ...this.config.agent.argv];
-    const proc = spawn(argv[0], argv.slice(1), {
-      cwd: this.config.workspace.hostPath,
-      env: this.config.agent.env,
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    let proc: ChildProcess;
+    try {
+      // env is exactly the configured one: nothing of sandboxd's own environment reaches the agent.
+      proc = spawn(argv[0], argv.slice(1), { cwd: this.config.workspace.hostPath, env: this.config.agent.env, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+    } catch (err) {
+      this.proc = null;
+      this.journal.append("stderr", ',"data":' + JSON.stringify(`could not start the agent: ${(err as Error).message}\n`));
+      this.finish({ code: 127, signal: null });
+      return;
+    }
     this.proc = proc;
-    for (const file of this.config.cgroupProcs ?? []) {
-      try {
-        if (proc.pid) appendFileSync(file, String(proc.pid));
-      } catch (err) {
-        this.log(`could not add the agent to ${file}: ${(err as Error).message}`);
+    if (proc.pid !== undefined) {
+      for (const file of this.config.cgroupProcs ?? []) {
+        try {
+          // r+: never create a file where a cgroup has gone.
+          const fd = openSync(file, "r+");
+          try {
+            writeSync(fd, String(proc.pid));
+          } finally {
+            closeSync(fd);
+          }
+        } catch (err) {
+          this.log(`could not add the agent to ${file}: ${(err as Error).message}`);
+        }
       }
+      this.journal.append("started", ',"pid":' + proc.pid);
     }
     proc.stdin!.on("error", (err) => this.log(`agent stdin: ${err.message}`));
-    proc.once("spawn", () => this.journal.append("started", `,"pid":${proc.pid}`));
-    proc.once("error", (err) => {
-      this.journal.append("stderr", `,"data":${JSON.stringify(`could not start the agent: ${err.message}\n`)}`);
-      this.onExit(127, null);
+
+    const splitter = new LineSplitter(this.maxLineBytes, {
+      line: (text) => this.onLine(text),
+      oversize: (bytes, head) =>
+        this.journal.append("garbage", ',"data":' + JSON.stringify(`[a line of ${bytes} bytes, over the limit of ${this.maxLineBytes}, was dropped] ${head}`)),
+    });
+    proc.stdout!.on("data", (chunk: Buffer) => splitter.push(chunk));
+
+    const stderrDecoder = new StringDecoder("utf8");
+    let stderr = "";
+    let stderrScheduled = false;
+    const flushStderr = () => {
+      stderrScheduled = false;
+      for (let i = 0; i < stderr.length; i += stderrRecordChars) this.journal.append("stderr", ',"data":' + JSON.stringify(stderr.slice(i, i + stderrRecordChars)));
+      stderr = "";
+    };
+    proc.stderr!.on("data", (chunk: Buffer) => {
+      stderr += stderrDecoder.write(chunk);
+      if (!stderrScheduled) {
+        stderrScheduled = true;
+        setImmediate(flushStderr);
+      }
     });
 
-    let carry = "";
-    proc.stdout!.setEncoding("utf8");
-    proc.stdout!.on("data", (chunk: string) => {
-      const text = carry + chunk;
-      let start = 0;
-      let nl: number;
-      while ((nl = text.indexOf("\n", start)) >= 0) {
-        this.onLine(text.slice(start, nl));
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-      if (carry.length > this.maxLineBytes) {
-        this.journal.append("garbage", `,"data":${JSON.stringify(`line over ${this.maxLineBytes} bytes dropped: ${carry.slice(0, 200)}`)}`);
-        carry = "";
-      }
+    let status: ExitInfo | null = null;
+    let drainTimer: NodeJS.Timeout | null = null;
+    const done = () => {
+      if (this.exitInfo || !status) return;
+      if (drainTimer) clearTimeout(drainTimer);
+      splitter.end();
+      stderr += stderrDecoder.end();
+      flushStderr();
+      proc.stdout!.destroy();
+      proc.stderr!.destroy();
+      this.finish(status);
+    };
+    proc.on("error", (err) => {
+      if (proc.pid !== undefined) return this.log(`agent process: ${err.message}`);
+      // A spawn failure (no such program): no exit event follows.
+      stderr += `could not start the agent: ${err.message}\n`;
+      status ??= { code: 127, signal: null };
+      done();
     });
-    proc.stderr!.setEncoding("utf8");
-    proc.stderr!.on("data", (chunk: string) => {
-      for (let i = 0; i < chunk.length; i += stderrChunkBytes) this.journal.append("stderr", `,"data":${JSON.stringify(chunk.slice(i, i + stderrChunkBytes))}`);
+    proc.once("exit", (code, signal) => {
+      status ??= { code, signal };
+      // Nothing of the agent's group may outlive it; its stdout is read to the end (bounded wait).
+      killGroup(proc, "SIGKILL");
+      drainTimer = setTimeout(done, drainMs);
     });
     proc.once("close", (code, signal) => {
-      if (carry.trim()) this.onLine(carry);
-      this.onExit(code, signal);
+      status ??= { code, signal };
+      done();
     });
   }
 
-  /** Journals a message from the control plane, then hands it to the agent. */
+  /** Journals a message from the control plane (on disk before the agent can act on it), then hands it over. */
   send(message: unknown): number {
     if (!this.running) throw new Error("the agent is not running");
     const line = JSON.stringify(message);
-    const seq = this.journal.append("client", `,"msg":${line}`);
+    const seq = this.journal.append("client", ',"msg":' + line);
+    this.journal.flush();
     this.proc!.stdin!.write(line + "\n");
     return seq;
   }
 
-  /** SIGTERM to the agent's process group, SIGKILL after `graceMs`. */
+  /** SIGTERM to the agent's process group, SIGKILL after `graceMs`; resolves once the exit is journaled. */
   async stop(graceMs = 2000): Promise<void> {
     this.stopRequested = true;
     this.terminals.killAll();
     if (!this.running || !this.proc) return;
-    killGroup(this.proc, "SIGTERM");
-    const timer = setTimeout(() => this.proc && killGroup(this.proc, "SIGKILL"), graceMs);
+    const proc = this.proc;
+    killGroup(proc, "SIGTERM");
+    const timer = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
     await this.exited;
     clearTimeout(timer);
   }
 
   private onLine(raw: string): void {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (line.trim() === "") return;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     let msg: any;
     try {
       msg = JSON.parse(line);
     } catch {
       msg = null;
     }
-    if (!msg || typeof msg !== "object" || Array.isArray(msg) || msg.jsonrpc !== "2.0") {
-      this.journal.append("garbage", `,"data":${JSON.stringify(line.slice(0, 4096))}`);
+    if (msg === null || typeof msg !== "object" || Array.isArray(msg) || msg.jsonrpc !== "2.0") {
+      if (line.trim() !== "") this.journal.append("garbage", ',"data":' + JSON.stringify(line.length > garbageChars ? line.slice(0, garbageChars) : line));
       return;
     }
-    this.journal.append("agent", `,"msg":${line}`);
-    if (typeof msg.method === "string" && msg.id !== undefined && (msg.method.startsWith("fs/") || msg.method.startsWith("terminal/"))) {
-      void this.answerLocally(msg.id, msg.method, msg.params ?? {});
-    }
+    this.journal.append("agent", ',"msg":' + line);
+    if (typeof msg.method === "string" && msg.id !== undefined && msg.id !== null && isLocalMethod(msg.method)) void this.answer(msg.id, msg.method, msg.params);
   }
 
-  private async answerLocally(id: unknown, method: string, params: any): Promise<void> {
-    let response: Record<string, unknown>;
+  private async answer(id: unknown, method: string, params: unknown): Promise<void> {
+    let response: object;
     try {
-      response = { jsonrpc: "2.0", id, result: await this.handle(method, params) };
+      response = { jsonrpc: "2.0", id, result: await this.local.handle(method, params) };
     } catch (err) {
-      const code = (err as { code?: number }).code === -32601 ? -32601 : -32603;
-      response = { jsonrpc: "2.0", id, error: { code, message: (err as Error).message } };
+      if (!(err instanceof LocalError)) this.log(`${method} failed: ${(err as Error).stack ?? err}`);
+      response = { jsonrpc: "2.0", id, error: LocalError.toJson(err) };
     }
     const line = JSON.stringify(response);
-    this.journal.append("local", `,"msg":${line}`);
+    this.journal.append("local", ',"msg":' + line);
     if (this.running) this.proc!.stdin!.write(line + "\n");
   }
 
-  private async handle(method: string, params: any): Promise<unknown> {
-    const cwd = this.config.workspace.sandboxPath;
-    switch (method) {
-      case "fs/read_text_file":
-        return readTextFile(this.workspace, params);
-      case "fs/write_text_file": {
-        const change = writeTextFile(this.workspace, params, this.maxDiffBytes);
-        this.journal.append(
-          "file",
-          `,"path":${JSON.stringify(change.path)},"change":"${change.change}","diff":${JSON.stringify(change.diff)}${change.truncated ? ',"truncated":true' : ""}`,
-        );
-        return {};
-      }
-      case "terminal/create":
-        return this.terminals.create(params, cwd);
-      case "terminal/output":
-        return this.terminals.output(params.terminalId);
-      case "terminal/wait_for_exit":
-        return this.terminals.waitForExit(params.terminalId);
-      case "terminal/kill":
-        return this.terminals.kill(params.terminalId);
-      case "terminal/release":
-        return this.terminals.release(params.terminalId);
-      default:
-        throw Object.assign(new Error(`method not found: ${method}`), { code: -32601 });
-    }
-  }
-
-  private onExit(code: number | null, signal: string | null): void {
+  private finish(status: ExitInfo): void {
     if (this.exitInfo) return;
-    this.exitInfo = { code, signal };
+    this.exitInfo = status;
     this.terminals.killAll();
-    this.exitSeq = this.journal.append("exit", `,"code":${JSON.stringify(code)},"signal":${JSON.stringify(signal)},"requested":${this.stopRequested}`);
+    this.exitSeq = this.journal.append("exit", ',"code":' + JSON.stringify(status.code) + ',"signal":' + JSON.stringify(status.signal) + ',"requested":' + this.stopRequested);
     this.journal.flush();
     this.resolveExited();
   }
