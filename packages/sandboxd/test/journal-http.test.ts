@@ -14,8 +14,9 @@ afterEach(async () => {
   for (const s of open.splice(0)) await s.stop();
 });
 afterAll(() => {
-  expect(lab.killLeftovers()).toEqual([]);
+  const leftovers = lab.killLeftovers();
   lab.cleanup();
+  expect(leftovers).toEqual([]);
 });
 
 async function start(options: Parameters<Lab["start"]>[0] = {}) {
