@@ -1,7 +1,7 @@
 /**
  * @module main — `node sandboxd.js CONFIG.json`: the relay's process. Started detached by the control plane
  * (stdio ignored), it outlives it: it serves the journal until the control plane has acknowledged the
- * agent's exit, or until nobody has asked for anything for an hour after the agent ended.
+ * agent's exit, or until nobody has asked for anything for an hour.
  */
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -118,8 +118,14 @@ void relay.exited.then(() => {
   exitIfDone();
 });
 
+// An attached control plane always holds a request open (the journal stream): an hour with none open and
+// none made means it is gone for good (its data deleted, a test run abandoned). Stop rather than leak.
+let idleStopping = false;
 setInterval(() => {
-  if (!relay.running && openRequests === 0 && Date.now() - lastActivity > idleExitMs) exitIn(0, "no request for an hour since the agent ended");
+  if (idleStopping || openRequests > 0 || Date.now() - lastActivity < idleExitMs) return;
+  idleStopping = true;
+  log("no request for an hour: stopping");
+  void relay.stop().then(() => exitIn(0, "idle for an hour"));
 }, 60_000).unref();
 
 process.on("SIGTERM", () => {
