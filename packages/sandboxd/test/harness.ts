@@ -49,6 +49,9 @@ export interface StartOptions {
   limits?: SandboxdConfig["limits"];
   cgroupProcs?: string[];
   token?: string;
+  wrap?: string[];
+  /** The workspace as the agent sees it (default: the host path). */
+  sandboxPath?: string;
 }
 
 export class Sandbox {
@@ -140,9 +143,9 @@ export class Lab {
       token,
       listen: options.tcp ? { host: "127.0.0.1", port: 0 } : { socketPath: join(stateDir, "s.sock") },
       stateDir,
-      workspace: { hostPath: workspace, sandboxPath: workspace },
+      workspace: { hostPath: workspace, sandboxPath: options.sandboxPath ?? workspace },
       agent: { argv: options.argv ?? [process.execPath, fixtureAgent], env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin", AGENT_MARK: "1" } },
-      wrap: [],
+      wrap: options.wrap ?? [],
       ...(options.cgroupProcs ? { cgroupProcs: options.cgroupProcs } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
     };

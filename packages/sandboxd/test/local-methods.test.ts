@@ -188,6 +188,34 @@ describe("terminal/* in the sandbox", () => {
   });
 });
 
+describe("with a wrap and a remapped workspace", () => {
+  it("maps the agent's paths to the host folder and runs the agent and terminals through the wrap", async () => {
+    // `env WRAPPED=1` stands in for a bubblewrap command line: a prefix that runs the rest.
+    const w = await lab.start({ wrap: ["env", "WRAPPED=1"], sandboxPath: "/workspace" });
+    try {
+      expect((await w.request("env")).env.WRAPPED).toBe("1");
+      expect((await w.agentCalls("fs/write_text_file", { sessionId: "s1", path: "/workspace/dir/new.txt", content: "mapped\n" })).result).toEqual({});
+      expect(readFileSync(join(w.workspace, "dir/new.txt"), "utf8")).toBe("mapped\n");
+      expect(await w.waitFor("file record", (r) => r.kind === "file")).toMatchObject({ path: "dir/new.txt", change: "created" });
+      expect((await w.agentCalls("fs/read_text_file", { sessionId: "s1", path: "/workspace/dir/new.txt" })).result).toEqual({ content: "mapped\n" });
+      // The host path means nothing to the agent: outside its /workspace.
+      expect((await w.agentCalls("fs/read_text_file", { sessionId: "s1", path: join(w.workspace, "dir/new.txt") })).error?.code).toBe(-32602);
+
+      const term = async (params: object) => {
+        const { result } = await w.agentCalls("terminal/create", { sessionId: "s1", ...params });
+        await w.agentCalls("terminal/wait_for_exit", { sessionId: "s1", ...result });
+        return (await w.agentCalls("terminal/output", { sessionId: "s1", ...result })).result;
+      };
+      expect((await term({ command: "sh", args: ["-c", "echo $WRAPPED"] })).output).toBe("1\n");
+      // A cwd other than the workspace is entered inside the wrap.
+      const other = lab.folder("elsewhere");
+      expect(realpathSync((await term({ command: "pwd", cwd: other })).output.trim())).toBe(realpathSync(other));
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
 describe("the agent's process", () => {
   it("gets exactly the configured env and the workspace as cwd", async () => {
     const { env, cwd } = await s.request("env");
