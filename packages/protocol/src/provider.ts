@@ -32,6 +32,8 @@ export interface AgentLaunch {
   readOnlyPaths?: string[];
   /** Files written into the agent's private home before start, relative to it. */
   homeFiles?: Record<string, string>;
+  /** Host folders bound read-write into the sandbox (local provider), e.g. the gateway's socket folder. */
+  binds?: Array<{ host: string; sandbox: string }>;
 }
 
 /** How to reach a running sandboxd. */

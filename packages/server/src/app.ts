@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { StoreV1 } from "@airlock/protocol";
 import { AgentRegistry } from "./agents/registry.ts";
 import type { Config } from "./config.ts";
+import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { createLocalProvider } from "./providers/local/index.ts";
@@ -36,9 +37,13 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const providers = new ProviderRegistry([local], "local");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();
-  const manager = new SessionManager({ store, bus, agents, providers, log, config });
+  const tokens = GatewayTokens.fromDataDir(config.dataDir);
+  const gateway = new Gateway({ dataDir: config.dataDir, publicUrl: config.publicUrl, tokens });
+  const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway });
+  const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices: priceTable() });
+  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts: [[gatewayPath, llm]] });
+  gateway.setFetch(app.fetch);
   await manager.start();
-  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

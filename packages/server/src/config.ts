@@ -21,6 +21,11 @@ export interface Config {
   /** Sessions a tenant may have alive at once. */
   maxLiveSessionsPerTenant: number;
   logLevel: string;
+  /** The LLM gateway's upstream: the real key never enters a sandbox. */
+  anthropicApiKey: string | null;
+  anthropicBaseUrl: string;
+  /** Operator opt-in: hand the real key to sandboxes that cannot reach the gateway. */
+  passRealKey: boolean;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -41,6 +46,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
     maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",
+    anthropicApiKey: env.ANTHROPIC_API_KEY || null,
+    anthropicBaseUrl: env.ANTHROPIC_BASE_URL || "https://api.anthropic.com",
+    passRealKey: env.AIRLOCK_PASS_REAL_KEY === "1",
   };
 }
 

@@ -6,19 +6,27 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentLaunch, type AgentView, type SessionOptions, badRequest } from "@airlock/protocol";
 import type { Config } from "../config.ts";
+import { claude } from "./claude.ts";
+import { opencode } from "./opencode.ts";
 
 export interface AgentContext {
   sessionId: string;
   options: SessionOptions;
+  /** Where the agent reaches the LLM gateway, for agents that use it. */
+  gateway?: { baseUrl: string; token: string };
 }
 
 export interface AgentDefinition {
   name: string;
   title: string;
   description: string;
+  /** Calls an LLM through Airlock's gateway. */
+  usesGateway?: boolean;
   /** Whether it can run here; if not, why and how to fix it. */
   availability(config: Config): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
+  /** ACP requests sent right after `session/new` (e.g. `session/set_mode` for the permission mode). */
+  sessionSetup?(ctx: AgentContext, acpSessionId: string): Array<{ method: string; params: unknown }>;
 }
 
 /** The test kit's agent, bundled to one file so the sandbox needs only Node and that file. */
@@ -62,7 +70,7 @@ const custom: AgentDefinition = {
 
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentDefinition>();
-  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, custom]) {
+  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, claude, opencode, custom]) {
     for (const d of definitions) this.agents.set(d.name, d);
   }
 

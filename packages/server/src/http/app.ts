@@ -25,6 +25,8 @@ export interface HttpDeps {
   apiKeys: string[];
   log: Logger;
   version: string;
+  /** Sub-apps with their own auth (the LLM gateway), mounted before the web UI's catch-all. */
+  mounts?: Array<[path: string, app: Hono<any>]>;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
@@ -54,6 +56,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.use("/v1/*", auth(deps.store, deps.apiKeys));
   app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
+  for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;
 }

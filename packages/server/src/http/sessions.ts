@@ -12,6 +12,8 @@ import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { jsonPage, writeSse } from "./events.ts";
 
+const UpdateSession = z.object({ budgetUsd: z.number().positive().max(1_000_000).nullable() }).strict();
+
 const ListQuery = z.object({
   status: z.enum(["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"]).optional(),
   before: z.string().max(100).optional(),
@@ -65,6 +67,12 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const iid = c.req.param("iid");
     if (!isId("interaction", iid)) throw notFound(`no interaction ${iid}`);
     return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal")));
+  });
+
+  app.patch("/:id", async (c) => {
+    if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    const body = UpdateSession.parse(await jsonBody(c));
+    return c.json(await manager.updateBudget(c.get("tenant"), c.req.param("id"), body.budgetUsd));
   });
 
   app.post("/:id/keepalive", async (c) => c.json(await manager.keepalive(c.get("tenant"), c.req.param("id"))));

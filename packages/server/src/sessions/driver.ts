@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { ContentBlock } from "@agentclientprotocol/sdk";
 import {
+  type AgentLaunch,
   type AnswerInteraction,
   type CommitBatch,
   type EventRow,
@@ -29,6 +30,7 @@ import {
 } from "@airlock/protocol";
 import { SandboxdClient } from "@airlock/sandboxd";
 import type { AgentRegistry } from "../agents/registry.ts";
+import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
 import type { EventBus } from "./bus.ts";
 import { type MapperAction, type MapperState, mapRecords, rpcIds, rpcKey } from "./mapper.ts";
@@ -41,6 +43,7 @@ export interface DriverDeps {
   providers: ProviderRegistry;
   log: Logger;
   installationId: string;
+  gateway: Gateway;
   /** Called when the driver has nothing more to do (session stopped or failed). */
   onRetired(sessionId: string): void;
 }
@@ -101,8 +104,7 @@ export class SessionDriver {
       const log = this.deps.log;
       try {
         const provider = this.deps.providers.require(this.session.provider);
-        const agent = this.deps.agents.require(this.session.agent);
-        const launch = agent.launch({ sessionId: this.id, options: this.session.options });
+        const launch = await this.launch();
         const handle = await provider.create(
           {
             sessionId: this.id,
@@ -165,8 +167,7 @@ export class SessionDriver {
     this.resuming = true;
     this.handle = handle;
     try {
-      const launch = this.deps.agents.require(this.session.agent).launch({ sessionId: this.id, options: this.session.options });
-      const endpoint = await handle.startSandboxd(launch, sandbox.relayToken);
+      const endpoint = await handle.startSandboxd(await this.launch(), sandbox.relayToken);
       this.client = new SandboxdClient(endpoint);
       this.startPump(this.offset);
       await this.sendInitialize();
@@ -269,6 +270,22 @@ export class SessionDriver {
     });
   }
 
+  /** LLM usage counted by the gateway, charged to the running turn. */
+  recordUsage(usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void> {
+    return this.serial(async () => {
+      await this.commitNow({
+        events: [{ type: "usage", data: usage, ...(this.state.runningTurnId ? { turnId: this.state.runningTurnId } : {}) }],
+        addUsage: { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: usage.costUsd },
+      });
+    });
+  }
+
+  reportError(message: string, code: string): Promise<void> {
+    return this.serial(async () => {
+      await this.commitNow({ events: [{ type: "error", data: { message, code }, ...(this.state.runningTurnId ? { turnId: this.state.runningTurnId } : {}) }] });
+    });
+  }
+
   keepalive(): { idleDeadline: number | null } {
     this.touch();
     return { idleDeadline: this.idleDeadline };
@@ -354,10 +371,14 @@ export class SessionDriver {
         }
         break;
       }
-      case "sessionReady":
+      case "sessionReady": {
         this.resuming = false;
+        const agent = this.deps.agents.get(this.session.agent);
+        const setup = this.state.acpSessionId ? (agent?.sessionSetup?.({ sessionId: this.id, options: this.session.options }, this.state.acpSessionId) ?? []) : [];
+        for (const [i, r] of setup.entries()) await this.send(request(`airlock:setup:${i}`, r.method, r.params));
         await this.dispatch();
         break;
+      }
       case "turnEnded":
         this.touch();
         await this.dispatch();
@@ -455,6 +476,14 @@ export class SessionDriver {
     if (!["ready", "running", "awaiting_input"].includes(this.state.status)) return this.state.status;
     const pending = [...this.state.undelivered.values()].some((i) => i.pending);
     return pending ? "awaiting_input" : this.state.runningTurnId ? "running" : "ready";
+  }
+
+  /** The agent's command line, with the route to the LLM gateway when it uses one. */
+  private async launch(): Promise<AgentLaunch> {
+    const agent = this.deps.agents.require(this.session.agent);
+    const gateway = agent.usesGateway ? this.deps.gateway.access(this.id, this.session.provider) : undefined;
+    const launch = agent.launch({ sessionId: this.id, options: this.session.options, gateway });
+    return agent.usesGateway && this.session.provider === "local" ? this.deps.gateway.wrapLocal(this.id, launch) : launch;
   }
 
   private async sendInitialize(): Promise<void> {
@@ -555,6 +584,7 @@ export class SessionDriver {
     this.retired = true;
     // sandboxd exits once its agent's exit record is acknowledged.
     this.client?.ack(this.offset).catch(() => {});
+    this.deps.gateway.close(this.id);
     this.detach();
     this.deps.onRetired(this.id);
   }

@@ -20,6 +20,7 @@ import {
 } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Config } from "../config.ts";
+import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
@@ -32,6 +33,7 @@ export interface ManagerDeps {
   providers: ProviderRegistry;
   log: Logger;
   config: Config;
+  gateway: Gateway;
 }
 
 export class SessionManager {
@@ -57,6 +59,7 @@ export class SessionManager {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const driver of this.drivers.values()) driver.detach();
     this.drivers.clear();
+    this.deps.gateway.closeAll();
   }
 
   async create(tenant: string, body: CreateSession): Promise<SessionView> {
@@ -195,6 +198,36 @@ export class SessionManager {
     return handle;
   }
 
+  /** Raises (or sets, or with null removes) a session's budget; the gateway checks it on every LLM call. */
+  async updateBudget(tenant: string, id: string, budgetUsd: number | null): Promise<SessionView> {
+    const session = await this.get(tenant, id);
+    const { budgetUsd: _old, ...rest } = session.options;
+    const options = budgetUsd === null ? rest : { ...rest, budgetUsd };
+    await this.deps.store.commit(session.id, { events: [], session: { options } });
+    return this.view({ ...session, options });
+  }
+
+  // ---- the LLM gateway's view of sessions
+
+  async gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number } | null> {
+    const s = await this.deps.store.getSession(sessionId);
+    if (!s || s.status === "failed" || (s.status === "stopped" && !s.sandbox)) return null;
+    return { budgetUsd: s.options.budgetUsd ?? null, costUsd: s.usage.costUsd };
+  }
+
+  async recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void> {
+    const driver = this.drivers.get(sessionId);
+    if (driver) return driver.recordUsage(usage);
+    const rows = await this.deps.store.commit(sessionId, { events: [{ type: "usage", data: usage }], addUsage: usage });
+    this.deps.bus.publish(sessionId, rows);
+  }
+
+  async reportError(sessionId: string, message: string, code: string): Promise<void> {
+    const driver = this.drivers.get(sessionId);
+    if (driver) return driver.reportError(message, code);
+    this.deps.bus.publish(sessionId, await this.deps.store.commit(sessionId, { events: [{ type: "error", data: { message, code } }] }));
+  }
+
   async readEvents(sessionId: string, after: number, limit: number): Promise<EventRow[]> {
     return this.deps.store.readEvents(sessionId, after, limit);
   }
@@ -231,6 +264,7 @@ export class SessionManager {
       providers: this.deps.providers,
       log: this.deps.log,
       installationId: this.deps.config.installationId,
+      gateway: this.deps.gateway,
       onRetired: (id: string) => this.drivers.delete(id),
     };
   }

@@ -89,7 +89,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         const wrap = [
           ...limitPrefix(cgroupProcs, limits, prlimit),
           ...bwrapArgs(
-            { workspace: paths.workspace, home: paths.home, passwdFile: join(paths.etc, "passwd"), groupFile: join(paths.etc, "group"), readOnlyPaths: launch.readOnlyPaths ?? [] },
+            { workspace: paths.workspace, home: paths.home, passwdFile: join(paths.etc, "passwd"), groupFile: join(paths.etc, "group"), readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds },
             bwrap,
           ),
         ];

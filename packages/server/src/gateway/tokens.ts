@@ -1,0 +1,40 @@
+/**
+ * @module tokens — per-session gateway tokens: `gw_<sessionId>_<hmac>`. Stateless to verify; useless for any
+ * other session; dead once their session is (the gateway checks the session on every call).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export class GatewayTokens {
+  constructor(private readonly secret: Buffer) {}
+
+  /** The secret lives in the data folder, readable by Airlock alone. */
+  static fromDataDir(dataDir: string): GatewayTokens {
+    const file = join(dataDir, "gateway-secret");
+    try {
+      return new GatewayTokens(Buffer.from(readFileSync(file, "utf8").trim(), "hex"));
+    } catch {
+      const secret = randomBytes(32);
+      writeFileSync(file, secret.toString("hex"), { mode: 0o600 });
+      return new GatewayTokens(secret);
+    }
+  }
+
+  issue(sessionId: string): string {
+    return `gw_${sessionId}_${this.mac(sessionId)}`;
+  }
+
+  /** The session a token belongs to, or null. */
+  verify(token: string | undefined): string | null {
+    const m = token?.match(/^gw_(ses_[0-9a-f]+)_([A-Za-z0-9_-]{43})$/);
+    if (!m) return null;
+    const expected = Buffer.from(this.mac(m[1]));
+    const given = Buffer.from(m[2]);
+    return expected.length === given.length && timingSafeEqual(expected, given) ? m[1] : null;
+  }
+
+  private mac(sessionId: string): string {
+    return createHmac("sha256", this.secret).update(`gateway:${sessionId}`).digest("base64url");
+  }
+}
