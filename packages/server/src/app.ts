@@ -35,6 +35,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   const providers = new ProviderRegistry([local], "local");
+  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (codex, gemini) get their real API key inside the sandbox");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();
   const tokens = GatewayTokens.fromDataDir(config.dataDir);

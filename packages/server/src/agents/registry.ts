@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { type AgentLaunch, type AgentView, type SessionOptions, badRequest } from "@airlock/protocol";
 import type { Config } from "../config.ts";
 import { claude } from "./claude.ts";
+import { codex } from "./codex.ts";
+import { gemini } from "./gemini.ts";
 import { opencode } from "./opencode.ts";
 
 export interface AgentContext {
@@ -30,6 +32,8 @@ export interface AgentDefinition {
 }
 
 /** The test kit's agent, bundled to one file so the sandbox needs only Node and that file. */
+export { claude, codex, gemini, opencode };
+
 export const scriptedAgentPath = fileURLToPath(new URL("../../../testkit/dist/scripted-agent.mjs", import.meta.url));
 
 const baseEnv = { LANG: "C.UTF-8", TERM: "dumb" };
@@ -70,7 +74,7 @@ const custom: AgentDefinition = {
 
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentDefinition>();
-  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, claude, opencode, custom]) {
+  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, claude, opencode, codex, gemini, custom]) {
     for (const d of definitions) this.agents.set(d.name, d);
   }
 
