@@ -112,6 +112,55 @@ describe("Claude Code through the gateway", () => {
   });
 });
 
+describe("Claude Code: commands, cancel and resume", () => {
+  it("streams a Bash command's output", async () => {
+    const { id, sse } = await session("claude");
+    llm.respond((req) => {
+      if (!isMainLoop(req.body)) return { text: "Title" };
+      if (JSON.stringify(req.body.messages.at(-1)).includes("tool_result")) return { text: "Ran it." };
+      return { toolUse: [{ name: "Bash", input: { command: "echo streamed-output-42", description: "Print a marker" } }] };
+    });
+    const t = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "run the marker" })).body.turnId;
+    // Claude Code runs a read-only command like `echo` without asking; answer if it does ask.
+    const asked = await sse.waitFor((evs) => evs.some((e) => e.type === "interaction.requested" || (e.type === "turn.ended" && e.turnId === t)), 50_000, "Bash turn or its permission");
+    const req = asked.find((e) => e.type === "interaction.requested")?.data as any;
+    if (req) await server.api("POST", `/v1/sessions/${id}/interactions/${req.interactionId}`, { optionId: req.options.find((o: any) => o.kind === "allow_once").optionId });
+    const events = await sse.waitFor(turnEnded(t), 50_000, "Bash turn");
+    const updates = events.filter((e) => e.turnId === t && e.type === "update" && (e.data as any).sessionUpdate === "tool_call_update");
+    expect(JSON.stringify(updates.map((e) => e.data))).toContain("streamed-output-42");
+    sse.close();
+  });
+
+  it("cancels during a slow LLM stream, then the next prompt works", async () => {
+    const { id, sse } = await session("claude");
+    llm.respond((req) => (isMainLoop(req.body) ? { text: "word ".repeat(200), pieces: 200, delayMs: 50 } : { text: "Title" }));
+    const t1 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "talk slowly" })).body.turnId;
+    await sse.waitFor((evs) => evs.filter((e) => e.turnId === t1 && e.type === "update" && (e.data as any).sessionUpdate === "agent_message_chunk").length >= 3, 60_000, "some streamed words");
+    expect((await server.api("POST", `/v1/sessions/${id}/cancel`)).status).toBe(202);
+    const events = await sse.waitFor(turnEnded(t1), 30_000, "cancelled turn");
+    expect((events.find((e) => e.type === "turn.ended" && e.turnId === t1)!.data as any).stopReason).toBe("cancelled");
+    llm.respond((req) => (isMainLoop(req.body) ? { text: "Back again." } : { text: "Title" }));
+    const t2 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "are you there" })).body.turnId;
+    const after = await sse.waitFor(turnEnded(t2), 60_000, "next turn");
+    expect((after.find((e) => e.type === "turn.ended" && e.turnId === t2)!.data as any).stopReason).toBe("end_turn");
+    sse.close();
+  });
+
+  it("comes back after an idle stop with its history (session/load)", async () => {
+    const { id, sse } = await session("claude", { idleTimeoutSec: 1 });
+    llm.respond((req) => (isMainLoop(req.body) ? { text: "The secret word is pelican." } : { text: "Title" }));
+    const t1 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "Remember a word" })).body.turnId;
+    await sse.waitFor(turnEnded(t1), 60_000, "first turn");
+    await sse.waitFor(hasStatus("stopped"), 20_000, "idle stop");
+    const before = llm.requests.length;
+    const t2 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "What was the word?" })).body.turnId;
+    await sse.waitFor(turnEnded(t2), 90_000, "turn after resume");
+    const main = llm.requests.slice(before).filter((r) => isMainLoop(r.body)).at(-1)!;
+    expect(JSON.stringify(main.body.messages)).toContain("pelican");
+    sse.close();
+  });
+});
+
 describe("the gateway's tokens and the real key", () => {
   it("refuses a token of another session and a made-up one, and keeps the real key out of the sandbox", async () => {
     const a = await session("claude");

@@ -79,6 +79,16 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           throw new AirlockError("unavailable", `the sandbox relay is not built (${options.sandboxdPath}); run \`npm run build -w @airlock/sandboxd\``);
         }
         mkdirSync(paths.relay, { recursive: true, mode: 0o700 });
+        // A relay still winding down (a resume right after an idle stop) must be gone before the next one
+        // takes over its socket and state files.
+        const previous = readState();
+        if (previous && alive(previous.pid)) {
+          const config = readConfig(paths.relay);
+          if (config) await new SandboxdClient(endpointOf(previous, config.token)).shutdown().catch(() => {});
+          const until = Date.now() + 3000;
+          while (alive(previous.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+          killTree(previous.pid, previous.agentPid);
+        }
         for (const [file, content] of Object.entries(launch.homeFiles ?? {})) {
           const target = resolve(paths.home, file);
           if (!target.startsWith(paths.home + "/")) throw badRequest(`home file ${file} is outside the agent's home`);
