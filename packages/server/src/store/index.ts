@@ -1,15 +1,34 @@
 /**
- * @module store — opens the configured store: SQLite in the data folder, or PostgreSQL for `postgres://` URLs.
+ * @module store — opens the configured store: embedded SQLite in the data folder unless `DATABASE_URL` says
+ * otherwise.
+ *
+ * @example
+ * const store = await openStore({ dataDir: "./.airlock", databaseUrl: process.env.DATABASE_URL ?? null });
+ * await store.migrate();
  */
 import { join } from "node:path";
 import { AirlockError, type StoreV1 } from "@airlock/protocol";
 import { createSqliteStore } from "./sqlite.ts";
 
-export { createSqliteStore };
+export { createSqliteStore, type SqliteStoreOptions } from "./sqlite.ts";
+export { hashApiKey, newApiKey } from "./api-key.ts";
 
-export async function openStore(options: { dataDir: string; databaseUrl: string | null }): Promise<StoreV1> {
-  if (options.databaseUrl && /^postgres(ql)?:\/\//.test(options.databaseUrl)) {
-    throw new AirlockError("unavailable", "DATABASE_URL points at PostgreSQL, which this version does not support yet; unset it to use the embedded SQLite store");
+export interface StoreConfig {
+  /** Where `airlock.db` lives when no `databaseUrl` is given. */
+  dataDir: string;
+  /** `DATABASE_URL`; `postgres://…` is reserved for the PostgreSQL store. */
+  databaseUrl: string | null;
+}
+
+export async function openStore(config: StoreConfig): Promise<StoreV1> {
+  const url = config.databaseUrl?.trim();
+  if (!url) return createSqliteStore({ path: join(config.dataDir, "airlock.db") });
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    throw new AirlockError(
+      "unavailable",
+      "DATABASE_URL points at PostgreSQL, which this version of Airlock does not support yet; unset DATABASE_URL to use the embedded SQLite store",
+    );
   }
-  return createSqliteStore({ path: join(options.dataDir, "airlock.db") });
+  // Refuse rather than ignore: a URL that is silently not used would put the data somewhere unexpected.
+  throw new AirlockError("bad_request", `DATABASE_URL must be a postgres:// URL (or unset for SQLite); got "${url.split(":")[0]}:…"`);
 }

@@ -1,0 +1,202 @@
+/**
+ * @module sql — every statement of the SQLite store as plain text: the schema as migration records, then the
+ * queries. Callers bind values and never build SQL; a statement with optional filters takes NULL for "any".
+ *
+ * Patches (session, turn, interaction) are bound as one JSON object. A key that is absent (or `undefined`,
+ * which `JSON.stringify` drops) keeps the column as it is; a JSON `null` clears it. So one prepared statement
+ * serves every shape of patch, and `{status: undefined}` can never null a NOT NULL column.
+ */
+
+export interface Migration {
+  version: number;
+  install: string[];
+}
+
+/**
+ * `events` is WITHOUT ROWID: the log lives in its primary key b-tree, so each event is written once (not to a
+ * table and again to a (session_id, seq) index). Measured with 1M events over 20 sessions: writes equal
+ * (~360k events/s either way), reads 5-10% faster, the file 15% smaller (182 vs 213 MB).
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    install: [
+      `CREATE TABLE sessions (
+        id             TEXT PRIMARY KEY,
+        tenant         TEXT NOT NULL,
+        agent          TEXT NOT NULL,
+        provider       TEXT NOT NULL,
+        status         TEXT NOT NULL,
+        status_reason  TEXT,
+        options        TEXT NOT NULL,   -- JSON SessionOptions
+        metadata       TEXT NOT NULL,   -- JSON object of strings
+        last_seq       INTEGER NOT NULL DEFAULT 0,
+        journal_offset INTEGER NOT NULL DEFAULT 0,
+        sandbox        TEXT,            -- JSON SandboxRef
+        acp_session_id TEXT,
+        usage          TEXT NOT NULL,   -- JSON Usage
+        idle_deadline  INTEGER,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL
+      )`,
+      `CREATE INDEX sessions_tenant ON sessions (tenant, id DESC)`,
+      `CREATE INDEX sessions_status ON sessions (status)`,
+      `CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        at         INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        turn_id    TEXT,
+        data       TEXT NOT NULL,   -- JSON, exactly as clients receive it
+        PRIMARY KEY (session_id, seq)
+      ) WITHOUT ROWID`,
+      `CREATE TABLE turns (
+        id         TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        status     TEXT NOT NULL,
+        prompt     TEXT NOT NULL,   -- JSON ContentBlock[]
+        stop_reason TEXT,
+        error      TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at   INTEGER
+      )`,
+      `CREATE INDEX turns_session ON turns (session_id, status)`,
+      `CREATE TABLE interactions (
+        id          TEXT PRIMARY KEY,
+        session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        turn_id     TEXT,
+        kind        TEXT NOT NULL,
+        rpc_id      TEXT NOT NULL,   -- JSON: a JSON-RPC id is a number or a string
+        request     TEXT NOT NULL,   -- JSON
+        status      TEXT NOT NULL,
+        resolution  TEXT,            -- JSON
+        delivered   INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        resolved_at INTEGER
+      )`,
+      `CREATE INDEX interactions_session ON interactions (session_id, status)`,
+      `CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        tenant     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        hash       TEXT NOT NULL UNIQUE,   -- hex sha256 of the key; the key itself is never stored
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      )`,
+    ],
+  },
+];
+
+export const migration = {
+  createVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`,
+  currentVersion: `SELECT coalesce(max(version), 0) AS version FROM schema_version`,
+  recordVersion: `INSERT INTO schema_version (version) VALUES (?)`,
+};
+
+const live = `status NOT IN ('stopped', 'failed')`;
+
+export const queries = {
+  // Sessions
+  insertSession: `
+    INSERT INTO sessions (id, tenant, agent, provider, status, status_reason, options, metadata, last_seq,
+                          journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at)
+    VALUES (@id, @tenant, @agent, @provider, @status, @statusReason, @options, @metadata, @lastSeq,
+            @journalOffset, @sandbox, @acpSessionId, @usage, @idleDeadline, @createdAt, @updatedAt)`,
+  getSession: `SELECT * FROM sessions WHERE id = ?`,
+  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ?`,
+  // Newest first. `before` defaults to the largest string (U+10FFFF) so the id range always uses the
+  // (tenant, id DESC) index, and deep pages cost no more than the first. Every metadata key/value asked for
+  // must be present in the session's metadata.
+  listSessions: `
+    SELECT * FROM sessions
+    WHERE tenant = @tenant
+      AND id < coalesce(@before, char(1114111))
+      AND (@status IS NULL OR status = @status)
+      AND NOT EXISTS (
+        SELECT 1 FROM json_each(@metadata) AS wanted
+        WHERE (SELECT have.value FROM json_each(sessions.metadata) AS have WHERE have.key = wanted.key)
+              IS NOT wanted.value)
+    ORDER BY id DESC
+    LIMIT @limit`,
+  liveSessions: `SELECT * FROM sessions WHERE ${live} ORDER BY id`,
+  countLiveSessions: `SELECT count(*) AS n FROM sessions WHERE tenant = ? AND ${live}`,
+  advanceSession: `UPDATE sessions SET last_seq = ?, journal_offset = ?, updated_at = ? WHERE id = ?`,
+  patchSession: `
+    UPDATE sessions SET
+      status         = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
+      status_reason  = iif(json_type(@patch, '$.statusReason') IS NULL, status_reason, @patch ->> '$.statusReason'),
+      sandbox        = iif(json_type(@patch, '$.sandbox') IS NULL, sandbox, @patch ->> '$.sandbox'),
+      acp_session_id = iif(json_type(@patch, '$.acpSessionId') IS NULL, acp_session_id, @patch ->> '$.acpSessionId'),
+      usage          = iif(json_type(@patch, '$.usage') IS NULL, usage, @patch ->> '$.usage'),
+      idle_deadline  = iif(json_type(@patch, '$.idleDeadline') IS NULL, idle_deadline, @patch ->> '$.idleDeadline'),
+      options        = iif(json_type(@patch, '$.options') IS NULL, options, @patch ->> '$.options')
+    WHERE id = @id`,
+  // In SQL, so that concurrent additions never lose one to a read-modify-write race.
+  addUsage: `
+    UPDATE sessions SET usage = json_object(
+      'inputTokens',  (usage ->> '$.inputTokens') + @inputTokens,
+      'outputTokens', (usage ->> '$.outputTokens') + @outputTokens,
+      'costUsd',      (usage ->> '$.costUsd') + @costUsd)
+    WHERE id = @id`,
+
+  // Events: always a range of the primary key, never the whole log.
+  insertEvent: `INSERT INTO events (session_id, seq, at, type, turn_id, data) VALUES (?, ?, ?, ?, ?, ?)`,
+  readEvents: `
+    SELECT session_id AS sessionId, seq, at, type, turn_id AS turnId, data
+    FROM events
+    WHERE session_id = ? AND seq > ?
+    ORDER BY seq
+    LIMIT ?`,
+
+  // Turns, in creation order (rowid breaks ties between turns created in the same millisecond).
+  insertTurn: `
+    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at)
+    VALUES (@id, @sessionId, @status, @prompt, @stopReason, @error, @createdAt, @startedAt, @endedAt)`,
+  patchTurn: `
+    UPDATE turns SET
+      status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
+      stop_reason = iif(json_type(@patch, '$.stopReason') IS NULL, stop_reason, @patch ->> '$.stopReason'),
+      error       = iif(json_type(@patch, '$.error') IS NULL, error, @patch ->> '$.error'),
+      started_at  = iif(json_type(@patch, '$.startedAt') IS NULL, started_at, @patch ->> '$.startedAt'),
+      ended_at    = iif(json_type(@patch, '$.endedAt') IS NULL, ended_at, @patch ->> '$.endedAt')
+    WHERE id = @id AND session_id = @sessionId`,
+  listTurns: `
+    SELECT * FROM turns
+    WHERE session_id = @sessionId AND (@status IS NULL OR status = @status)
+    ORDER BY created_at, rowid`,
+  getTurn: `SELECT * FROM turns WHERE id = ? AND session_id = ?`,
+
+  // Interactions, in creation order.
+  insertInteraction: `
+    INSERT INTO interactions (id, session_id, turn_id, kind, rpc_id, request, status, resolution, delivered,
+                              created_at, resolved_at)
+    VALUES (@id, @sessionId, @turnId, @kind, @rpcId, @request, @status, @resolution, @delivered,
+            @createdAt, @resolvedAt)`,
+  patchInteraction: `
+    UPDATE interactions SET
+      status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
+      resolution  = iif(json_type(@patch, '$.resolution') IS NULL, resolution, @patch ->> '$.resolution'),
+      delivered   = iif(json_type(@patch, '$.delivered') IS NULL, delivered, @patch ->> '$.delivered'),
+      resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt')
+    WHERE id = @id AND session_id = @sessionId`,
+  interactionStatus: `SELECT status FROM interactions WHERE id = ? AND session_id = ?`,
+  listInteractions: `
+    SELECT * FROM interactions
+    WHERE session_id = @sessionId
+      AND (@status IS NULL OR status = @status)
+      AND (@delivered IS NULL OR delivered = @delivered)
+    ORDER BY created_at, rowid`,
+  getInteraction: `SELECT * FROM interactions WHERE id = ? AND session_id = ?`,
+
+  // API keys: looked up by hash; revoked keys are kept (for the record) but never found or listed.
+  insertApiKey: `INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+  findApiKey: `SELECT id, tenant, name, created_at FROM api_keys WHERE hash = ? AND revoked_at IS NULL`,
+  listApiKeys: `
+    SELECT id, tenant, name, created_at FROM api_keys
+    WHERE revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)
+    ORDER BY created_at, id`,
+  revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+} as const;
+
+export type QueryName = keyof typeof queries;
