@@ -1,37 +1,46 @@
+/** The shell: the sessions sidebar, the page for the current route, toasts, and the API key dialog. */
 import { useEffect, useState } from "react";
+import { onUnauthorized } from "./api/client.ts";
 import { useRoute } from "./api/router.ts";
+import { refreshSessions } from "./api/use-sessions.ts";
 import { ApiKeyDialog } from "./components/api-key-dialog.tsx";
-import { NewSession } from "./components/new-session.tsx";
+import { HomePage } from "./components/home-page.tsx";
 import { SessionPage } from "./components/session-page.tsx";
 import { Sidebar } from "./components/sidebar.tsx";
-
-type Theme = "light" | "dark";
+import { Toasts } from "./components/toasts.tsx";
 
 export function App() {
   const route = useRoute();
-  const [needKey, setNeedKey] = useState(false);
-  const [theme, setTheme] = useState<Theme | null>(() => (localStorage.getItem("airlock.theme") as Theme | null) ?? null);
+  const [menu, setMenu] = useState(false);
+  const [keyDialog, setKeyDialog] = useState<"required" | "settings" | null>(null);
+
+  useEffect(() => onUnauthorized(() => setKeyDialog("required")), []);
   useEffect(() => {
-    if (theme) document.documentElement.dataset.theme = theme;
-    else delete document.documentElement.dataset.theme;
-  }, [theme]);
-  const dark = theme ? theme === "dark" : matchMedia("(prefers-color-scheme: dark)").matches;
+    if (route.name === "home") document.title = "Airlock";
+    setMenu(false);
+  }, [route]);
+
   return (
-    <div className={`app ${route.name === "session" ? "in-session" : "at-home"}`}>
-      <Sidebar current={route.name === "session" ? route.id : undefined} onUnauthorized={() => setNeedKey(true)} />
-      <main className="main">{route.name === "session" ? <SessionPage key={route.id} id={route.id} /> : <NewSession />}</main>
-      <button
-        className="theme-toggle icon-btn"
-        aria-label={`Switch to ${dark ? "light" : "dark"} theme`}
-        onClick={() => {
-          const next: Theme = dark ? "light" : "dark";
-          localStorage.setItem("airlock.theme", next);
-          setTheme(next);
-        }}
-      >
-        {dark ? "☀" : "☾"}
-      </button>
-      {needKey && <ApiKeyDialog onDone={() => location.reload()} />}
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <Sidebar current={route.name === "session" ? route.id : undefined} open={menu} onClose={() => setMenu(false)} onApiKey={() => setKeyDialog("settings")} />
+      <main id="main" className="main">
+        {route.name === "session" ? <SessionPage key={route.id} id={route.id} onOpenMenu={() => setMenu(true)} /> : <HomePage onOpenMenu={() => setMenu(true)} />}
+      </main>
+      <Toasts />
+      {keyDialog && (
+        <ApiKeyDialog
+          reason={keyDialog}
+          onDone={(changed) => {
+            setKeyDialog(null);
+            // Everything on screen was read with the old key (or none): start over with the new one.
+            if (changed) location.reload();
+            else void refreshSessions();
+          }}
+        />
+      )}
     </div>
   );
 }

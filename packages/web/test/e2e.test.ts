@@ -1,141 +1,219 @@
 /**
- * The web UI end to end in real Chromium (Debian's, driven by playwright-core) against a real server and the
- * scripted agent. Screenshots of the main views land in test-output/screenshots/.
+ * The web UI end to end in real Chromium (Debian's, driven by playwright-core) against a real server started
+ * here and the scripted agent. Screenshots of the main views land in test-output/screenshots/.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Browser, type Page, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type TestServer, removeDir, startServer } from "../../server/test/harness.ts";
+import { type UiServer, ensureBuilt, startUiServer } from "./server.ts";
 
 const shots = fileURLToPath(new URL("../../../test-output/screenshots/", import.meta.url));
 const chromiumPath = "/usr/bin/chromium";
 
-let server: TestServer;
+let server: UiServer;
 let browser: Browser;
+let context: BrowserContext;
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error("Chromium is missing: `apt-get install -y chromium` (bash .ci/run installs it)");
   mkdirSync(shots, { recursive: true });
-  server = await startServer();
+  ensureBuilt();
+  server = await startUiServer();
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-});
+  context = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: "light" });
+}, 240_000);
+
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  if (server) removeDir(server.dataDir);
+  expect(pageErrors).toEqual([]);
 });
 
-async function newPage(path = "/"): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-  page.on("pageerror", (err) => console.error("page error:", err.message));
+async function open(path = "/", ctx = context): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on("pageerror", (err) => pageErrors.push(err.message));
   await page.goto(server.url + path);
   return page;
 }
 
 async function send(page: Page, text: string) {
-  const box = page.getByLabel("Prompt");
+  const box = page.getByRole("textbox", { name: "Prompt" });
   await box.fill(text);
   await box.press("Enter");
 }
 
-const idle = (page: Page) => page.locator(".session-head .badge", { hasText: "Idle" }).waitFor({ timeout: 20_000 });
+const header = (page: Page) => page.locator(".session-header");
+const idle = (page: Page) => header(page).locator(".badge", { hasText: "Idle" }).waitFor({ timeout: 30_000 });
 
-async function startSession(page: Page): Promise<string> {
-  await page.getByText("Scripted demo agent").waitFor();
+/** Starts a session from the form (optionally with a first task) and waits for it to be idle. */
+async function startSession(page: Page, task?: string): Promise<string> {
+  await page.locator(".agent-option", { hasText: "Scripted demo agent" }).click();
+  if (task) await page.getByLabel("Task").fill(task);
   await page.getByRole("button", { name: "Start session" }).click();
   await page.waitForURL(/\/sessions\/ses_/);
   await idle(page);
-  return page.url().split("/sessions/")[1];
+  return new URL(page.url()).pathname.split("/").at(-1)!;
 }
 
-describe("the web UI", () => {
-  it("creates a session from the form, streams text, a tool card and a diff, and answers a permission request", async () => {
-    const page = await newPage();
-    await page.screenshot({ path: `${shots}home.png` });
-    await startSession(page);
+/** The text of the last agent message, with whitespace collapsed. */
+const lastMessage = async (page: Page) => (await page.locator(".agent-message").last().innerText()).replace(/\s+/g, " ").trim();
 
-    await send(page, "tool");
+describe("the web UI", () => {
+  it("starts a session from the form with a first task, streams text, and shows a tool card with its diff", async () => {
+    const page = await open();
+    await page.getByText("Scripted demo agent").waitFor();
+    // an agent that cannot run here is shown, disabled, with the reason and the fix
+    await expect(page.getByRole("radio", { name: /Custom ACP command/ }).isDisabled()).resolves.toBe(true);
+    await page.getByText("AIRLOCK_ALLOW_CUSTOM_AGENT").waitFor();
+    await page.screenshot({ path: `${shots}home.png` });
+
+    const id = await startSession(page, "tool");
+    await expect(header(page).locator("h1").innerText()).resolves.toBe("tool");
     const card = page.locator(".card.tool").first();
     await card.locator(".pill", { hasText: "Done" }).waitFor({ timeout: 20_000 });
-    expect(await card.locator(".diff .line.add").count()).toBeGreaterThan(0);
-    await idle(page);
-    expect(await page.locator(".block.message").count()).toBeGreaterThan(0);
+    await expect(card.locator(".card-title").innerText()).resolves.toBe("Edit greeting.ts");
+    await expect(card.locator(".diff tr.del .code").innerText()).resolves.toContain('export const greeting = "Hello";');
+    await expect(card.locator(".diff tr.add .code").innerText()).resolves.toContain('export const greeting = "Hello, world";');
+    expect(await lastMessage(page)).toContain('I changed the greeting in greeting.ts to "Hello, world".');
+    await page.locator(".turn-footer", { hasText: "Done" }).waitFor();
 
+    // a second turn with thinking, streamed text and a plan
+    await send(page, "think");
+    await page.locator(".thought").nth(1).waitFor({ timeout: 20_000 });
+    await idle(page);
+    expect(await page.locator(".thought").count()).toBe(2); // alternating thinking and answering: two blocks
+    expect(await lastMessage(page)).toBe("And as you see, thinking and answering can take turns.");
+
+    // the session is listed with its status and agent
+    const row = page.locator(`.session-row[href="/sessions/${id}"]`);
+    await row.locator(".row-status", { hasText: "Idle" }).waitFor({ timeout: 10_000 });
+    await expect(row.innerText()).resolves.toContain("Scripted agent");
+    await page.close();
+  });
+
+  it("asks for permission inline and with a toast, takes the answer, and shows the written file", async () => {
+    const page = await open();
+    await startSession(page);
     await send(page, "permission");
-    const request = page.locator(".card.interaction.pending");
-    await request.waitFor({ timeout: 20_000 });
-    await page.locator(".session-head .badge", { hasText: "Needs you" }).waitFor();
+    const card = page.locator(".card.tool.status-waiting");
+    await card.waitFor({ timeout: 20_000 });
+    await header(page).locator(".badge", { hasText: "Needs you" }).waitFor();
+    await page.locator(".toast", { hasText: "The agent asks for permission" }).waitFor();
+    await expect(card.locator(".diff tr.add .code").innerText()).resolves.toContain("approved");
+    await expect(card.getByRole("button").allInnerTexts()).resolves.toEqual(expect.arrayContaining(["Allow", "Always allow", "Reject"]));
     await page.screenshot({ path: `${shots}permission.png` });
-    await request.getByRole("button", { name: "Allow", exact: true }).click();
-    await page.locator(".card.interaction.resolved .resolution", { hasText: "Allow" }).waitFor();
-    await page.getByText("Permission granted").waitFor({ timeout: 20_000 });
+
+    await card.getByRole("button", { name: "Allow", exact: true }).click();
+    await page.locator(".resolution.granted", { hasText: "Allow" }).waitFor({ timeout: 10_000 });
+    await page.locator(".toast").waitFor({ state: "detached" });
+    await page.locator(".agent-message", { hasText: 'Permission granted (allow): I wrote "approved" to permitted.txt.' }).waitFor({ timeout: 20_000 });
     await idle(page);
 
-    // the workspace panel shows the written file and the session's changes
+    // the workspace panel lists the file, opens it, and shows the session's changes
     const panel = page.getByRole("complementary", { name: "Workspace" });
-    if (!(await panel.isVisible())) await page.getByRole("button", { name: "Files" }).click();
-    await panel.getByText("permitted.txt").waitFor({ timeout: 10_000 });
-    await panel.getByRole("tab", { name: "Changes" }).click();
-    await panel.locator(".diff .line.add", { hasText: "+approved" }).waitFor();
+    if (!(await panel.isVisible())) await header(page).getByRole("button", { name: "Workspace" }).click();
+    await panel.getByRole("button", { name: /permitted\.txt/ }).click();
+    await panel.locator(".viewer-code", { hasText: "approved" }).waitFor();
+    await panel.getByRole("tab", { name: /Changes/ }).click();
+    await panel.locator(".changes-file", { hasText: "permitted.txt" }).locator("tr.add", { hasText: "approved" }).waitFor();
     await page.screenshot({ path: `${shots}session.png` });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await panel.getByRole("tab", { name: "Files" }).click();
+    await page.screenshot({ path: `${shots}session-dark.png` });
     await page.close();
   });
 
   it("shows the same conversation after a reload mid-turn, with nothing missing or doubled", async () => {
-    const page = await newPage();
+    const page = await open();
     const id = await startSession(page);
     await send(page, "slow 3");
-    await page.getByText("chunk 3", { exact: false }).waitFor({ timeout: 20_000 });
+    await page.getByText("chunk 5,").waitFor({ timeout: 20_000 });
     await page.reload();
-    await page.locator(".conn", { hasText: "Live" }).waitFor();
+    await header(page).locator(".connection", { hasText: "Live" }).waitFor();
     await idle(page);
-    const text = await page.locator(".block.message").last().innerText();
+    const text = await lastMessage(page);
     const numbers = [...text.matchAll(/chunk (\d+)/g)].map((m) => Number(m[1]));
-    expect(numbers.length).toBeGreaterThan(20);
-    expect(numbers).toEqual(numbers.map((_, i) => i + 1));
+    expect(numbers).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     // the page shows exactly what the log holds
     const log = await server.api("GET", `/v1/sessions/${id}/events?limit=1000`);
-    const logged = log.body.events.filter((e: any) => e.type === "update").map((e: any) => e.data.content.text).join("");
-    expect(logged.replace(/\s+/g, " ").trim()).toBe(text.replace(/\s+/g, " ").trim());
+    const logged = log.body.events
+      .filter((e: any) => e.type === "update" && e.data.sessionUpdate === "agent_message_chunk")
+      .map((e: any) => e.data.content.text)
+      .join("");
+    expect(logged.replace(/\s+/g, " ").trim()).toBe(text);
     await page.close();
   });
 
-  it("lets a second tab answer a pending request and updates the first", async () => {
-    const first = await newPage();
+  it("lets a second tab answer a pending request; the first tab updates, and its late answer is refused", async () => {
+    const first = await open();
     const id = await startSession(first);
     await send(first, "permission");
-    await first.locator(".card.interaction.pending").waitFor({ timeout: 20_000 });
+    await first.locator(".card.tool.status-waiting").waitFor({ timeout: 20_000 });
 
-    const second = await newPage(`/sessions/${id}`);
-    const request = second.locator(".card.interaction.pending");
+    // The first tab is reloaded with a stream that brings the log so far and then ends, and its reconnection is
+    // held: it shows the request but cannot hear the other tab's answer, so its own answer comes late and the
+    // server refuses it (409). Then its stream resumes.
+    let calls = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await first.route(/\/v1\/sessions\/[^/]+\/events$/, async (route) => {
+      if (calls++ > 0) {
+        await held;
+        return route.continue();
+      }
+      const log = await server.api("GET", `/v1/sessions/${id}/events?limit=1000`);
+      const body = log.body.events.map((e: { seq: number; type: string }) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+      await route.fulfill({ status: 200, headers: { "content-type": "text/event-stream" }, body });
+    });
+    await first.reload();
+    const pending = first.locator(".card.tool.status-waiting");
+    await pending.waitFor({ timeout: 20_000 });
+    await header(first).locator(".connection", { hasText: "Reconnecting" }).waitFor({ timeout: 10_000 });
+
+    const second = await open(`/sessions/${id}`);
+    const request = second.locator(".card.tool.status-waiting");
     await request.waitFor({ timeout: 20_000 });
     await request.getByRole("button", { name: "Reject" }).click();
-    await first.locator(".card.interaction.resolved .resolution", { hasText: "Reject" }).waitFor({ timeout: 10_000 });
-    await first.getByText("Permission denied").waitFor({ timeout: 20_000 });
+    await second.locator(".resolution.denied", { hasText: "Reject" }).waitFor({ timeout: 10_000 });
+
+    await pending.getByRole("button", { name: "Allow", exact: true }).click();
+    await first.locator(".inline-error", { hasText: "Already answered" }).waitFor({ timeout: 10_000 });
+    release();
+    await first.locator(".resolution.denied", { hasText: "Reject" }).waitFor({ timeout: 20_000 });
+    await first.locator(".agent-message", { hasText: "Permission denied: I left permitted.txt alone." }).waitFor({ timeout: 20_000 });
     await first.close();
     await second.close();
   });
 
-  it("cancels a slow turn with Esc, and works on a phone-sized dark screen", async () => {
-    const page = await newPage();
+  it("cancels a slow turn with Esc, queues a prompt sent during a turn, and works on a phone-sized dark screen", async () => {
+    const page = await open();
     await startSession(page);
     await send(page, "slow 30");
-    await page.getByText("chunk 2", { exact: false }).waitFor({ timeout: 20_000 });
-    await page.getByLabel("Prompt").press("Escape");
-    await page.locator(".notice", { hasText: "Turn cancelled" }).waitFor({ timeout: 10_000 });
-    await idle(page);
-
-    await page.emulateMedia({ colorScheme: "dark" });
-    await page.setViewportSize({ width: 390, height: 844 });
-    const close = page.getByLabel("Close the workspace panel");
-    if (await close.isVisible()) await close.click();
+    await page.getByText("chunk 2,").waitFor({ timeout: 20_000 });
     await send(page, "plan");
+    await page.locator(".turn-header.queued", { hasText: "plan" }).waitFor();
+    await page.getByRole("textbox", { name: "Prompt" }).press("Escape");
+    await page.locator(".turn-footer.warn", { hasText: "Cancelled" }).waitFor({ timeout: 10_000 });
+    // the queued prompt then runs
     await page.locator(".card.plan", { hasText: "3/3 done" }).waitFor({ timeout: 20_000 });
-    await page.screenshot({ path: `${shots}phone-dark.png` });
+    await idle(page);
+    expect(await page.locator(".turn-header.queued").count()).toBe(0);
+
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true, hasTouch: true });
+    const small = await open(new URL(page.url()).pathname, phone);
+    await small.locator(".card.plan", { hasText: "3/3 done" }).waitFor({ timeout: 20_000 });
+    await expect(small.locator(".sidebar").isVisible()).resolves.toBe(false);
+    await small.screenshot({ path: `${shots}phone-dark.png` });
+    await small.getByRole("button", { name: "Open the sessions menu" }).click();
+    await small.locator(".sidebar.open .session-row").first().waitFor();
+    await small.waitForTimeout(300); // the drawer slides in
+    await small.screenshot({ path: `${shots}phone-menu.png` });
+    await phone.close();
     await page.close();
   });
 });

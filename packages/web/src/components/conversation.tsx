@@ -1,77 +1,80 @@
-/** The conversation: every item in order, each memoised so a streamed token re-renders only its own item. */
-import { memo, useEffect, useLayoutEffect, useRef } from "react";
-import type { Item, View } from "../state/view.ts";
-import { ErrorBlock, FileBlock, MessageBlock, NoticeBlock, PlanBlock, ThoughtBlock, UserBlock } from "./blocks.tsx";
-import { InteractionCard } from "./interaction-card.tsx";
-import { Terminal } from "./terminal.tsx";
-import { ToolCard } from "./tool-card.tsx";
+/**
+ * The conversation: every item in order, then this tab's prompts that have not started yet, then what the
+ * agent is doing now. It stays pinned to the bottom while new content arrives, unless the user scrolled up
+ * (then a button offers to jump back down). Items far from the end skip layout and paint while off-screen
+ * (`content-visibility`), which keeps very long logs cheap without a virtual list fighting the pinned scrolling.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import type { OutgoingPrompt } from "../api/use-session.ts";
+import type { View } from "../state/view.ts";
+import { ConversationItem } from "./conversation-item.tsx";
+import { EmptyConversation } from "./empty-conversation.tsx";
+import { ArrowDownIcon } from "./icons.tsx";
+import { QueuedPrompt } from "./queued-prompt.tsx";
+import { WorkingIndicator } from "./working-indicator.tsx";
 
-export function Conversation({ view, sessionId }: { view: View; sessionId: string }) {
+interface Props {
+  view: View;
+  sessionId: string;
+  agent?: string;
+  outbox: OutgoingPrompt[];
+  caughtUp: boolean;
+  onSuggest(text: string): void;
+}
+
+export function Conversation({ view, sessionId, agent, outbox, caughtUp, onSuggest }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
+  const [away, setAway] = useState(false);
+
   useEffect(() => {
     const el = scroller.current!;
-    const onScroll = () => (pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80);
+    const onScroll = () => {
+      const near = el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+      pinned.current = near;
+      setAway(!near);
+    };
     el.addEventListener("scroll", onScroll, { passive: true });
     return () => el.removeEventListener("scroll", onScroll);
   }, []);
-  useLayoutEffect(() => {
-    if (pinned.current) scroller.current!.scrollTop = scroller.current!.scrollHeight;
-  }, [view]);
 
-  const last = view.items[view.items.length - 1];
+  // After each change, keep the newest content in view if the user was at the bottom.
+  useLayoutEffect(() => {
+    const el = scroller.current!;
+    if (pinned.current) el.scrollTop = el.scrollHeight;
+  }, [view, outbox, caughtUp]);
+
+  const items = view.items;
+  const running = view.runningTurnId !== null;
+  const last = items[items.length - 1];
+  const streamingKey = running && last && (last.kind === "message" || last.kind === "thought") ? last.key : null;
+  const firstTurn = items.find((i) => i.kind === "turn")?.key;
+  const visible = items.some((i) => i.kind !== "setup");
+
   return (
-    <div className="conversation" ref={scroller} aria-live="polite" aria-busy={Boolean(view.runningTurnId)}>
+    <div className="conversation" ref={scroller} aria-label="Conversation" aria-busy={running} tabIndex={-1}>
       <div className="conversation-inner">
-        {view.items.length === 0 && <div className="empty">{view.status === "provisioning" || !view.status ? "Preparing the sandbox…" : "Send a prompt to start."}</div>}
-        {view.items.map((item) => (
-          <ItemView key={item.key} item={item} view={view} sessionId={sessionId} streaming={item === last && Boolean(view.runningTurnId)} />
+        {items.map((item, i) => (
+          <ConversationItem key={item.key} item={item} streaming={item.key === streamingKey} first={item.key === firstTurn} settled={i < items.length - 40} sessionId={sessionId} />
         ))}
-        {view.runningTurnId && last?.kind !== "message" && last?.kind !== "thought" && (
-          <div className="working" aria-label="The agent is working">
-            <span className="dot" />
-            <span className="dot" />
-            <span className="dot" />
-          </div>
-        )}
+        {outbox.map((p) => (
+          <QueuedPrompt key={p.localId} prompt={p} />
+        ))}
+        {running && !streamingKey && <WorkingIndicator waiting={view.status === "awaiting_input"} />}
+        {!visible && outbox.length === 0 && caughtUp && view.status !== "provisioning" && view.status !== null && <EmptyConversation agent={agent} status={view.status} onSuggest={onSuggest} />}
       </div>
+      {away && (
+        <button
+          type="button"
+          className="jump-latest"
+          onClick={() => {
+            const el = scroller.current!;
+            el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+          }}
+        >
+          <ArrowDownIcon size={14} /> Latest
+        </button>
+      )}
     </div>
   );
 }
-
-const ItemView = memo(
-  function ItemView({ item, view, sessionId, streaming }: { item: Item; view: View; sessionId: string; streaming: boolean }) {
-    switch (item.kind) {
-      case "user":
-        return <UserBlock item={item} />;
-      case "message":
-        return <MessageBlock item={item} streaming={streaming} />;
-      case "thought":
-        return <ThoughtBlock item={item} streaming={streaming} />;
-      case "tool": {
-        const terminals = item.content.filter((c) => c?.type === "terminal").map((c) => view.items[view.index[`x${c.terminalId}`]]).filter((t): t is Extract<Item, { kind: "terminal" }> => t?.kind === "terminal");
-        return <ToolCard item={item} terminals={terminals} />;
-      }
-      case "terminal":
-        // shown inside the tool card that created it, when there is one
-        if (view.terminalOwner[item.terminalId]) return null;
-        return (
-          <div className="block">
-            <Terminal output={item.output} exitCode={item.exitCode} done={item.done} />
-          </div>
-        );
-      case "plan":
-        return <PlanBlock item={item} />;
-      case "interaction":
-        return <InteractionCard item={item} sessionId={sessionId} />;
-      case "file":
-        return <FileBlock item={item} />;
-      case "error":
-        return <ErrorBlock item={item} />;
-      case "notice":
-        return <NoticeBlock item={item} />;
-    }
-  },
-  // A tool card also depends on its terminals' items; everything else only on itself.
-  (a, b) => a.item === b.item && a.streaming === b.streaming && (a.item.kind !== "tool" && a.item.kind !== "terminal" ? true : a.view === b.view),
-);

@@ -1,76 +1,38 @@
-/** A permission request or a question from the agent, answerable here; once answered, it says how. */
-import { memo, useState } from "react";
-import { AirlockApiError } from "@airlock/protocol";
-import { client } from "../api/client.ts";
-import type { Item } from "../state/view.ts";
-import { ContentDiff } from "./diff-view.tsx";
+/** A permission request about a tool call not on screen, or a question: the request, then the answer. */
+import { memo, useMemo } from "react";
+import { diffTexts } from "../state/diff.ts";
+import type { ItemOf } from "../state/view.ts";
+import { DiffView } from "./diff-view.tsx";
+import { QuestionIcon, ShieldIcon } from "./icons.tsx";
+import { InteractionActions } from "./interaction-actions.tsx";
+import { Markdown } from "./markdown.tsx";
 
-type Interaction = Extract<Item, { kind: "interaction" }>;
-
-export const InteractionCard = memo(function InteractionCard({ item, sessionId }: { item: Interaction; sessionId: string }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [answer, setAnswer] = useState("");
-  const answered = item.resolution;
-  const send = async (body: { optionId: string } | { answer: unknown }) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await client.answer(sessionId, item.interactionId, body);
-    } catch (err) {
-      setError(err instanceof AirlockApiError && err.status === 409 ? "Already answered elsewhere." : (err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  const diffs = (item.toolCall?.content ?? []).filter((c: any) => c.type === "diff");
-  const chosen = answered?.optionId ? item.options.find((o) => o.optionId === answered.optionId) : undefined;
+export const InteractionCard = memo(function InteractionCard({ item, sessionId }: { item: ItemOf<"interaction">; sessionId: string }) {
+  const { interaction } = item;
+  const waiting = !interaction.resolution;
+  const tool = interaction.toolCall;
+  const diffs = useMemo(
+    () => (tool?.content ?? []).flatMap((c) => (c.type === "diff" ? [diffTexts(c.path, c.oldText, c.newText)] : [])),
+    [tool],
+  );
+  const permission = interaction.kind === "permission";
   return (
-    <div className={`block card interaction ${answered ? "resolved" : "pending"}`} role={answered ? undefined : "alert"}>
-      <div className="card-head">
-        <span className="kind-icon" aria-hidden>{item.interaction === "permission" ? "!" : "?"}</span>
-        <span className="card-title">
-          {item.interaction === "permission" ? `Permission: ${item.toolCall?.title ?? "the agent wants to act"}` : item.prompt || "The agent asks"}
+    <section className={`card interaction${waiting ? " waiting" : " resolved"}`} aria-label={permission ? "Permission request" : "Question from the agent"}>
+      <header className="card-head">
+        <span className="kind-icon" aria-hidden>
+          {permission ? <ShieldIcon /> : <QuestionIcon />}
         </span>
-        {!answered && <span className="pill waiting">Waiting for you</span>}
-      </div>
+        <span className="card-title">{permission ? `Allow: ${tool?.title ?? "an action"}?` : "The agent asks"}</span>
+        {waiting && <span className="pill attention">Needs you</span>}
+      </header>
       <div className="card-body">
-        {diffs.map((d: any, i: number) => (
-          <ContentDiff key={i} path={d.path} oldText={d.oldText ?? null} newText={d.newText ?? ""} />
+        {interaction.prompt && <Markdown text={interaction.prompt} className="question-text" />}
+        {diffs.map((d, i) => (
+          <DiffView key={i} file={d} />
         ))}
-        {answered ? (
-          <div className="resolution">
-            {answered.outcome === "cancelled"
-              ? "Cancelled: the turn ended before an answer."
-              : chosen
-                ? `Answered “${chosen.name}”`
-                : `Answered: ${typeof answered.answer === "string" ? answered.answer : JSON.stringify(answered.answer)}`}
-            {answered.by && answered.outcome !== "cancelled" ? <span className="muted"> · by {answered.by}</span> : null}
-          </div>
-        ) : item.interaction === "permission" ? (
-          <div className="actions">
-            {item.options.map((o) => (
-              <button key={o.optionId} className={`btn ${o.kind.startsWith("allow") ? (o.kind === "allow_once" ? "primary" : "") : "danger"}`} disabled={busy} onClick={() => send({ optionId: o.optionId })}>
-                {o.name}
-              </button>
-            ))}
-          </div>
-        ) : (
-          <form
-            className="actions"
-            onSubmit={(e) => {
-              e.preventDefault();
-              if (answer.trim()) void send({ answer: answer.trim() });
-            }}
-          >
-            <input aria-label="Your answer" value={answer} onChange={(e) => setAnswer(e.target.value)} placeholder="Your answer" />
-            <button className="btn primary" disabled={busy || !answer.trim()}>
-              Answer
-            </button>
-          </form>
-        )}
-        {error && <div className="form-error">{error}</div>}
+        {tool?.rawInput !== undefined && diffs.length === 0 && <pre className="json-block">{JSON.stringify(tool.rawInput, null, 2)}</pre>}
+        <InteractionActions sessionId={sessionId} interaction={interaction} />
       </div>
-    </div>
+    </section>
   );
 });

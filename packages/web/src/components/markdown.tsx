@@ -1,22 +1,51 @@
+/** Markdown from the agent: parsed with marked, sanitised with DOMPurify, code highlighted, links opened apart. */
 import DOMPurify from "dompurify";
-import hljs from "highlight.js/lib/common";
 import { Marked } from "marked";
-import { memo, useMemo } from "react";
+import { type MouseEvent, memo, useMemo } from "react";
+import { highlight } from "../lib/highlight.ts";
 
-const marked = new Marked({
-  gfm: true,
-  breaks: false,
-  renderer: {
-    code({ text, lang }) {
-      const language = lang && hljs.getLanguage(lang) ? lang : undefined;
-      const html = language ? hljs.highlight(text, { language }).value : hljs.highlightAuto(text).value;
-      return `<pre class="code"><code class="hljs${language ? ` language-${language}` : ""}">${html}</code></pre>`;
+// eslint-disable-next-line no-control-regex
+const ansi = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const escapeAttr = (s: string) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function renderer(streaming: boolean) {
+  return new Marked({
+    gfm: true,
+    breaks: false,
+    renderer: {
+      code({ text, lang }) {
+        const language = (lang ?? "").trim().split(/\s+/)[0] || undefined;
+        // Command output pasted by an agent may carry ANSI colour codes: noise outside a terminal.
+        const out = highlight(text.replace(ansi, ""), language, !streaming);
+        const label = out.language ?? language ?? "text";
+        return `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeAttr(label)}</span><button type="button" class="code-copy" data-copy="1">Copy</button></div><pre><code class="hljs">${out.html}</code></pre></div>`;
+      },
     },
-  },
+  });
+}
+const settled = renderer(false);
+const live = renderer(true);
+
+// Links from an agent open in a new tab, without handing it this page (`noopener`).
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.getAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  }
 });
 
-/** Markdown from the agent, sanitised; re-parsed only when the text changes. */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
-  const html = useMemo(() => DOMPurify.sanitize(marked.parse(text, { async: false }) as string), [text]);
-  return <div className="markdown" dangerouslySetInnerHTML={{ __html: html }} />;
+function onClick(e: MouseEvent<HTMLDivElement>) {
+  const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-copy]");
+  if (!button) return;
+  const code = button.closest(".code-block")?.querySelector("code")?.textContent ?? "";
+  void navigator.clipboard?.writeText(code).then(() => {
+    button.textContent = "Copied";
+    setTimeout(() => (button.textContent = "Copy"), 1500);
+  });
+}
+
+/** Re-parsed only when the text changes; while streaming, code blocks are not language-guessed. */
+export const Markdown = memo(function Markdown({ text, streaming = false, className = "" }: { text: string; streaming?: boolean; className?: string }) {
+  const html = useMemo(() => DOMPurify.sanitize((streaming ? live : settled).parse(text, { async: false }) as string), [text, streaming]);
+  return <div className={`markdown ${className}`} onClick={onClick} dangerouslySetInnerHTML={{ __html: html }} />;
 });

@@ -1,66 +1,58 @@
-/** The sessions list: newest first, with status, agent, last activity and cost. */
-import { useEffect, useState } from "react";
-import type { SessionView } from "@airlock/protocol";
-import { client } from "../api/client.ts";
-import { navigate } from "../api/router.ts";
-import { StatusBadge } from "./status-badge.tsx";
+/**
+ * The sessions sidebar: new session, then every session newest first with its status, agent, last activity
+ * and cost; sessions that need a decision stand out. On a phone it is a drawer over the page.
+ */
+import { useSessions } from "../api/use-sessions.ts";
+import { linkProps } from "../api/router.ts";
+import { LogoIcon, PlusIcon, XIcon } from "./icons.tsx";
+import { SessionRow } from "./session-row.tsx";
+import { ThemeToggle } from "./theme-toggle.tsx";
 
-export function Sidebar({ current, onUnauthorized }: { current?: string; onUnauthorized(): void }) {
-  const [sessions, setSessions] = useState<SessionView[]>([]);
-  useEffect(() => {
-    let alive = true;
-    const load = () =>
-      client.listSessions({ limit: 50 }).then(
-        (page) => alive && setSessions(page.sessions),
-        (err) => err.status === 401 && onUnauthorized(),
-      );
-    void load();
-    const timer = setInterval(load, 3000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [current]);
-  return (
-    <nav className="sidebar" aria-label="Sessions">
-      <div className="brand">
-        <span className="logo" aria-hidden>⌂</span> Airlock
-      </div>
-      <button className="btn primary wide" onClick={() => navigate("/")}>
-        + New session
-      </button>
-      <ul className="session-list">
-        {sessions.map((s) => (
-          <li key={s.id}>
-            <a
-              href={`/sessions/${s.id}`}
-              aria-current={s.id === current ? "page" : undefined}
-              onClick={(e) => {
-                e.preventDefault();
-                navigate(`/sessions/${s.id}`);
-              }}
-            >
-              <div className="row">
-                <span className="agent">{s.agent}</span>
-                <StatusBadge status={s.status} />
-              </div>
-              <div className="row muted small">
-                <span>{ago(s.updatedAt)}</span>
-                {s.usage.costUsd > 0 && <span>${s.usage.costUsd.toFixed(3)}</span>}
-              </div>
-            </a>
-          </li>
-        ))}
-        {sessions.length === 0 && <li className="muted small pad">No sessions yet.</li>}
-      </ul>
-    </nav>
-  );
+interface Props {
+  current?: string;
+  open: boolean;
+  onClose(): void;
+  onApiKey(): void;
 }
 
-function ago(iso: string): string {
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-  if (s < 60) return "just now";
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(iso).toLocaleDateString();
+export function Sidebar({ current, open, onClose, onApiKey }: Props) {
+  const { sessions, loaded, error } = useSessions();
+  const waiting = sessions.filter((s) => s.status === "awaiting_input").length;
+  return (
+    <>
+      <div className={`scrim${open ? " open" : ""}`} onClick={onClose} aria-hidden />
+      <nav className={`sidebar${open ? " open" : ""}`} aria-label="Sessions">
+        <div className="sidebar-top">
+          <a className="brand" {...linkProps("/", onClose)}>
+            <LogoIcon size={22} className="brand-logo" />
+            <span>Airlock</span>
+          </a>
+          <button type="button" className="btn ghost icon-only close-drawer" aria-label="Close the menu" onClick={onClose}>
+            <XIcon size={16} />
+          </button>
+        </div>
+        <a className="btn primary new-session-btn" {...linkProps("/", onClose)}>
+          <PlusIcon size={15} strokeWidth={2.2} /> New session
+        </a>
+        <div className="sidebar-section">
+          <span>Sessions</span>
+          {waiting > 0 && <span className="needs-count">{waiting} need you</span>}
+        </div>
+        <ul className="session-list">
+          {sessions.map((s) => (
+            <SessionRow key={s.id} session={s} current={s.id === current} onNavigate={onClose} />
+          ))}
+          {loaded && sessions.length === 0 && !error && <li className="list-empty">No sessions yet. Start one to see it here.</li>}
+          {error && <li className="list-empty error">Cannot list sessions: {error}</li>}
+          {!loaded && <li className="list-empty">Loading…</li>}
+        </ul>
+        <div className="sidebar-foot">
+          <ThemeToggle />
+          <button type="button" className="btn ghost small" onClick={onApiKey}>
+            API key
+          </button>
+        </div>
+      </nav>
+    </>
+  );
 }

@@ -1,6 +1,7 @@
+/** A session's status as a coloured badge; during provisioning it names the current step. */
 import type { SessionStatus } from "@airlock/protocol";
 
-const labels: Record<SessionStatus, string> = {
+export const statusLabels: Record<SessionStatus, string> = {
   provisioning: "Starting",
   ready: "Idle",
   running: "Working",
@@ -11,13 +12,14 @@ const labels: Record<SessionStatus, string> = {
   failed: "Failed",
 };
 
-export function StatusBadge({ status, step }: { status: SessionStatus | null; step?: string }) {
-  if (!status) return <span className="badge">…</span>;
+export function StatusBadge({ status, step, reason, compact = false }: { status: SessionStatus | null; step?: string; reason?: string | null; compact?: boolean }) {
+  if (!status) return <span className="badge unknown">…</span>;
+  const busy = status === "running" || status === "provisioning" || status === "stopping";
   return (
-    <span className={`badge ${status}`} title={step}>
-      {(status === "running" || status === "provisioning" || status === "stopping") && <span className="spinner" aria-hidden />}
-      {labels[status]}
-      {status === "provisioning" && step ? <span className="badge-step"> · {step}</span> : null}
+    <span className={`badge ${status}`} title={[step, reason].filter(Boolean).join(" — ") || undefined}>
+      {busy ? <span className="spinner" aria-hidden /> : <span className="badge-dot" aria-hidden />}
+      {statusLabels[status]}
+      {!compact && status === "provisioning" && step ? <span className="badge-step">: {step}</span> : null}
     </span>
   );
 }

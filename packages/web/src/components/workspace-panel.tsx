@@ -1,99 +1,89 @@
-/** The sandbox's workspace: a file tree, a file viewer, and the session's diff; refreshed as files change. */
+/**
+ * The sandbox's workspace beside the conversation: a file tree with a viewer, and the session's changes. Both
+ * refresh when the agent changes files (`file.changed`, finished tool calls), at most a few times a second.
+ */
 import { useCallback, useEffect, useState } from "react";
-import type { WorkspaceEntry } from "@airlock/protocol";
-import { client } from "../api/client.ts";
-import { DiffView } from "./diff-view.tsx";
+import { BackIcon, RefreshIcon, XIcon } from "./icons.tsx";
+import { ChangesView } from "./changes-view.tsx";
+import { FileTree } from "./file-tree.tsx";
+import { FileViewer } from "./file-viewer.tsx";
 
-export function WorkspacePanel({ sessionId, version, onClose }: { sessionId: string; version: number; onClose(): void }) {
-  const [tab, setTab] = useState<"files" | "diff">("files");
-  const [path, setPath] = useState("");
-  const [entry, setEntry] = useState<WorkspaceEntry | null>(null);
-  const [diff, setDiff] = useState<string>("");
-  const [error, setError] = useState<string | null>(null);
+interface Props {
+  sessionId: string;
+  version: number;
+  /** False once the sandbox is gone: there is nothing to read any more. */
+  available: boolean;
+  /** True while the sandbox is being made: nothing to read yet. */
+  starting: boolean;
+  onClose(): void;
+}
 
-  const load = useCallback(() => {
-    setError(null);
-    if (tab === "files") client.files(sessionId, path).then(setEntry, (e) => setError(e.message));
-    else client.diff(sessionId).then(setDiff, (e) => setError(e.message));
-  }, [sessionId, path, tab]);
-  useEffect(load, [load, version]);
+export function WorkspacePanel({ sessionId, version, available, starting, onClose }: Props) {
+  const [tab, setTab] = useState<"files" | "changes">("files");
+  const [openFile, setOpenFile] = useState<string | null>(null);
+  const [changed, setChanged] = useState(0);
+  const [manual, setManual] = useState(0);
+  // Debounced: a burst of file events reloads once.
+  const [settled, setSettled] = useState(version);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(version), 400);
+    return () => clearTimeout(t);
+  }, [version]);
+  const stamp = settled * 1000 + manual;
+  const onCount = useCallback((n: number) => setChanged(n), []);
 
-  const parent = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
   return (
     <aside className="workspace" aria-label="Workspace">
       <div className="workspace-head">
-        <div className="tabs" role="tablist">
-          <button role="tab" aria-selected={tab === "files"} onClick={() => setTab("files")}>
+        <div className="tabs" role="tablist" aria-label="Workspace views">
+          <button type="button" role="tab" id="ws-tab-files" aria-controls="ws-panel" aria-selected={tab === "files"} onClick={() => setTab("files")}>
             Files
           </button>
-          <button role="tab" aria-selected={tab === "diff"} onClick={() => setTab("diff")}>
-            Changes
+          <button type="button" role="tab" id="ws-tab-changes" aria-controls="ws-panel" aria-selected={tab === "changes"} onClick={() => setTab("changes")}>
+            Changes{changed > 0 && <span className="tab-count">{changed}</span>}
           </button>
         </div>
-        <button className="icon-btn" aria-label="Close the workspace panel" onClick={onClose}>
-          ✕
+        <button type="button" className="btn ghost icon-only" aria-label="Refresh the workspace" title="Refresh" onClick={() => setManual((n) => n + 1)}>
+          <RefreshIcon size={15} />
+        </button>
+        <button type="button" className="btn ghost icon-only" aria-label="Close the workspace panel" title="Close" onClick={onClose}>
+          <XIcon size={15} />
         </button>
       </div>
-      <div className="workspace-body">
-        {error && <div className="muted">{error}</div>}
-        {tab === "diff" ? (
-          diff ? <DiffView diff={diff} /> : !error && <div className="muted">No changes yet.</div>
+      <div className="workspace-body" id="ws-panel" role="tabpanel" aria-labelledby={tab === "files" ? "ws-tab-files" : "ws-tab-changes"}>
+        {!available ? (
+          <div className="viewer-status">The sandbox has been removed, so its files can no longer be read. The conversation keeps every change the agent reported.</div>
+        ) : starting ? (
+          <div className="viewer-status">
+            <span className="spinner" aria-hidden /> The sandbox is starting; its files appear here once it is up.
+          </div>
         ) : (
-          entry && (
-            <>
-              <div className="crumbs">
-                <button className="link" onClick={() => setPath("")}>
-                  workspace
-                </button>
-                {path && <span> / {path}</span>}
-              </div>
-              {entry.type === "dir" ? (
-                <ul className="tree">
-                  {path && (
-                    <li>
-                      <button className="link" onClick={() => setPath(parent)}>
-                        ..
-                      </button>
-                    </li>
-                  )}
-                  {entry.entries.map((e) => (
-                    <li key={e.name}>
-                      <button className="link" onClick={() => setPath(path ? `${path}/${e.name}` : e.name)}>
-                        <FileIcon dir={e.type === "dir"} />
-                        {e.name}
-                      </button>
-                      {e.type === "file" && <span className="muted small"> {formatSize(e.size)}</span>}
-                    </li>
-                  ))}
-                  {entry.entries.length === 0 && <li className="muted">empty</li>}
-                </ul>
-              ) : (
-                <>
-                  <button className="link" onClick={() => setPath(parent)}>
-                    ← back
-                  </button>
-                  <pre className="file-view">{entry.encoding === "base64" ? "(binary file)" : entry.content}</pre>
-                  {entry.truncated && <div className="muted small">Showing the first megabyte.</div>}
-                </>
+          <>
+            {/* Both views stay mounted: the tree keeps its open folders, and the Changes count stays current. */}
+            <div hidden={tab !== "changes"}>
+              <ChangesView sessionId={sessionId} version={stamp} onCount={onCount} />
+            </div>
+            <div hidden={tab !== "files"}>
+              {openFile && (
+                <div className="file-open">
+                  <div className="file-crumbs">
+                    <button type="button" className="btn ghost small" onClick={() => setOpenFile(null)}>
+                      <BackIcon size={14} /> Files
+                    </button>
+                    <span className="file-crumb-path" title={openFile}>
+                      {openFile}
+                    </span>
+                  </div>
+                  <FileViewer sessionId={sessionId} path={openFile} version={stamp} />
+                </div>
               )}
-            </>
-          )
+              <div hidden={openFile !== null}>
+                <FileTree sessionId={sessionId} version={stamp} selected={openFile} onOpen={setOpenFile} />
+              </div>
+            </div>
+          </>
         )}
       </div>
     </aside>
-  );
-}
-
-const formatSize = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
-
-function FileIcon({ dir }: { dir: boolean }) {
-  return (
-    <svg className="file-icon" viewBox="0 0 16 16" aria-hidden>
-      {dir ? (
-        <path d="M1.5 3.5h5l1.5 1.5h6.5v8h-13z" fill="currentColor" opacity="0.55" />
-      ) : (
-        <path d="M3.5 1.5h6l3 3v10h-9z M9.5 1.5v3h3" fill="none" stroke="currentColor" strokeWidth="1.2" />
-      )}
-    </svg>
   );
 }

@@ -1,17 +1,74 @@
 /**
  * @module view — reduces a session's events, in seq order, into the items the conversation shows.
  *
- * Pure and incremental: `reduce(view, event)` returns a new view in which only the items the event touched
- * are new objects, so memoised item components re-render only when their own item changed. Replaying the log
- * from any point in pieces gives the same view as replaying it at once.
+ * Pure and incremental: `reduce(view, event)` returns a new view in which only the items the event touched are
+ * new objects, so memoised item components re-render only when their own item changed (a streamed token
+ * re-renders one message, not the list). `reduceAll` applies a batch (one animation frame's worth) copying the
+ * item list once rather than once per event. Replaying the log in pieces gives the same view as replaying it at
+ * once, and an event at or below `lastSeq` changes nothing, so a duplicate or a replay is harmless.
  */
 import type { AirlockEvent, SessionStatus } from "@airlock/protocol";
 
 export type ToolStatus = "pending" | "in_progress" | "completed" | "failed";
+export type Tone = "info" | "warn" | "bad";
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+export interface TerminalState {
+  terminalId: string;
+  output: string;
+  /** Output cut from the front to stay bounded. */
+  clipped: boolean;
+  exitCode?: number | null;
+  signal?: string | null;
+  done: boolean;
+}
+
+export interface PermissionOption {
+  optionId: string;
+  name: string;
+  kind: string;
+}
+
+export interface InteractionState {
+  interactionId: string;
+  kind: "permission" | "question";
+  toolCall?: ToolCallLike;
+  options: PermissionOption[];
+  prompt?: string;
+  schema?: unknown;
+  resolution?: { optionId?: string; answer?: unknown; outcome: string; by?: string };
+}
+
+/** The parts of an ACP tool call the view reads (the rest is kept as it came). */
+export interface ToolCallLike {
+  toolCallId?: string;
+  title?: string | null;
+  kind?: string | null;
+  status?: string | null;
+  rawInput?: unknown;
+  rawOutput?: unknown;
+  content?: ToolContent[] | null;
+  locations?: Array<{ path: string; line?: number | null }> | null;
+}
+
+export type ToolContent =
+  | { type: "content"; content: { type: string; text?: string; [k: string]: unknown } }
+  | { type: "diff"; path: string; oldText?: string | null; newText: string }
+  | { type: "terminal"; terminalId: string };
 
 export type Item =
-  | { kind: "user"; key: string; turnId: string; text: string }
-  | { kind: "message"; key: string; turnId?: string; text: string }
+  /** The start of a turn: the user's prompt. */
+  | { kind: "turn"; key: string; turnId: string; text: string; attachments: string[]; at: string }
+  /** How a turn ended: shown after its last item. */
+  | { kind: "turn-end"; key: string; turnId: string; stopReason: string; error?: string; durationMs: number | null; usage: UsageTotals }
+  /** User text replayed by the agent from an earlier conversation (ACP `user_message_chunk`). */
+  | { kind: "user"; key: string; turnId?: string; text: string }
+  | { kind: "message"; key: string; turnId?: string; messageId?: string; text: string }
   | { kind: "thought"; key: string; turnId?: string; text: string }
   | {
       kind: "tool";
@@ -23,40 +80,52 @@ export type Item =
       status: ToolStatus;
       rawInput?: unknown;
       rawOutput?: unknown;
-      content: any[];
-      locations: Array<{ path: string; line?: number }>;
+      content: ToolContent[];
+      locations: Array<{ path: string; line?: number | null }>;
+      terminals: TerminalState[];
+      interaction?: InteractionState;
     }
+  /** A permission request or question not attached to a tool card already shown. */
+  | { kind: "interaction"; key: string; turnId?: string; interaction: InteractionState }
   | { kind: "plan"; key: string; turnId?: string; entries: Array<{ content: string; status: string; priority?: string }> }
-  | {
-      kind: "interaction";
-      key: string;
-      turnId?: string;
-      interactionId: string;
-      interaction: "permission" | "question";
-      toolCall?: any;
-      options: Array<{ optionId: string; name: string; kind: string }>;
-      prompt?: string;
-      resolution?: { optionId?: string; answer?: unknown; outcome: string; by?: string };
-    }
-  | { kind: "file"; key: string; turnId?: string; path: string; change: string; diff: string }
-  | { kind: "terminal"; key: string; turnId?: string; terminalId: string; output: string; exitCode?: number | null; signal?: string | null; done: boolean }
-  | { kind: "error"; key: string; turnId?: string; message: string; detail?: string }
-  | { kind: "notice"; key: string; turnId?: string; text: string; tone: "info" | "warn" | "bad" };
+  | { kind: "file"; key: string; turnId?: string; path: string; change: "created" | "modified"; diff: string; truncated: boolean }
+  /** Terminal output of no tool call shown (tool cards show their own terminals). */
+  | { kind: "terminal"; key: string; turnId?: string; terminal: TerminalState; owned: boolean }
+  | { kind: "setup"; key: string; steps: string[]; done: boolean; failed?: string }
+  | { kind: "notice"; key: string; turnId?: string; tone: Tone; title: string; detail?: string };
+
+export type ItemOf<K extends Item["kind"]> = Extract<Item, { kind: K }>;
 
 export interface View {
   lastSeq: number;
   items: Item[];
-  /** item index by key */
+  /** Item position by key. */
   index: Record<string, number>;
   status: SessionStatus | null;
   statusReason?: string;
   step?: string;
+  /** The turn running now, if any. */
   runningTurnId: string | null;
+  /** Ids of unresolved interactions, oldest first. */
   pending: string[];
-  usage: { inputTokens: number; outputTokens: number; costUsd: number };
-  /** terminalId → tool item key that shows it */
+  usage: UsageTotals;
+  /** The agent's last context-window report (ACP `usage_update`). */
+  context?: { used: number; size: number; costUsd?: number };
+  /** A title the agent gave the session (ACP `session_info_update`). */
+  title?: string;
+  mode?: string;
+  /** Bumped whenever the workspace may have changed: file events and finished tool calls. */
+  workspaceVersion: number;
+  terminals: Record<string, TerminalState>;
+  /** terminalId → key of the tool item that shows it. */
   terminalOwner: Record<string, string>;
+  /** interactionId → key of the item that shows it. */
+  interactionOwner: Record<string, string>;
+  /** turnId → when it started, and the usage counted during it. */
+  turns: Record<string, { at: string; usage: UsageTotals }>;
 }
+
+const zeroUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
 
 export const emptyView = (): View => ({
   lastSeq: 0,
@@ -65,165 +134,298 @@ export const emptyView = (): View => ({
   status: null,
   runningTurnId: null,
   pending: [],
-  usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+  usage: zeroUsage(),
+  workspaceVersion: 0,
+  terminals: {},
   terminalOwner: {},
+  interactionOwner: {},
+  turns: {},
 });
 
-export function reduceAll(view: View, events: AirlockEvent[]): View {
-  let v = view;
-  for (const e of events) v = reduce(v, e);
-  return v;
-}
+/** Keeps a long-running command's output bounded: the last this many characters. */
+export const maxTerminalChars = 512 * 1024;
 
 export function reduce(view: View, event: AirlockEvent): View {
-  // Every event is applied once, in order: a replayed or duplicate event changes nothing.
-  if (event.seq <= view.lastSeq) return view;
-  const v: View = { ...view, lastSeq: event.seq };
-  const items = (v.items = view.items.slice());
-  const put = (item: Item) => {
-    const at = v.index[item.key];
-    if (at === undefined) {
-      v.index = { ...v.index, [item.key]: items.length };
-      items.push(item);
-    } else items[at] = item;
-  };
-  const get = (key: string) => (v.index[key] === undefined ? undefined : items[v.index[key]]);
-  const last = items[items.length - 1];
-  const turnId = event.turnId;
+  return reduceAll(view, [event]);
+}
 
+export function reduceAll(view: View, events: readonly AirlockEvent[]): View {
+  let draft: View | null = null;
+  for (const event of events) {
+    if (event.seq <= (draft ?? view).lastSeq) continue;
+    // The first event that changes anything copies the containers; later ones in the batch write into the copy.
+    draft ??= {
+      ...view,
+      items: view.items.slice(),
+      index: { ...view.index },
+      pending: view.pending.slice(),
+      terminals: { ...view.terminals },
+      terminalOwner: { ...view.terminalOwner },
+      interactionOwner: { ...view.interactionOwner },
+      turns: { ...view.turns },
+    };
+    apply(draft, event);
+    draft.lastSeq = event.seq;
+  }
+  return draft ?? view;
+}
+
+/** Applies one event to a draft whose containers are its own (items themselves are shared and replaced). */
+function apply(v: View, event: AirlockEvent): void {
+  const turnId = event.turnId;
   switch (event.type) {
     case "session.status": {
-      v.status = event.data.status;
-      v.statusReason = event.data.reason;
-      v.step = event.data.step;
-      if (event.data.status === "failed" && event.data.reason) put({ kind: "notice", key: `s${event.seq}`, text: `Session failed: ${event.data.reason}`, tone: "bad" });
-      if (event.data.status === "stopped") put({ kind: "notice", key: `s${event.seq}`, text: event.data.reason?.startsWith("idle") ? "Stopped while idle. Send a prompt to resume." : `Session stopped${event.data.reason ? ` (${event.data.reason})` : ""}.`, tone: "info" });
+      const { status, reason, step } = event.data;
+      const was = v.status;
+      v.status = status;
+      // The workspace becomes readable once the sandbox is up: whatever read it before should read it again.
+      if (was === "provisioning" && status !== "provisioning") v.workspaceVersion++;
+      v.statusReason = reason;
+      v.step = step;
+      const setup = lastOf(v, "setup");
+      if (status === "provisioning") {
+        if (!setup || setup.done) put(v, { kind: "setup", key: `s${event.seq}`, steps: step ? [step] : [], done: false });
+        else if (step && setup.steps.at(-1) !== step) put(v, { ...setup, steps: [...setup.steps, step] });
+      } else if (setup && !setup.done) {
+        put(v, { ...setup, done: true, ...(status === "failed" ? { failed: reason ?? "provisioning failed" } : {}) });
+      }
+      if (status === "failed" && was !== "failed") put(v, { kind: "notice", key: `n${event.seq}`, tone: "bad", title: "The session failed", detail: reason });
+      if (status === "stopped" && was !== "stopped") {
+        const idle = reason?.toLowerCase().includes("idle");
+        put(v, { kind: "notice", key: `n${event.seq}`, tone: "info", title: idle ? "Stopped while idle — send a prompt to resume" : "Session stopped", detail: idle ? undefined : reason });
+      }
+      if (status === "paused" && was !== "paused") put(v, { kind: "notice", key: `n${event.seq}`, tone: "info", title: "Paused while idle — send a prompt to resume" });
       break;
     }
     case "turn.started": {
-      v.runningTurnId = event.data.turnId;
-      const text = event.data.prompt.map((b: any) => (b.type === "text" ? b.text : `[${b.type}]`)).join("\n");
-      put({ kind: "user", key: `u${event.data.turnId}`, turnId: event.data.turnId, text });
+      const id = event.data.turnId;
+      v.runningTurnId = id;
+      v.turns[id] = { at: event.at, usage: v.turns[id]?.usage ?? zeroUsage() };
+      const text: string[] = [];
+      const attachments: string[] = [];
+      for (const block of event.data.prompt as Array<{ type: string; text?: string; uri?: string; name?: string; resource?: { uri?: string } }>) {
+        if (block.type === "text" && block.text !== undefined) text.push(block.text);
+        else attachments.push(block.name ?? block.uri ?? block.resource?.uri ?? block.type);
+      }
+      put(v, { kind: "turn", key: `u${id}`, turnId: id, text: text.join("\n\n"), attachments, at: event.at });
       break;
     }
     case "turn.ended": {
-      if (v.runningTurnId === event.data.turnId) v.runningTurnId = null;
-      const reason = event.data.stopReason;
-      if (reason === "cancelled") put({ kind: "notice", key: `e${event.seq}`, turnId, text: "Turn cancelled.", tone: "warn" });
-      else if (reason === "error") put({ kind: "notice", key: `e${event.seq}`, turnId, text: `Turn failed${event.data.error ? `: ${event.data.error}` : "."}`, tone: "bad" });
-      else if (reason !== "end_turn") put({ kind: "notice", key: `e${event.seq}`, turnId, text: `Turn ended: ${reason.replace(/_/g, " ")}.`, tone: "warn" });
-      break;
-    }
-    case "update": {
-      const u = event.data as any;
-      switch (u.sessionUpdate) {
-        case "agent_message_chunk":
-        case "agent_thought_chunk":
-        case "user_message_chunk": {
-          const kind = u.sessionUpdate === "agent_thought_chunk" ? "thought" : u.sessionUpdate === "user_message_chunk" ? "user" : "message";
-          const text = u.content?.type === "text" ? u.content.text : u.content ? `[${u.content.type}]` : "";
-          if (kind === "user") {
-            if (last?.kind === "user" && !last.turnId) put({ ...last, text: last.text + text });
-            else put({ kind: "user", key: `h${event.seq}`, turnId: "", text });
-          } else if (last && last.kind === kind && last.turnId === turnId) put({ ...last, text: last.text + text });
-          else put({ kind, key: `${kind[0]}${event.seq}`, turnId, text });
-          break;
-        }
-        case "tool_call": {
-          const key = `t${u.toolCallId}`;
-          const prev = get(key) as Extract<Item, { kind: "tool" }> | undefined;
-          const tool: Item = {
-            kind: "tool",
-            key,
-            turnId,
-            toolCallId: u.toolCallId,
-            title: u.title ?? prev?.title ?? "Tool call",
-            toolKind: u.kind ?? prev?.toolKind ?? "other",
-            status: u.status ?? prev?.status ?? "pending",
-            rawInput: u.rawInput ?? prev?.rawInput,
-            rawOutput: u.rawOutput ?? prev?.rawOutput,
-            content: u.content ?? prev?.content ?? [],
-            locations: u.locations ?? prev?.locations ?? [],
-          };
-          put(tool);
-          claimTerminals(v, tool);
-          break;
-        }
-        case "tool_call_update": {
-          const key = `t${u.toolCallId}`;
-          const prev = get(key) as Extract<Item, { kind: "tool" }> | undefined;
-          const base = prev ?? { kind: "tool" as const, key, turnId, toolCallId: u.toolCallId, title: "Tool call", toolKind: "other", status: "pending" as ToolStatus, content: [], locations: [] };
-          const tool: Item = {
-            ...base,
-            ...(u.title != null ? { title: u.title } : {}),
-            ...(u.kind != null ? { toolKind: u.kind } : {}),
-            ...(u.status != null ? { status: u.status } : {}),
-            ...(u.rawInput != null ? { rawInput: u.rawInput } : {}),
-            ...(u.rawOutput != null ? { rawOutput: u.rawOutput } : {}),
-            ...(u.content != null ? { content: u.content } : {}),
-            ...(u.locations != null ? { locations: u.locations } : {}),
-          };
-          put(tool);
-          claimTerminals(v, tool);
-          break;
-        }
-        case "plan": {
-          const key = `p${turnId ?? "none"}`;
-          put({ kind: "plan", key, turnId, entries: u.entries ?? [] });
-          break;
-        }
-        case "usage_update":
-          break;
-        default:
-          break;
+      const id = event.data.turnId;
+      if (v.runningTurnId === id) v.runningTurnId = null;
+      const started = v.turns[id];
+      const durationMs = started ? Date.parse(event.at) - Date.parse(started.at) : null;
+      // ...and when the error event came first, the footer need not repeat it.
+      const last = v.items[v.items.length - 1];
+      const said = event.data.error && last?.kind === "notice" && last.turnId === id && sameError(last.title, event.data.error);
+      put(v, { kind: "turn-end", key: `e${id}`, turnId: id, stopReason: event.data.stopReason, error: said ? undefined : event.data.error, durationMs, usage: started?.usage ?? zeroUsage() });
+      // Whatever was still running in this turn is over now.
+      for (let i = 0; i < v.items.length; i++) {
+        const it = v.items[i];
+        if (it.kind === "tool" && it.turnId === id && (it.status === "pending" || it.status === "in_progress")) v.items[i] = { ...it, status: event.data.stopReason === "end_turn" ? "completed" : "failed" };
       }
+      v.workspaceVersion++;
       break;
     }
+    case "update":
+      applyUpdate(v, event.data as unknown as { sessionUpdate: string; [k: string]: any }, turnId, event.seq);
+      break;
     case "interaction.requested": {
       const d = event.data;
-      v.pending = [...v.pending, d.interactionId];
-      put({ kind: "interaction", key: `i${d.interactionId}`, turnId, interactionId: d.interactionId, interaction: d.kind, toolCall: d.toolCall, options: (d.options as any) ?? [], prompt: d.prompt });
+      if (!v.pending.includes(d.interactionId)) v.pending.push(d.interactionId);
+      const interaction: InteractionState = {
+        interactionId: d.interactionId,
+        kind: d.kind,
+        toolCall: d.toolCall as ToolCallLike | undefined,
+        options: ((d.options ?? []) as PermissionOption[]).map((o) => ({ optionId: o.optionId, name: o.name, kind: o.kind })),
+        prompt: d.prompt,
+        schema: d.schema,
+      };
+      // A request about a tool call already on screen is shown in that tool's card, not as a second card.
+      const toolKey = d.toolCall?.toolCallId ? `t${d.toolCall.toolCallId}` : undefined;
+      const tool = toolKey ? get(v, toolKey) : undefined;
+      if (tool?.kind === "tool") {
+        put(v, { ...tool, interaction });
+        v.interactionOwner[d.interactionId] = tool.key;
+      } else {
+        const key = `i${d.interactionId}`;
+        put(v, { kind: "interaction", key, turnId, interaction });
+        v.interactionOwner[d.interactionId] = key;
+      }
       break;
     }
     case "interaction.resolved": {
       const d = event.data;
       v.pending = v.pending.filter((id) => id !== d.interactionId);
-      const prev = get(`i${d.interactionId}`);
-      if (prev?.kind === "interaction") put({ ...prev, resolution: { optionId: d.optionId, answer: d.answer, outcome: d.outcome, by: d.by } });
+      const owner = get(v, v.interactionOwner[d.interactionId] ?? "");
+      const resolution = { optionId: d.optionId, answer: d.answer, outcome: d.outcome, by: d.by };
+      if (owner?.kind === "tool" && owner.interaction) put(v, { ...owner, interaction: { ...owner.interaction, resolution } });
+      else if (owner?.kind === "interaction") put(v, { ...owner, interaction: { ...owner.interaction, resolution } });
       break;
     }
     case "file.changed":
-      put({ kind: "file", key: `f${event.seq}`, turnId, path: event.data.path, change: event.data.change, diff: event.data.diff });
+      put(v, { kind: "file", key: `f${event.seq}`, turnId, path: event.data.path, change: event.data.change, diff: event.data.diff, truncated: Boolean(event.data.truncated) });
+      v.workspaceVersion++;
       break;
     case "terminal.output": {
       const d = event.data;
-      const key = `x${d.terminalId}`;
-      const prev = get(key) as Extract<Item, { kind: "terminal" }> | undefined;
-      const done = d.data === undefined;
-      put({
-        kind: "terminal",
-        key,
-        turnId: prev?.turnId ?? turnId,
+      const prev = v.terminals[d.terminalId];
+      const ended = d.data === undefined && ("exitCode" in d || "signal" in d);
+      let output = (prev?.output ?? "") + (d.data ?? "");
+      let clipped = prev?.clipped ?? false;
+      if (output.length > maxTerminalChars) {
+        output = output.slice(output.length - maxTerminalChars);
+        clipped = true;
+      }
+      const terminal: TerminalState = {
         terminalId: d.terminalId,
-        output: (prev?.output ?? "") + (d.data ?? ""),
-        exitCode: done ? (d.exitCode ?? null) : prev?.exitCode,
-        signal: done ? (d.signal ?? null) : prev?.signal,
-        done: done || Boolean(prev?.done),
-      });
+        output,
+        clipped,
+        exitCode: ended ? (d.exitCode ?? null) : prev?.exitCode,
+        signal: ended ? (d.signal ?? null) : prev?.signal,
+        done: ended || Boolean(prev?.done),
+      };
+      v.terminals[d.terminalId] = terminal;
+      const owner = get(v, v.terminalOwner[d.terminalId] ?? "");
+      if (owner?.kind === "tool") put(v, { ...owner, terminals: owner.terminals.map((t) => (t.terminalId === d.terminalId ? terminal : t)) });
+      else {
+        const key = `x${d.terminalId}`;
+        const item = get(v, key);
+        put(v, { kind: "terminal", key, turnId: item?.kind === "terminal" ? item.turnId : turnId, terminal, owned: item?.kind === "terminal" ? item.owned : false });
+      }
+      if (ended) v.workspaceVersion++;
       break;
     }
-    case "usage":
-      v.usage = { inputTokens: v.usage.inputTokens + event.data.inputTokens, outputTokens: v.usage.outputTokens + event.data.outputTokens, costUsd: v.usage.costUsd + event.data.costUsd };
+    case "usage": {
+      const d = event.data;
+      v.usage = add(v.usage, d);
+      if (turnId && v.turns[turnId]) {
+        const usage = add(v.turns[turnId].usage, d);
+        v.turns[turnId] = { ...v.turns[turnId], usage };
+        const end = get(v, `e${turnId}`);
+        if (end?.kind === "turn-end") put(v, { ...end, usage });
+      }
       break;
-    case "error":
-      put({ kind: "error", key: `r${event.seq}`, turnId, message: event.data.message, detail: event.data.detail });
+    }
+    case "error": {
+      // A turn that failed already says why in its footer: the same message as an error event adds nothing.
+      const end = turnId ? get(v, `e${turnId}`) : undefined;
+      if (end?.kind === "turn-end" && end.error && sameError(event.data.message, end.error) && !event.data.detail) break;
+      put(v, { kind: "notice", key: `n${event.seq}`, turnId, tone: "bad", title: event.data.message, detail: event.data.detail });
       break;
+    }
   }
-  return v;
 }
 
-function claimTerminals(v: View, tool: Extract<Item, { kind: "tool" }>) {
-  for (const c of tool.content) {
-    if (c?.type === "terminal" && c.terminalId && !v.terminalOwner[c.terminalId]) v.terminalOwner = { ...v.terminalOwner, [c.terminalId]: tool.key };
+function applyUpdate(v: View, u: { sessionUpdate: string; [k: string]: any }, turnId: string | undefined, seq: number): void {
+  switch (u.sessionUpdate) {
+    case "agent_message_chunk":
+    case "agent_thought_chunk":
+    case "user_message_chunk": {
+      const kind = u.sessionUpdate === "agent_thought_chunk" ? "thought" : u.sessionUpdate === "user_message_chunk" ? "user" : "message";
+      const text = u.content?.type === "text" ? (u.content.text as string) : describeBlock(u.content);
+      const last = v.items[v.items.length - 1];
+      const messageId: string | undefined = u.messageId ?? undefined;
+      // Consecutive chunks of one kind in one turn (and one message, when the agent says which) are one block;
+      // thinking and answering that alternate stay separate blocks, in order.
+      if (last && last.kind === kind && last.turnId === turnId && (last.kind !== "message" || !messageId || !last.messageId || last.messageId === messageId)) {
+        put(v, { ...last, text: last.text + text } as Item);
+      } else if (kind === "message") put(v, { kind, key: `m${seq}`, turnId, messageId, text });
+      else put(v, { kind, key: `${kind === "thought" ? "k" : "h"}${seq}`, turnId, text });
+      break;
+    }
+    case "tool_call":
+    case "tool_call_update": {
+      const key = `t${u.toolCallId}`;
+      const prev = get(v, key);
+      const base: ItemOf<"tool"> =
+        prev?.kind === "tool"
+          ? prev
+          : { kind: "tool", key, turnId, toolCallId: u.toolCallId, title: "Tool call", toolKind: "other", status: "pending", content: [], locations: [], terminals: [] };
+      const tool: ItemOf<"tool"> = {
+        ...base,
+        ...(u.title != null ? { title: u.title } : {}),
+        ...(u.kind != null ? { toolKind: u.kind } : {}),
+        ...(u.status != null ? { status: u.status } : {}),
+        ...(u.rawInput !== undefined && u.rawInput !== null ? { rawInput: u.rawInput } : {}),
+        ...(u.rawOutput !== undefined && u.rawOutput !== null ? { rawOutput: u.rawOutput } : {}),
+        ...(u.content != null ? { content: u.content } : {}),
+        ...(u.locations != null ? { locations: u.locations } : {}),
+      };
+      // Terminals the tool call shows move into its card (and out of the conversation, if already there).
+      const ids = tool.content.filter((c): c is Extract<ToolContent, { type: "terminal" }> => c?.type === "terminal").map((c) => c.terminalId);
+      for (const id of ids) {
+        if (v.terminalOwner[id] === key) continue;
+        v.terminalOwner[id] = key;
+        const loose = get(v, `x${id}`);
+        if (loose?.kind === "terminal") put(v, { ...loose, owned: true });
+      }
+      if (ids.length || tool.terminals.length) {
+        const terminals = ids.map((id) => v.terminals[id] ?? { terminalId: id, output: "", clipped: false, done: false });
+        if (terminals.length !== tool.terminals.length || terminals.some((t, i) => t !== tool.terminals[i])) tool.terminals = terminals;
+      }
+      put(v, tool);
+      if (prev?.kind === "tool" && prev.status !== tool.status && (tool.status === "completed" || tool.status === "failed")) v.workspaceVersion++;
+      break;
+    }
+    case "plan":
+      put(v, { kind: "plan", key: `p${turnId ?? "none"}`, turnId, entries: u.entries ?? [] });
+      break;
+    case "usage_update":
+      v.context = { used: u.used, size: u.size, ...(u.cost?.currency === "USD" ? { costUsd: u.cost.amount } : {}) };
+      break;
+    case "session_info_update":
+      if (u.title) v.title = u.title;
+      break;
+    case "current_mode_update":
+      v.mode = u.currentModeId;
+      break;
+    case "notice":
+      put(v, { kind: "notice", key: `n${seq}`, turnId, tone: u.severity === "error" ? "bad" : u.severity === "warning" ? "warn" : "info", title: u.title, detail: u.description ?? undefined });
+      break;
+    case "compaction_update":
+      if (u.status === "completed" || u.status === "failed")
+        put(v, { kind: "notice", key: `c${u.compactionId}`, turnId, tone: u.status === "failed" ? "warn" : "info", title: u.status === "failed" ? "Could not compact the context" : "The agent compacted its context", detail: u.error ?? undefined });
+      break;
+    default:
+      // available_commands_update, config_option_update, ...: nothing to show in the conversation.
+      break;
   }
+}
+
+function describeBlock(block: { type?: string; uri?: string; name?: string } | undefined): string {
+  if (!block) return "";
+  if (block.type === "resource_link") return `[${block.name ?? block.uri}]`;
+  return `[${block.type}]`;
+}
+
+/** "the turn failed: x" and "x" are the same error. */
+const sameError = (a: string, b: string) => {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x === y || x.endsWith(`: ${y}`) || y.endsWith(`: ${x}`);
+};
+
+const add = (a: UsageTotals, b: UsageTotals): UsageTotals => ({
+  inputTokens: a.inputTokens + (b.inputTokens || 0),
+  outputTokens: a.outputTokens + (b.outputTokens || 0),
+  costUsd: a.costUsd + (b.costUsd || 0),
+});
+
+function get(v: View, key: string): Item | undefined {
+  const at = v.index[key];
+  return at === undefined ? undefined : v.items[at];
+}
+
+function put(v: View, item: Item): void {
+  const at = v.index[item.key];
+  if (at === undefined) {
+    v.index[item.key] = v.items.length;
+    v.items.push(item);
+  } else v.items[at] = item;
+}
+
+function lastOf<K extends Item["kind"]>(v: View, kind: K): ItemOf<K> | undefined {
+  for (let i = v.items.length - 1; i >= 0; i--) if (v.items[i].kind === kind) return v.items[i] as ItemOf<K>;
+  return undefined;
 }

@@ -1,0 +1,73 @@
+/**
+ * The human part of an interaction: the agent's options as buttons (permission), or a form (question); once
+ * resolved — here, in another tab, or by the turn ending — what was chosen. A 409 means someone was first.
+ */
+import { memo, useState } from "react";
+import { AirlockApiError } from "@airlock/protocol/client";
+import { client } from "../api/client.ts";
+import type { InteractionState } from "../state/view.ts";
+import { CheckIcon, XIcon } from "./icons.tsx";
+import { QuestionForm } from "./question-form.tsx";
+
+const optionClass = (kind: string) => (kind === "allow_once" ? "btn primary" : kind.startsWith("allow") ? "btn" : "btn danger-outline");
+
+export const InteractionActions = memo(function InteractionActions({ sessionId, interaction }: { sessionId: string; interaction: InteractionState }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const resolution = interaction.resolution;
+
+  const send = async (body: { optionId: string } | { answer: unknown }, label: string) => {
+    setBusy(label);
+    setError(null);
+    try {
+      await client.answer(sessionId, interaction.interactionId, body);
+    } catch (err) {
+      setError(AirlockApiError.is(err) && err.status === 409 ? "Already answered — another tab or client was first." : (err as Error).message);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  if (resolution) {
+    const chosen = resolution.optionId ? interaction.options.find((o) => o.optionId === resolution.optionId) : undefined;
+    const denied = resolution.outcome === "cancelled" || resolution.outcome === "declined" || Boolean(chosen?.kind.startsWith("reject"));
+    const what =
+      resolution.outcome === "cancelled"
+        ? "Not answered: the turn ended first"
+        : resolution.outcome === "declined"
+          ? "Declined"
+          : chosen
+            ? chosen.name
+            : `Answered: ${typeof resolution.answer === "string" ? resolution.answer : JSON.stringify(resolution.answer)}`;
+    return (
+      <div className={`resolution ${denied ? "denied" : "granted"}`} role="status">
+        {denied ? <XIcon size={14} /> : <CheckIcon size={14} />}
+        <span className="resolution-what">{what}</span>
+        {resolution.by && resolution.outcome !== "cancelled" && <span className="resolution-by">by {resolution.by}</span>}
+      </div>
+    );
+  }
+
+  return (
+    <div className="interaction-actions">
+      {interaction.kind === "permission" ? (
+        <div className="option-buttons" role="group" aria-label="Your decision">
+          {interaction.options.map((o) => (
+            <button key={o.optionId} type="button" className={optionClass(o.kind)} disabled={busy !== null} onClick={() => void send({ optionId: o.optionId }, o.optionId)}>
+              {busy === o.optionId && <span className="spinner" aria-hidden />}
+              {o.name}
+            </button>
+          ))}
+          {interaction.options.length === 0 && <span className="muted">The agent offered no options.</span>}
+        </div>
+      ) : (
+        <QuestionForm schema={interaction.schema} busy={busy !== null} onAnswer={(answer) => void send({ answer }, "answer")} />
+      )}
+      {error && (
+        <div className="inline-error" role="alert">
+          {error}
+        </div>
+      )}
+    </div>
+  );
+});
