@@ -58,6 +58,7 @@ export function useSession(id: string): SessionState {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let refreshTimer: ReturnType<typeof setTimeout> | undefined;
     let target = Infinity; // the lastSeq the session had when the page opened
+    let seen = 0; // the last seq reduced
 
     const load = () =>
       client.getSession(id).then(
@@ -65,7 +66,11 @@ export function useSession(id: string): SessionState {
           if (!alive) return;
           setSession(s);
           patchSession(s);
-          if (target === Infinity) target = s.lastSeq;
+          if (target === Infinity) {
+            target = s.lastSeq;
+            // The stream may have brought the backlog before this answer came.
+            if (seen >= target) setCaughtUp(true);
+          }
         },
         (err: Error) => alive && setError(err.message),
       );
@@ -87,13 +92,12 @@ export function useSession(id: string): SessionState {
       buffer = [];
       if (!alive || events.length === 0) return;
       setView((v) => reduceAll(v, events));
-      if (events.at(-1)!.seq >= target) setCaughtUp(true);
+      seen = Math.max(seen, events.at(-1)!.seq);
+      if (seen >= target) setCaughtUp(true);
       if (events.some((e) => refreshOn.has(e.type))) refresh();
     };
 
-    void load().then(() => {
-      if (alive && target === 0) setCaughtUp(true);
-    });
+    void load();
     const sub = client.subscribe(id, {
       onEvent(event) {
         buffer.push(event);

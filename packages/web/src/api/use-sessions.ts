@@ -49,6 +49,12 @@ export function patchSession(session: SessionView): void {
   for (const l of listeners) l();
 }
 
+/** Re-renders the lists (a title learned elsewhere changes what they show). */
+export function touchSessions(): void {
+  state = { ...state };
+  for (const l of listeners) l();
+}
+
 function schedule() {
   clearTimeout(timer);
   if (users > 0) timer = setTimeout(() => (document.hidden ? schedule() : void refreshSessions()), pollMs);

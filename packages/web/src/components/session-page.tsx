@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState } from "react";
 import { client } from "../api/client.ts";
 import { useSession } from "../api/use-session.ts";
+import { touchSessions } from "../api/use-sessions.ts";
 import { headline } from "../state/format.ts";
 import { rememberTitle, sessionTitle } from "../state/session-title.ts";
 import { dismissToast, showToast } from "../state/toasts.ts";
@@ -35,10 +36,13 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
   const firstPrompt = view.items.find((i) => i.kind === "turn");
   const title = sessionTitle(session, view.title ?? (firstPrompt?.kind === "turn" ? headline(firstPrompt.text, 80) : undefined));
   useEffect(() => {
-    if (firstPrompt?.kind === "turn" && firstPrompt.text.trim()) rememberTitle(id, headline(firstPrompt.text, 80));
+    if (firstPrompt?.kind === "turn" && firstPrompt.text.trim() && rememberTitle(id, headline(firstPrompt.text, 80))) touchSessions();
   }, [id, firstPrompt]);
   const usage = session?.usage ?? view.usage;
   const needsYou = view.pending.length;
+  // The resource's count of queued turns is as old as the resource: turns that started since then are not queued.
+  const startedSince = session ? view.items.filter((i) => i.kind === "turn" && i.seq > session.lastSeq).length : 0;
+  const queued = Math.max((session?.queuedTurns ?? 0) - startedSince, outbox.filter((p) => p.state === "queued").length, 0);
 
   useEffect(() => {
     document.title = `${needsYou ? `(${needsYou}) ` : ""}${title} — Airlock`;
@@ -114,7 +118,7 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
             disabled={final || status === "stopping"}
             disabledReason={status === "stopping" ? "The session is stopping…" : undefined}
             running={running}
-            queued={Math.max(session?.queuedTurns ?? 0, outbox.filter((p) => p.state === "queued").length)}
+            queued={queued}
             onSend={send}
             onCancel={async () => {
               await client.cancel(id);

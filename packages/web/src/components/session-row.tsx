@@ -3,17 +3,17 @@ import { memo } from "react";
 import type { SessionView } from "@airlock/protocol";
 import { linkProps } from "../api/router.ts";
 import { timeAgo, usd } from "../state/format.ts";
-import { agentName, sessionTitle } from "../state/session-title.ts";
+import { agentName } from "../state/session-title.ts";
 import { statusLabels } from "./status-badge.tsx";
 
-export const SessionRow = memo(function SessionRow({ session, current, onNavigate }: { session: SessionView; current: boolean; onNavigate(): void }) {
+export const SessionRow = memo(function SessionRow({ session, title, current, onNavigate }: { session: SessionView; title: string; current: boolean; onNavigate(): void }) {
   const s = session;
   return (
     <li>
       <a className={`session-row status-${s.status}`} aria-current={current ? "page" : undefined} {...linkProps(`/sessions/${s.id}`, onNavigate)}>
         <span className={`row-dot ${s.status}`} aria-hidden />
         <span className="row-main">
-          <span className="row-title">{sessionTitle(s)}</span>
+          <span className="row-title">{title}</span>
           <span className="row-meta">
             <span className={`row-status ${s.status}`}>{statusLabels[s.status]}</span>
             <span aria-hidden>·</span>

@@ -4,6 +4,7 @@
  */
 import { useSessions } from "../api/use-sessions.ts";
 import { linkProps } from "../api/router.ts";
+import { sessionTitle } from "../state/session-title.ts";
 import { LogoIcon, PlusIcon, XIcon } from "./icons.tsx";
 import { SessionRow } from "./session-row.tsx";
 import { ThemeToggle } from "./theme-toggle.tsx";
@@ -40,7 +41,7 @@ export function Sidebar({ current, open, onClose, onApiKey }: Props) {
         </div>
         <ul className="session-list">
           {sessions.map((s) => (
-            <SessionRow key={s.id} session={s} current={s.id === current} onNavigate={onClose} />
+            <SessionRow key={s.id} session={s} title={sessionTitle(s)} current={s.id === current} onNavigate={onClose} />
           ))}
           {loaded && sessions.length === 0 && !error && <li className="list-empty">No sessions yet. Start one to see it here.</li>}
           {error && <li className="list-empty error">Cannot list sessions: {error}</li>}

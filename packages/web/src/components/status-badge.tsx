@@ -18,8 +18,8 @@ export function StatusBadge({ status, step, reason, compact = false }: { status:
   return (
     <span className={`badge ${status}`} title={[step, reason].filter(Boolean).join(" — ") || undefined}>
       {busy ? <span className="spinner" aria-hidden /> : <span className="badge-dot" aria-hidden />}
-      {statusLabels[status]}
-      {!compact && status === "provisioning" && step ? <span className="badge-step">: {step}</span> : null}
+      {/* While provisioning, the current step says more than "Starting". */}
+      {!compact && status === "provisioning" && step ? <span className="badge-step">{step.charAt(0).toUpperCase() + step.slice(1)}</span> : statusLabels[status]}
     </span>
   );
 }

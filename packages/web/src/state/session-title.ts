@@ -23,9 +23,9 @@ function titles(): Record<string, string> {
 }
 
 /** Keeps a session's first prompt as its title in this browser (the API has no title to write to). */
-export function rememberTitle(id: string, title: string): void {
+export function rememberTitle(id: string, title: string): boolean {
   const all = titles();
-  if (all[id] === title) return;
+  if (all[id] === title) return false;
   const entries = Object.entries({ ...all, [id]: title }).slice(-500);
   remembered = Object.fromEntries(entries);
   try {
@@ -33,6 +33,7 @@ export function rememberTitle(id: string, title: string): void {
   } catch {
     // storage full or blocked: titles fall back to the agent's name
   }
+  return true;
 }
 
 export function sessionTitle(session: Pick<SessionView, "metadata" | "agent" | "id"> | null, fallback?: string): string {

@@ -63,7 +63,7 @@ export type ToolContent =
 
 export type Item =
   /** The start of a turn: the user's prompt. */
-  | { kind: "turn"; key: string; turnId: string; text: string; attachments: string[]; at: string }
+  | { kind: "turn"; key: string; turnId: string; seq: number; text: string; attachments: string[]; at: string }
   /** How a turn ended: shown after its last item. */
   | { kind: "turn-end"; key: string; turnId: string; stopReason: string; error?: string; durationMs: number | null; usage: UsageTotals }
   /** User text replayed by the agent from an earlier conversation (ACP `user_message_chunk`). */
@@ -207,7 +207,7 @@ function apply(v: View, event: AirlockEvent): void {
         if (block.type === "text" && block.text !== undefined) text.push(block.text);
         else attachments.push(block.name ?? block.uri ?? block.resource?.uri ?? block.type);
       }
-      put(v, { kind: "turn", key: `u${id}`, turnId: id, text: text.join("\n\n"), attachments, at: event.at });
+      put(v, { kind: "turn", key: `u${id}`, turnId: id, seq: event.seq, text: text.join("\n\n"), attachments, at: event.at });
       break;
     }
     case "turn.ended": {
