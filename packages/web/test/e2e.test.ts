@@ -190,7 +190,7 @@ describe("the web UI", () => {
     await second.close();
   });
 
-  it("cancels a slow turn with Esc, queues a prompt sent during a turn, and works on a phone-sized dark screen", async () => {
+  it("cancels a slow turn with Esc, queues a prompt sent during a turn, works on a phone-sized dark screen, and stops", async () => {
     const page = await open();
     await startSession(page);
     await send(page, "slow 30");
@@ -214,6 +214,16 @@ describe("the web UI", () => {
     await small.waitForTimeout(300); // the drawer slides in
     await small.screenshot({ path: `${shots}phone-menu.png` });
     await phone.close();
+
+    // Stop asks for a second click, then the sandbox goes, the log stays readable, and the prompt box closes.
+    await header(page).getByRole("button", { name: "Stop session" }).click();
+    await header(page).getByRole("button", { name: /Confirm: stop this session/ }).click();
+    await header(page).locator(".badge", { hasText: "Stopped" }).waitFor({ timeout: 20_000 });
+    await page.locator(".banner.info", { hasText: "stopped" }).waitFor({ timeout: 10_000 });
+    await header(page).locator(".connection", { hasText: "Ended" }).waitFor({ timeout: 10_000 });
+    await expect(page.getByRole("textbox", { name: "Prompt" }).isDisabled()).resolves.toBe(true);
+    await page.locator(".card.plan", { hasText: "3/3 done" }).waitFor();
+    await page.screenshot({ path: `${shots}stopped.png` });
     await page.close();
   });
 });

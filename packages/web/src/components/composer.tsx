@@ -105,7 +105,7 @@ export const Composer = forwardRef<ComposerHandle, Props>(function Composer({ va
         </div>
       </div>
       <div className="composer-foot">
-        <span>
+        <span hidden={disabled}>
           <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line{running ? <> · <kbd>Esc</kbd> cancel</> : null}
         </span>
         {queued > 0 && (

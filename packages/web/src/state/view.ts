@@ -192,7 +192,14 @@ function apply(v: View, event: AirlockEvent): void {
       if (status === "failed" && was !== "failed") put(v, { kind: "notice", key: `n${event.seq}`, tone: "bad", title: "The session failed", detail: reason });
       if (status === "stopped" && was !== "stopped") {
         const idle = reason?.toLowerCase().includes("idle");
-        put(v, { kind: "notice", key: `n${event.seq}`, tone: "info", title: idle ? "Stopped while idle — send a prompt to resume" : "Session stopped", detail: idle ? undefined : reason });
+        const deleted = reason === "deleted";
+        put(v, {
+          kind: "notice",
+          key: `n${event.seq}`,
+          tone: "info",
+          title: idle ? "Stopped while idle — send a prompt to resume" : deleted ? "Session stopped and its sandbox removed" : "Session stopped",
+          detail: idle || deleted ? undefined : reason,
+        });
       }
       if (status === "paused" && was !== "paused") put(v, { kind: "notice", key: `n${event.seq}`, tone: "info", title: "Paused while idle — send a prompt to resume" });
       break;
