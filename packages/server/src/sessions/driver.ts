@@ -560,13 +560,17 @@ export class SessionDriver {
     return rows;
   }
 
+  /**
+   * Acknowledges what is stored, at most twice a second: an HTTP round trip per batch would cost more than the
+   * batch itself when many sessions stream at once. (The stored offset, not the ack, is what resumes a session.)
+   */
   private scheduleAck(): void {
     if (this.ackTimer || !this.client) return;
     const client = this.client;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = null;
       client.ack(this.offset).catch(() => {});
-    }, 20);
+    }, 500);
   }
 
   private touch(): void {
