@@ -43,6 +43,8 @@ export interface SandboxdEndpoint {
   socketPath?: string;
   /** ... or a base URL (E2B: `https://PORT-ID.DOMAIN`). */
   url?: string;
+  /** Extra headers on every request (E2B: the traffic access token of a private sandbox, proxy routing). */
+  headers?: Record<string, string>;
 }
 
 export type WorkspaceEntry =

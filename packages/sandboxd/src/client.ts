@@ -92,7 +92,7 @@ export class SandboxdClient {
 
   private request(method: string, path: string, body: unknown, timeoutMs: number, signal?: AbortSignal): Promise<http.IncomingMessage> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string | number> = { authorization: `Bearer ${this.endpoint.token}` };
+    const headers: Record<string, string | number> = { ...this.endpoint.headers, authorization: `Bearer ${this.endpoint.token}` };
     if (payload !== undefined) {
       headers["content-type"] = "application/json";
       headers["content-length"] = Buffer.byteLength(payload);
