@@ -22,7 +22,9 @@ export interface BenchServer {
 
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "airlock-bench-"));
-  const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "packages/server/src/main.ts")], {
+  // BENCH_CPU_PROF=DIR writes a CPU profile of the server there (to find where a figure's time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc: ChildProcess = spawn(process.execPath, [...profile, "--import", "tsx", join(root, "packages/server/src/main.ts")], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: "0", AIRLOCK_LOG_LEVEL: "warn", AIRLOCK_MAX_SESSIONS: "100000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
