@@ -1,83 +1,93 @@
 /**
  * @module fake-anthropic — a scripted stand-in for the Anthropic Messages API, for tests that must run offline.
  *
- * What it imitates: `POST /v1/messages` (with or without `?beta=true`), `x-api-key` or Bearer auth, streaming
- * SSE in the real event order (message_start, content_block_start/delta/stop for text, thinking with a
- * signature, and tool_use with input_json_delta, message_delta with stop_reason and usage, message_stop) and
- * the non-streaming JSON shape; Anthropic-shaped errors with their status; slow streams. `HEAD /` answers 404
- * like the real host. What it does not: models, tokenization (usage figures are made up from text length),
- * prompt caching, batches, files, count_tokens beyond a rough estimate.
+ * What it imitates: `POST /v1/messages` (with or without `?beta=true`), `x-api-key` or `Authorization: Bearer`
+ * auth, streaming SSE in the real event order and shapes (see `stream.ts`: text, thinking with its signature,
+ * tool_use with input_json_delta, `ping`, `message_delta` with stop_reason and usage, and an `error` event
+ * mid-stream), the non-streaming JSON message, Anthropic's error body `{type:"error", error:{type, message},
+ * request_id}` with its status and the `retry-after` / `x-should-retry` headers, a `request-id` header on
+ * every answer, slow streams, and `HEAD /` → 404 as the real host answers Claude Code's connectivity probe.
  *
- * Each request is answered by the next scripted reply (or the `respond` function); every request is recorded.
+ * What it does not: models (any `model` is echoed back), tokenization (usage is scripted or made up from the
+ * text's length), prompt caching, message batches, files, the models list; `count_tokens` is a rough estimate.
+ * It does not validate request bodies beyond parsing JSON.
+ *
+ * A test scripts it per request: queued replies first (`reply`), then a function of the request (`respond`).
+ * Every request is recorded, headers and body, so tests can assert on what the agent sent.
+ *
+ * @example
+ *   const llm = await startFakeAnthropic();
+ *   llm.reply({ toolUse: [{ name: "Write", input: { file_path: "/workspace/a.txt", content: "hi" } }] }, { text: "Done." });
+ *   // ... point the client at llm.url, then:
+ *   expect(llm.requests[1].body.messages.at(-1).content[0].type).toBe("tool_result");
+ *   await llm.close();
  */
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { type Reply, type ScriptedError, messageJson, nextId } from "./reply.ts";
+import { streamReply } from "./stream.ts";
 
-export interface ToolUse {
-  name: string;
-  input: unknown;
-  id?: string;
-}
-
-export interface Reply {
-  text?: string;
-  thinking?: string;
-  toolUse?: ToolUse[];
-  stopReason?: "end_turn" | "tool_use" | "max_tokens" | "stop_sequence" | "refusal";
-  /** Delay before each streamed delta, for slow streams. */
-  delayMs?: number;
-  /** How many pieces each text is streamed in (default 3). */
-  pieces?: number;
-  error?: { status: number; type: string; message: string };
-  usage?: { input: number; output: number };
-}
+export type { Block, Reply, ScriptedError, ToolUse } from "./reply.ts";
 
 export interface RecordedRequest {
+  method: string;
+  /** Path and query, e.g. `/v1/messages?beta=true`. */
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: any;
+  at: number;
+}
+
+export interface FakeAnthropicOptions {
+  /** When set, only this key (as `x-api-key` or Bearer) is accepted; others get a 401 like the real API's. */
+  apiKey?: string;
 }
 
 export interface FakeAnthropic {
   url: string;
+  /** Every request received, oldest first (HEAD probes included). */
   requests: RecordedRequest[];
-  /** Queue replies for the next requests, in order. */
+  /** Queue replies for the next `/v1/messages` requests, in order. */
   reply(...replies: Reply[]): void;
-  /** Decide each reply from the request instead (queued replies still come first). */
-  respond(fn: (request: RecordedRequest) => Reply): void;
+  /** Decide each reply from the request (used once the queue is empty). The default answers "OK.". */
+  respond(fn: (request: RecordedRequest) => Reply | Promise<Reply>): void;
+  /** Resolves with the first recorded request (past or future) that `match` accepts. */
+  waitForRequest(match: (request: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 
-let ids = 0;
-
-export async function startFakeAnthropic(): Promise<FakeAnthropic> {
+export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const queue: Reply[] = [];
-  let fallback: (request: RecordedRequest) => Reply = () => ({ text: "OK." });
+  let respond: (request: RecordedRequest) => Reply | Promise<Reply> = () => ({ text: "OK." });
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<import("node:net").Socket>();
+  const watchers = new Set<() => void>();
+  const sockets = new Set<Socket>();
 
   const server = createServer(async (req, res) => {
-    if (req.method === "HEAD" || req.method === "GET") {
-      res.writeHead(404).end();
-      return;
-    }
     const url = new URL(req.url ?? "/", "http://fake");
     const raw = await readBody(req);
-    let body: any = {};
+    const requestId = nextId("req");
+    let body: any = null;
     try {
-      body = JSON.parse(raw || "{}");
+      body = raw ? JSON.parse(raw) : null;
     } catch {
-      return error(res, 400, "invalid_request_error", "malformed JSON");
+      body = raw;
     }
-    const request: RecordedRequest = { path: url.pathname + url.search, headers: req.headers, body };
-    requests.push(request);
-    if (url.pathname.endsWith("/count_tokens")) return json(res, 200, { input_tokens: Math.ceil(raw.length / 4) });
-    if (!url.pathname.endsWith("/v1/messages")) return error(res, 404, "not_found_error", `no route ${url.pathname}`);
-    if (!req.headers["x-api-key"] && !req.headers.authorization) return error(res, 401, "authentication_error", "missing API key");
-    const reply = queue.shift() ?? fallback(request);
-    if (reply.error) return error(res, reply.error.status, reply.error.type, reply.error.message);
-    if (body.stream) await stream(res, body.model ?? "claude-fake", reply);
-    else json(res, 200, message(body.model ?? "claude-fake", reply));
+    requests.push({ method: req.method ?? "GET", path: url.pathname + url.search, headers: req.headers, body, at: Date.now() });
+    for (const w of watchers) w();
+    if (req.method === "HEAD" || req.method === "GET") return void res.writeHead(404, { "request-id": requestId }).end();
+    if (typeof body !== "object" || body === null) return error(res, requestId, { status: 400, type: "invalid_request_error", message: "request body is not valid JSON" });
+    const key = req.headers["x-api-key"] ?? req.headers.authorization?.replace(/^Bearer\s+/i, "");
+    if (!key || (options.apiKey !== undefined && key !== options.apiKey)) {
+      return error(res, requestId, { status: 401, type: "authentication_error", message: key ? "invalid x-api-key" : "x-api-key header is required" });
+    }
+    if (url.pathname === "/v1/messages/count_tokens") return json(res, requestId, 200, { input_tokens: Math.ceil(raw.length / 4) });
+    if (url.pathname !== "/v1/messages" || req.method !== "POST") return error(res, requestId, { status: 404, type: "not_found_error", message: `${req.method} ${url.pathname} is not served by the fake` });
+    const reply = queue.shift() ?? (await respond(requests.at(-1)!));
+    if (reply.error) return error(res, requestId, reply.error);
+    const model = typeof body.model === "string" ? body.model : "claude-fake";
+    if (body.stream === true) await streamReply(res, model, reply, requestId);
+    else json(res, requestId, 200, messageJson(model, reply));
   });
   server.on("connection", (s) => {
     sockets.add(s);
@@ -85,11 +95,29 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    reply: (...replies) => queue.push(...replies),
-    respond: (fn) => (fallback = fn),
+    reply: (...replies) => void queue.push(...replies),
+    respond: (fn) => void (respond = fn),
+    waitForRequest(match, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = requests.find(match);
+          if (!found) return false;
+          clearTimeout(timer);
+          watchers.delete(check);
+          resolve(found);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(check);
+          reject(new Error(`no matching request within ${timeoutMs} ms (${requests.length} received)`));
+        }, timeoutMs);
+        if (!check()) watchers.add(check);
+      });
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -98,76 +126,15 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
   };
 }
 
-function blocks(reply: Reply): any[] {
-  const out: any[] = [];
-  if (reply.thinking) out.push({ type: "thinking", thinking: reply.thinking, signature: "fake-signature" });
-  if (reply.text) out.push({ type: "text", text: reply.text });
-  for (const t of reply.toolUse ?? []) out.push({ type: "tool_use", id: t.id ?? `toolu_fake_${++ids}`, name: t.name, input: t.input });
-  return out;
+function json(res: ServerResponse, requestId: string, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", "request-id": requestId, ...headers }).end(JSON.stringify(body));
 }
 
-function usageOf(reply: Reply) {
-  const output = reply.usage?.output ?? Math.max(1, Math.ceil(((reply.text ?? "").length + (reply.thinking ?? "").length + JSON.stringify(reply.toolUse ?? []).length) / 4));
-  return { input_tokens: reply.usage?.input ?? 100, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
-}
-
-function stopReason(reply: Reply) {
-  return reply.stopReason ?? (reply.toolUse?.length ? "tool_use" : "end_turn");
-}
-
-function message(model: string, reply: Reply) {
-  return { id: `msg_fake_${++ids}`, type: "message", role: "assistant", model, content: blocks(reply), stop_reason: stopReason(reply), stop_sequence: null, usage: usageOf(reply) };
-}
-
-async function stream(res: ServerResponse, model: string, reply: Reply): Promise<void> {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  const wait = () => (reply.delayMs ? new Promise((r) => setTimeout(r, reply.delayMs)) : Promise.resolve());
-  const usage = usageOf(reply);
-  send("message_start", { type: "message_start", message: { ...message(model, reply), content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } });
-  const pieces = (text: string) => {
-    const n = Math.max(1, reply.pieces ?? 3);
-    const size = Math.max(1, Math.ceil(text.length / n));
-    return Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
-  };
-  let index = 0;
-  for (const block of blocks(reply)) {
-    if (res.destroyed) return;
-    if (block.type === "thinking") {
-      send("content_block_start", { type: "content_block_start", index, content_block: { type: "thinking", thinking: "", signature: "" } });
-      for (const p of pieces(block.thinking)) {
-        await wait();
-        send("content_block_delta", { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: p } });
-      }
-      send("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature: block.signature } });
-    } else if (block.type === "text") {
-      send("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } });
-      for (const p of pieces(block.text)) {
-        await wait();
-        if (res.destroyed) return;
-        send("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: p } });
-      }
-    } else {
-      send("content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: block.id, name: block.name, input: {} } });
-      for (const p of pieces(JSON.stringify(block.input))) {
-        await wait();
-        send("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: p } });
-      }
-    }
-    send("content_block_stop", { type: "content_block_stop", index });
-    index++;
-  }
-  send("message_delta", { type: "message_delta", delta: { stop_reason: stopReason(reply), stop_sequence: null }, usage: { output_tokens: usage.output_tokens } });
-  send("message_stop", { type: "message_stop" });
-  res.end();
-}
-
-function json(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
-function error(res: ServerResponse, status: number, type: string, message: string) {
-  json(res, status, { type: "error", error: { type, message } });
+function error(res: ServerResponse, requestId: string, e: ScriptedError) {
+  const headers: Record<string, string> = {};
+  if (e.retryAfterSec !== undefined) headers["retry-after"] = String(e.retryAfterSec);
+  if (e.shouldRetry !== undefined) headers["x-should-retry"] = String(e.shouldRetry);
+  json(res, requestId, e.status, { type: "error", error: { type: e.type, message: e.message }, request_id: requestId }, headers);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
