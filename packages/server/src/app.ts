@@ -35,11 +35,18 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   const providers = new ProviderRegistry([local], "local");
-  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (codex, gemini) get their real API key inside the sandbox");
+  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (codex, gemini), and sandboxes that cannot reach it, get the real API key inside the sandbox");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();
   const tokens = GatewayTokens.fromDataDir(config.dataDir);
-  const gateway = new Gateway({ dataDir: config.dataDir, publicUrl: config.publicUrl, tokens });
+  const gateway = new Gateway({
+    dataDir: config.dataDir,
+    publicUrl: config.publicUrl,
+    tokens,
+    upstream: { baseUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey },
+    passRealKey: config.passRealKey,
+    log,
+  });
   const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway });
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices: priceTable() });
   const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts: [[gatewayPath, llm]] });

@@ -5,6 +5,8 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { type AnthropicUsage, UsageMeter, inputOf } from "./meter.ts";
 import { type Price, costUsd } from "./pricing.ts";
 import type { GatewayTokens } from "./tokens.ts";
 
@@ -23,13 +25,19 @@ export interface GatewayOptions {
   prices: Record<string, Price>;
 }
 
-const forwardedHeaders = ["content-type", "accept", "anthropic-version", "anthropic-beta", "user-agent", "x-stainless-helper-method"];
+/** The Messages API accepts 32 MB requests; so does the gateway. */
+const maxRequestBytes = 32 * 1024 * 1024;
+const requestHeaders = ["content-type", "accept", "anthropic-version", "anthropic-beta", "user-agent"];
+/** What agents' SDKs read from an answer: retry advice, request ids for bug reports, rate-limit state. */
+const answerHeader = (name: string) => ["content-type", "request-id", "retry-after", "x-should-retry"].includes(name) || name.startsWith("anthropic-ratelimit-");
 
 export function anthropicGateway(options: GatewayOptions): Hono {
   const app = new Hono();
-  // An agent retries and makes side calls: say "budget spent" once a minute, not once a call.
-  const budgetReported = new Map<string, number>();
+  // The session keeps one error event per problem and turn, however often an agent retries.
+  const report = (sessionId: string, message: string, code: string) => options.sessions.reportError(sessionId, message, code).catch(() => {});
+  // Claude Code probes its base URL with `HEAD /`; Anthropic's host answers 404.
   app.on("HEAD", "/", (c) => c.body(null, 404));
+  app.use("/v1/*", bodyLimit({ maxSize: maxRequestBytes, onError: (c) => anthropicError(c, 413, "request_too_large", `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`) }));
   app.all("/v1/*", async (c) => {
     const token = c.req.header("x-api-key") ?? c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
     const sessionId = options.tokens.verify(token);
@@ -38,22 +46,21 @@ export function anthropicGateway(options: GatewayOptions): Hono {
     if (!session) return anthropicError(c, 401, "authentication_error", "Airlock gateway: this session has ended; its gateway token is no longer valid");
     if (session.budgetUsd !== null && session.costUsd >= session.budgetUsd) {
       const message = `Airlock: this session's budget of $${session.budgetUsd} is spent ($${session.costUsd.toFixed(4)} used). Raise it with PATCH /v1/sessions/${sessionId} {"budgetUsd": ...} to go on.`;
-      if ((budgetReported.get(sessionId) ?? 0) < Date.now() - 60_000) {
-        budgetReported.set(sessionId, Date.now());
-        await options.sessions.reportError(sessionId, message, "budget_exceeded");
-      }
+      await report(sessionId, message, "budget_exceeded");
+      // 400 invalid_request_error, like Anthropic's own "credit balance is too low": agents show it and stop
+      // instead of retrying.
       return anthropicError(c, 400, "invalid_request_error", message);
     }
     if (!options.apiKey && options.upstreamUrl.includes("api.anthropic.com")) {
       const message = "Airlock gateway has no upstream key: set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for another Anthropic-compatible upstream)";
-      await options.sessions.reportError(sessionId, message, "no_credentials");
+      await report(sessionId, message, "no_credentials");
       return anthropicError(c, 401, "authentication_error", message);
     }
 
     const url = new URL(c.req.url);
     const path = url.pathname.slice(url.pathname.indexOf("/v1/"));
     const headers = new Headers();
-    for (const name of forwardedHeaders) {
+    for (const name of requestHeaders) {
       const value = c.req.header(name);
       if (value) headers.set(name, value);
     }
@@ -67,80 +74,78 @@ export function anthropicGateway(options: GatewayOptions): Hono {
         signal: c.req.raw.signal,
       });
     } catch (err) {
+      if (c.req.raw.signal.aborted) return anthropicError(c, 499, "api_error", "Airlock gateway: the client went away");
       const message = `the LLM upstream (${options.upstreamUrl}) could not be reached: ${(err as Error).message}`;
-      await options.sessions.reportError(sessionId, message, "upstream_unreachable");
+      await report(sessionId, message, "upstream_unreachable");
       return anthropicError(c, 502, "api_error", `Airlock gateway: ${message}`);
     }
+    const answer = new Headers();
+    upstream.headers.forEach((value, name) => answerHeader(name) && answer.set(name, value));
     if (!upstream.ok) {
       const text = await upstream.text();
       let detail = text;
       try {
         detail = JSON.parse(text).error?.message ?? text;
       } catch {}
-      await options.sessions.reportError(sessionId, `the LLM upstream answered ${upstream.status}: ${detail}`, "upstream_error");
-      return new Response(text, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" } });
+      await report(sessionId, `the LLM upstream answered ${upstream.status}: ${detail}`, "upstream_error");
+      return new Response(text, { status: upstream.status, headers: answer });
     }
 
     const record = (model: string, input: number, output: number) =>
-      options.sessions.recordUsage(sessionId, { inputTokens: input, outputTokens: output, costUsd: costUsd(options.prices, model, input, output), model });
-    const type = upstream.headers.get("content-type") ?? "";
-    if (type.includes("text/event-stream") && upstream.body) {
-      // Pass every byte on at once; read the usage on the side.
-      const meter = new UsageMeter();
-      const decoder = new TextDecoder();
-      const tee = new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          controller.enqueue(chunk);
-          meter.feed(decoder.decode(chunk, { stream: true }));
-        },
-        flush() {
-          void record(meter.model, meter.input, meter.output).catch(() => {});
-        },
-      });
-      return new Response(upstream.body.pipeThrough(tee), { status: 200, headers: { "content-type": type, "cache-control": "no-cache" } });
+      options.sessions
+        .recordUsage(sessionId, { inputTokens: input, outputTokens: output, costUsd: costUsd(options.prices, model, input, output), model })
+        .catch(() => {});
+    if ((answer.get("content-type") ?? "").includes("text/event-stream") && upstream.body) {
+      answer.set("cache-control", "no-cache");
+      return new Response(metered(upstream.body, (m) => m.seen && void record(m.model, m.input, m.output)), { status: upstream.status, headers: answer });
     }
     const text = await upstream.text();
     try {
-      const body = JSON.parse(text);
+      const body = JSON.parse(text) as { model?: string; usage?: AnthropicUsage };
       if (body.usage) await record(body.model ?? "", inputOf(body.usage), body.usage.output_tokens ?? 0);
     } catch {}
-    return new Response(text, { status: 200, headers: { "content-type": type || "application/json" } });
+    return new Response(text, { status: upstream.status, headers: answer });
   });
   return app;
 }
 
-/** Reads `message_start` and `message_delta` usage out of an Anthropic SSE stream. */
-class UsageMeter {
-  model = "";
-  input = 0;
-  output = 0;
-  private buffer = "";
-
-  feed(text: string): void {
-    this.buffer += text;
-    let end: number;
-    while ((end = this.buffer.indexOf("\n\n")) >= 0) {
-      const frame = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      const data = frame.split("\n").find((l) => l.startsWith("data:"));
-      if (!data || !(frame.includes("message_start") || frame.includes("message_delta"))) continue;
+/**
+ * Passes every chunk on as it arrives (no buffering: the agent sees tokens as the model makes them) and reads
+ * the usage on the side. `done` runs once: at the end, on an upstream error, or when the agent hangs up
+ * (a cancelled turn still used the tokens streamed so far).
+ */
+function metered(body: ReadableStream<Uint8Array>, done: (meter: UsageMeter) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const meter = new UsageMeter();
+  const decoder = new TextDecoder();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done(meter);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
       try {
-        const event = JSON.parse(data.slice(5));
-        if (event.type === "message_start") {
-          this.model = event.message?.model ?? this.model;
-          this.input = inputOf(event.message?.usage ?? {});
-          this.output = event.message?.usage?.output_tokens ?? 0;
-        } else if (event.type === "message_delta" && event.usage) {
-          this.output = event.usage.output_tokens ?? this.output;
-          if (event.usage.input_tokens) this.input = inputOf(event.usage);
+        const { done: end, value } = await reader.read();
+        if (end) {
+          finish();
+          controller.close();
+          return;
         }
-      } catch {}
-    }
-  }
+        meter.feed(decoder.decode(value, { stream: true }));
+        controller.enqueue(value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason).catch(() => {});
+    },
+  });
 }
-
-const inputOf = (u: { input_tokens?: number; cache_creation_input_tokens?: number; cache_read_input_tokens?: number }) =>
-  (u.input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
 
 function anthropicError(c: Context, status: number, type: string, message: string): Response {
   return c.json({ type: "error", error: { type, message } }, status as 400);

@@ -1,41 +1,59 @@
 /**
  * @module gateway — how an agent reaches the LLM gateway from its sandbox, with its session's token.
  *
- * Local sandboxes have no network: each session gets a unix socket served by this control plane, bound into
- * the sandbox at /run/airlock, and a forwarder inside listens on the sandbox's loopback and relays to it.
- * Other providers reach the gateway at AIRLOCK_PUBLIC_URL.
+ * Local sandboxes have no network: each session gets a unix socket served by this control plane, in a folder
+ * bound into the sandbox at /run/airlock, and a forwarder inside listens on the sandbox's own loopback and
+ * relays to it: that one route, no general network. Other providers reach the gateway at AIRLOCK_PUBLIC_URL;
+ * where that is not set, only an operator opt-in (AIRLOCK_PASS_REAL_KEY=1) lets the real key into the sandbox.
+ *
+ * The socket's folder outlives the control plane, like the sandbox it is bound into: a restarted control plane
+ * listens again at the same path (a new folder would not be seen by the running sandbox).
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getRequestListener } from "@hono/node-server";
 import { AirlockError, type AgentLaunch } from "@airlock/protocol";
+import type { Logger } from "../log.ts";
 import type { GatewayTokens } from "./tokens.ts";
 
 export { anthropicGateway } from "./anthropic.ts";
 export { GatewayTokens } from "./tokens.ts";
-export { priceTable } from "./pricing.ts";
+export { costUsd, priceTable } from "./pricing.ts";
 
 export const forwarderPath = fileURLToPath(new URL("./forwarder/forwarder.mjs", import.meta.url));
-const sandboxSocketDir = "/run/airlock";
-const sandboxPort = 4599;
+export const sandboxSocketDir = "/run/airlock";
+/** The forwarder's port on the sandbox's loopback. */
+export const sandboxPort = 4599;
 export const gatewayPath = "/gateway/anthropic";
+const socketName = "gw.sock";
 
 export interface GatewayAccess {
-  /** Base URL of the Anthropic-compatible gateway as the agent sees it. */
+  /** Base URL of the Anthropic-compatible API as the agent sees it. */
   baseUrl: string;
+  /** What the agent sends as its API key: the session's gateway token (or, opted in, the real key). */
   token: string;
+  /** True when the agent calls the upstream itself with the real key (AIRLOCK_PASS_REAL_KEY=1): no metering. */
+  direct?: boolean;
+}
+
+export interface GatewayConfig {
+  dataDir: string;
+  publicUrl: string | null;
+  tokens: GatewayTokens;
+  /** The upstream and its key, for the operator's opt-in to pass the real key into sandboxes. */
+  upstream?: { baseUrl: string; apiKey: string | null };
+  passRealKey?: boolean;
+  log?: Logger;
 }
 
 export class Gateway {
-  private readonly servers = new Map<string, { server: Server; dir: string }>();
+  private readonly servers = new Map<string, Server>();
   private fetchHandler: ((req: Request) => Response | Promise<Response>) | null = null;
 
-  constructor(
-    private readonly options: { dataDir: string; publicUrl: string | null; tokens: GatewayTokens },
-  ) {}
+  constructor(private readonly options: GatewayConfig) {}
 
   setFetch(fetch: (req: Request) => Response | Promise<Response>): void {
     this.fetchHandler = fetch;
@@ -44,50 +62,66 @@ export class Gateway {
   access(sessionId: string, provider: string): GatewayAccess {
     const token = this.options.tokens.issue(sessionId);
     if (provider === "local") return { baseUrl: `http://127.0.0.1:${sandboxPort}${gatewayPath}`, token };
-    if (!this.options.publicUrl) {
-      throw new AirlockError("bad_request", `sandboxes of provider "${provider}" reach the LLM gateway at AIRLOCK_PUBLIC_URL, which is not set`);
+    if (this.options.publicUrl) return { baseUrl: `${this.options.publicUrl.replace(/\/$/, "")}${gatewayPath}`, token };
+    const upstream = this.options.upstream;
+    if (this.options.passRealKey && upstream?.apiKey) {
+      this.options.log?.warn({ session: sessionId, provider }, "AIRLOCK_PASS_REAL_KEY=1: the real LLM key goes into this sandbox (no gateway: no metering, no budget)");
+      return { baseUrl: upstream.baseUrl, token: upstream.apiKey, direct: true };
     }
-    return { baseUrl: `${this.options.publicUrl.replace(/\/$/, "")}${gatewayPath}`, token };
+    throw new AirlockError(
+      "bad_request",
+      `sandboxes of provider "${provider}" reach the LLM gateway at AIRLOCK_PUBLIC_URL, which is not set (or, to pass the real key into the sandbox instead, set AIRLOCK_PASS_REAL_KEY=1)`,
+    );
   }
 
-  /** Local sandboxes: opens the session's socket and runs the agent behind the forwarder. */
+  /** Local sandboxes: serves the session's socket and runs the agent behind the forwarder. */
   async wrapLocal(sessionId: string, launch: AgentLaunch): Promise<AgentLaunch> {
     const dir = await this.listen(sessionId);
     return {
       ...launch,
-      argv: ["node", forwarderPath, String(sandboxPort), `${sandboxSocketDir}/gw.sock`, "--", ...launch.argv],
+      argv: ["node", forwarderPath, String(sandboxPort), `${sandboxSocketDir}/${socketName}`, "--", ...launch.argv],
       readOnlyPaths: [...(launch.readOnlyPaths ?? []), dirname(forwarderPath)],
       binds: [...(launch.binds ?? []), { host: dir, sandbox: sandboxSocketDir }],
     };
   }
 
-  close(sessionId: string): void {
-    const entry = this.servers.get(sessionId);
-    if (!entry) return;
-    this.servers.delete(sessionId);
-    entry.server.close();
-    rmSync(entry.dir, { recursive: true, force: true });
+  /** After a restart of the control plane: serve again the socket of a sandbox that still runs. */
+  async reattach(sessionId: string): Promise<void> {
+    if (existsSync(this.dirOf(sessionId))) await this.listen(sessionId);
   }
 
+  /** The session is over (or idle-stopped): stop serving it and remove its folder. */
+  close(sessionId: string): void {
+    this.servers.get(sessionId)?.close();
+    this.servers.delete(sessionId);
+    rmSync(this.dirOf(sessionId), { recursive: true, force: true });
+  }
+
+  /** Shutdown of the control plane: stop serving, but keep the folders that running sandboxes have bound. */
   closeAll(): void {
-    for (const id of [...this.servers.keys()]) this.close(id);
+    for (const server of this.servers.values()) server.close();
+    this.servers.clear();
+  }
+
+  private dirOf(sessionId: string): string {
+    const dir = join(this.options.dataDir, "gateway", sessionId);
+    // Unix socket paths are limited to 107 bytes.
+    return dir.length + socketName.length + 1 > 100 ? join(tmpdir(), `airlock-gw-${sessionId}`) : dir;
   }
 
   private async listen(sessionId: string): Promise<string> {
-    const existing = this.servers.get(sessionId);
-    if (existing) return existing.dir;
+    const dir = this.dirOf(sessionId);
+    if (this.servers.has(sessionId)) return dir;
     if (!this.fetchHandler) throw new Error("gateway is not wired to the HTTP app");
-    let dir = join(this.options.dataDir, "gateway", sessionId);
-    // Unix socket paths are limited to 107 bytes.
-    if (dir.length > 90) dir = join(tmpdir(), `airlock-gw-${sessionId}`);
-    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, socketName);
+    rmSync(path, { force: true });
     const server = createServer(getRequestListener(this.fetchHandler));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(join(dir, "gw.sock"), resolve);
+      server.listen(path, resolve);
     });
-    this.servers.set(sessionId, { server, dir });
+    this.servers.set(sessionId, server);
     return dir;
   }
 }

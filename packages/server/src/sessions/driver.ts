@@ -70,6 +70,7 @@ export class SessionDriver {
   private lastActivity = Date.now();
   private ackTimer: NodeJS.Timeout | null = null;
   private retired = false;
+  private readonly gatewayErrors = new Set<string>();
   idleDeadline: number | null = null;
 
   constructor(
@@ -144,6 +145,8 @@ export class SessionDriver {
       const endpoint = handle ? await handle.findSandboxd(sandbox.relayToken) : null;
       if (!handle || !endpoint) return this.failNow("the sandbox or its relay is gone after a restart of the server");
       this.handle = handle;
+      // The running agent's route to the LLM gateway (local sandboxes) died with the old server: serve it again.
+      await this.deps.gateway.reattach(this.id);
       this.client = new SandboxdClient(endpoint);
       const health = await this.client.health();
       this.catchUpTarget = health.lastSeq > this.offset ? health.lastSeq : Infinity;
@@ -280,8 +283,13 @@ export class SessionDriver {
     });
   }
 
+  /** A problem the LLM gateway met; told once per turn however often the agent retries the call. */
   reportError(message: string, code: string): Promise<void> {
     return this.serial(async () => {
+      const key = `${this.state.runningTurnId ?? ""}\n${code}\n${message}`;
+      if (this.gatewayErrors.has(key)) return;
+      if (this.gatewayErrors.size >= 100) this.gatewayErrors.clear();
+      this.gatewayErrors.add(key);
       await this.commitNow({ events: [{ type: "error", data: { message, code }, ...(this.state.runningTurnId ? { turnId: this.state.runningTurnId } : {}) }] });
     });
   }
