@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 export { describeStoreConformance, sessionRecord } from "./store-conformance.ts";
 export { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropic } from "./fake-anthropic/index.ts";
 export { type FakeE2B, type FakeE2BOptions, type FakeTemplate, startFakeE2B } from "./fake-e2b/index.ts";
+export { describeProviderConformance, type ProviderFixture, scriptedAgentLaunch } from "./provider-conformance.ts";
 
 /** Absolute path of the bundled scripted agent (`node <path>` starts it); built by `npm run build -w @airlock/testkit`. */
 export const scriptedAgentPath: string = fileURLToPath(new URL("../dist/scripted-agent.mjs", import.meta.url));

@@ -99,8 +99,11 @@ function proxy(sbx: FakeSandbox, port: number, req: IncomingMessage, res: Server
   delete headers["e2b-sandbox-id"];
   delete headers["e2b-sandbox-port"];
   delete headers["e2b-traffic-access-token"];
-  sbx.sockets.add(req.socket);
-  req.socket.once("close", () => sbx.sockets.delete(req.socket));
+  const socket = req.socket;
+  if (!sbx.sockets.has(socket)) {
+    sbx.sockets.add(socket);
+    socket.once("close", () => sbx.sockets.delete(socket));
+  }
   const upstream = request({ host: "127.0.0.1", port, method: req.method, path: req.url, headers }, (up) => {
     res.writeHead(up.statusCode ?? 502, up.headers);
     up.pipe(res);
