@@ -1,30 +1,146 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { newId } from "@airlock/protocol";
 import { describeStoreConformance, sessionRecord } from "@airlock/testkit";
+import { openStore } from "./index.ts";
+import { migrations, queries } from "./sql.ts";
 import { createSqliteStore } from "./sqlite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "airlock-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
+const dbPath = () => join(dir, `t${n++}.db`);
 
-describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: join(dir, `t${n++}.db`) }));
+describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
 describeStoreConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
 
+const chunk = (text: string) => ({ type: "update" as const, data: { sessionUpdate: "agent_message_chunk" as const, content: { type: "text" as const, text } } });
+
 describe("sqlite store on disk", () => {
-  it("keeps sessions, events and the journal offset across close and reopen", async () => {
-    const path = join(dir, "restart.db");
+  it("keeps sessions, events, offsets, turns, interactions and keys across close and reopen", async () => {
+    const path = dbPath();
     const a = createSqliteStore({ path });
     await a.migrate();
-    const s = sessionRecord();
+    const s = sessionRecord({ metadata: { team: "red" } });
     await a.createSession(s, [{ type: "session.status", data: { status: "provisioning" } }]);
-    await a.commit(s.id, { events: [{ type: "error", data: { message: "x" } }], journalOffset: 42 });
+    const turn = { id: newId("turn"), sessionId: s.id, status: "running" as const, prompt: [{ type: "text" as const, text: "hi" }], stopReason: null, error: null, createdAt: 1, startedAt: 2, endedAt: null };
+    const interaction = { id: newId("interaction"), sessionId: s.id, turnId: turn.id, kind: "permission" as const, rpcId: "r1", request: { a: 1 }, status: "pending" as const, resolution: null, delivered: false, createdAt: 3, resolvedAt: null };
+    await a.commit(s.id, { events: [chunk("x"), chunk("y")], journalOffset: 42, session: { status: "running" }, turns: { insert: [turn] }, interactions: { insert: [interaction] } });
+    const { key } = await a.createApiKey("t1", "ci");
+    const before = { session: await a.getSession(s.id), events: await a.readEvents(s.id, 0, 10) };
     await a.close();
+    await a.close(); // idempotent
+
     const b = createSqliteStore({ path });
     await b.migrate();
-    expect(await b.getSession(s.id)).toMatchObject({ lastSeq: 2, journalOffset: 42 });
-    expect((await b.readEvents(s.id, 0, 10)).map((e) => e.type)).toEqual(["session.status", "error"]);
+    expect(await b.getSession(s.id)).toEqual(before.session);
+    expect(before.session).toMatchObject({ lastSeq: 3, journalOffset: 42, status: "running" });
+    expect(await b.readEvents(s.id, 0, 10)).toEqual(before.events);
+    expect(await b.listTurns(s.id, "running")).toEqual([turn]);
+    expect(await b.listInteractions(s.id, { delivered: false })).toEqual([interaction]);
+    expect(await b.findApiKey(key)).toMatchObject({ tenant: "t1" });
+    // The log continues where it stopped, and the offset still only moves forward.
+    expect((await b.commit(s.id, { events: [chunk("z")], journalOffset: 43 }))[0].seq).toBe(4);
+    await expect(b.commit(s.id, { events: [chunk("old")], journalOffset: 42 })).rejects.toMatchObject({ code: "conflict" });
     await b.close();
+  });
+
+  it("keeps every resolved commit when the process is killed without closing", () => {
+    const path = dbPath();
+    // A child process commits, prints what it got, and SIGKILLs itself: no close, no checkpoint.
+    const script = `
+      import { createSqliteStore } from ${JSON.stringify(fileURLToPath(new URL("./sqlite.ts", import.meta.url)))};
+      const store = createSqliteStore({ path: ${JSON.stringify(path)} });
+      await store.migrate();
+      const s = { id: "ses_killed", tenant: "t", agent: "a", provider: "p", status: "running", statusReason: null,
+        options: { permissionMode: "ask", idleTimeoutSec: 1, network: false }, metadata: {}, lastSeq: 0, journalOffset: 0,
+        sandbox: null, acpSessionId: null, usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 }, idleDeadline: null, createdAt: 1, updatedAt: 1 };
+      await store.createSession(s, []);
+      for (let i = 1; i <= 20; i++) {
+        await store.commit(s.id, { events: Array.from({ length: 100 }, () => ({ type: "error", data: { message: "m" + i } })), journalOffset: i });
+      }
+      process.stdout.write("committed\\n");
+      process.kill(process.pid, "SIGKILL");
+    `;
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
+    expect(child.signal).toBe("SIGKILL");
+    expect(child.stdout).toBe("committed\n");
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare("SELECT last_seq, journal_offset FROM sessions WHERE id = 'ses_killed'").get()).toEqual({ last_seq: 2000, journal_offset: 20 });
+      expect(db.prepare("SELECT count(*) AS n, max(seq) AS top FROM events WHERE session_id = 'ses_killed'").get()).toEqual({ n: 2000, top: 2000 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it("stores only the sha256 of API keys", async () => {
+    const path = dbPath();
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    const { record, key } = await store.createApiKey("t1", "ci");
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const row = db.prepare("SELECT * FROM api_keys WHERE id = ?").get(record.id) as Record<string, unknown>;
+      expect(row.hash).toBe(createHash("sha256").update(key).digest("hex"));
+      expect(Object.values(row)).not.toContain(key);
+    } finally {
+      db.close();
+    }
+    expect(readFileSync(path).includes(key.slice(3))).toBe(false);
+  });
+
+  it("records the schema version, and refuses a database from a newer Airlock", async () => {
+    const path = dbPath();
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    await store.close();
+    const latest = migrations[migrations.length - 1].version;
+    const db = new Database(path);
+    expect(db.prepare("SELECT max(version) AS v FROM schema_version").get()).toEqual({ v: latest });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(latest + 1);
+    db.close();
+    const newer = createSqliteStore({ path });
+    await expect(newer.migrate()).rejects.toThrow(/newer than this Airlock/);
+    await newer.close();
+  });
+
+  it("reads events and lists sessions through index ranges, never a scan", async () => {
+    const store = createSqliteStore({ path: ":memory:" });
+    await store.close();
+    const db = new Database(":memory:");
+    for (const m of migrations) for (const statement of m.install) db.exec(statement);
+    const plan = (sql: string, params: unknown) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params as any) as Array<{ detail: string }>).map((r) => r.detail).join("; ");
+    expect(plan(queries.readEvents, ["ses_x", 10, 100])).toMatch(/SEARCH events USING PRIMARY KEY \(session_id=\? AND seq>\?\)/);
+    const listPlan = plan(queries.listSessions, { tenant: "t", status: null, before: "ses_x", metadata: "{}", limit: 10 });
+    expect(listPlan).toMatch(/SEARCH sessions USING INDEX sessions_tenant \(tenant=\? AND id<\?\)/);
+    expect(listPlan).not.toMatch(/TEMP B-TREE/);
+    db.close();
+  });
+});
+
+describe("openStore", () => {
+  it("opens SQLite in the data folder when no DATABASE_URL is set", async () => {
+    const dataDir = join(dir, "data", "nested");
+    const store = await openStore({ dataDir, databaseUrl: null });
+    await store.migrate();
+    expect(store.kind).toBe("sqlite");
+    await store.close();
+    expect(readFileSync(join(dataDir, "airlock.db")).subarray(0, 15).toString()).toBe("SQLite format 3");
+  });
+
+  it("says PostgreSQL is not supported yet, and refuses URLs it does not know", async () => {
+    await expect(openStore({ dataDir: dir, databaseUrl: "postgres://u@localhost/airlock" })).rejects.toThrow(/PostgreSQL.*not support/);
+    await expect(openStore({ dataDir: dir, databaseUrl: "postgresql://u@localhost/airlock" })).rejects.toMatchObject({ code: "unavailable" });
+    await expect(openStore({ dataDir: dir, databaseUrl: "mysql://u@localhost/airlock" })).rejects.toMatchObject({ code: "bad_request" });
   });
 });
