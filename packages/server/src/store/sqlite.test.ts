@@ -33,21 +33,28 @@ describe("sqlite store on disk", () => {
     const interaction = { id: newId("interaction"), sessionId: s.id, turnId: turn.id, kind: "permission" as const, rpcId: "r1", request: { a: 1 }, status: "pending" as const, resolution: null, delivered: false, createdAt: 3, resolvedAt: null };
     await a.commit(s.id, { events: [chunk("x"), chunk("y")], journalOffset: 42, session: { status: "running" }, turns: { insert: [turn] }, interactions: { insert: [interaction] } });
     const { key } = await a.createApiKey("t1", "ci");
-    const before = { session: await a.getSession(s.id), events: await a.readEvents(s.id, 0, 10) };
-    await a.close();
-    await a.close(); // idempotent
+    // A commit still queued when close() is called is written before the database closes.
+    const pending = a.commit(s.id, { events: [chunk("last")], journalOffset: 43 });
+    await Promise.all([a.close(), a.close()]);
+    expect((await pending).map((r) => r.seq)).toEqual([4]);
+    await expect(a.commit(s.id, { events: [] })).rejects.toMatchObject({ code: "unavailable" });
 
     const b = createSqliteStore({ path });
     await b.migrate();
-    expect(await b.getSession(s.id)).toEqual(before.session);
-    expect(before.session).toMatchObject({ lastSeq: 3, journalOffset: 42, status: "running" });
-    expect(await b.readEvents(s.id, 0, 10)).toEqual(before.events);
+    expect(await b.getSession(s.id)).toEqual({ ...s, status: "running", lastSeq: 4, journalOffset: 43, updatedAt: expect.any(Number) });
+    const events = await b.readEvents(s.id, 0, 10);
+    expect(events.map((e) => [e.seq, e.type, e.type === "update" ? JSON.parse(e.data).content.text : null])).toEqual([
+      [1, "session.status", null],
+      [2, "update", "x"],
+      [3, "update", "y"],
+      [4, "update", "last"],
+    ]);
     expect(await b.listTurns(s.id, "running")).toEqual([turn]);
     expect(await b.listInteractions(s.id, { delivered: false })).toEqual([interaction]);
     expect(await b.findApiKey(key)).toMatchObject({ tenant: "t1" });
     // The log continues where it stopped, and the offset still only moves forward.
-    expect((await b.commit(s.id, { events: [chunk("z")], journalOffset: 43 }))[0].seq).toBe(4);
-    await expect(b.commit(s.id, { events: [chunk("old")], journalOffset: 42 })).rejects.toMatchObject({ code: "conflict" });
+    expect((await b.commit(s.id, { events: [chunk("z")], journalOffset: 44 }))[0].seq).toBe(5);
+    await expect(b.commit(s.id, { events: [chunk("old")], journalOffset: 44 })).rejects.toMatchObject({ code: "conflict" });
     await b.close();
   });
 
