@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type UiServer, ensureBuilt, startUiServer } from "./server.ts";
 
 const shots = fileURLToPath(new URL("../../../test-output/screenshots/", import.meta.url));
@@ -27,6 +27,10 @@ beforeAll(async () => {
   });
   context = await browser.newContext({ viewport: { width: 1360, height: 860 }, colorScheme: "light" });
 }, 240_000);
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") console.error(`server output:\n${server?.log().slice(-4000) || "(none)"}`);
+});
 
 afterAll(async () => {
   await browser?.close();

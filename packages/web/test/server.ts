@@ -16,6 +16,8 @@ const web = join(root, "packages/web");
 export interface UiServer {
   url: string;
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** What the server printed (warnings and errors), to explain a failure. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,13 @@ export function ensureBuilt(): void {
   const index = join(web, "dist/index.html");
   const sources = Math.max(newestMtime(join(web, "src")), statSync(join(web, "index.html")).mtimeMs, newestMtime(join(root, "packages/protocol/src")));
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: web, stdio: "inherit", timeout: 180_000 });
+  // NODE_ENV is "test" under vitest, and Vite would then bundle React's development build.
+  execFileSync(process.execPath, [join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
+    cwd: web,
+    stdio: "inherit",
+    timeout: 180_000,
+    env: { ...process.env, NODE_ENV: "production" },
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -86,6 +94,7 @@ export async function startUiServer(): Promise<UiServer> {
   return {
     url,
     api,
+    log: () => output,
     async stop() {
       // Sandboxes outlive the server by design (it re-attaches on start): remove them first, or they leak.
       for (let before: string | null = null, pages = 0; proc.exitCode === null && pages < 20; pages++) {
