@@ -103,6 +103,12 @@ export async function startUiServer(): Promise<UiServer> {
         before = page.body.nextCursor;
         if (!before) break;
       }
+      // DELETE answers at once and the sandbox goes in the background: wait until every session is final.
+      for (const until = Date.now() + 15_000; proc.exitCode === null && Date.now() < until; ) {
+        const page = await api<{ sessions: Array<{ final: boolean }> }>("GET", "/v1/sessions?limit=200").catch(() => null);
+        if (!page || page.body.sessions.every((s) => s.final)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
       if (proc.exitCode === null) {
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");
@@ -110,7 +116,7 @@ export async function startUiServer(): Promise<UiServer> {
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
