@@ -2,17 +2,19 @@
  * @module local — the embedded default provider: a folder per sandbox on this host, agents under bubblewrap,
  * sandboxd started detached next to them (outside the agent's mounts, so the agent cannot touch its journal).
  *
- *   <dataDir>/sandboxes/<sessionId>/
+ *   <dataDir>/sandboxes/<sessionId>/       mode 0700
  *     workspace/     the agent's read-write folder (/workspace inside)
  *     home/          the agent's private HOME (/home/agent inside)
  *     relay/         sandboxd's config, journal, socket and log
  *     baseline.git/  the workspace at session start, for diffs
- *     etc/           passwd and group shown inside
+ *     etc/           passwd, group, hosts (and resolv.conf) shown inside
  *     labels.json    who owns this sandbox (orphan reaping)
+ *     sandbox.json   network and limits, for a restart of the agent in the kept sandbox
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type AgentLaunch,
   AirlockError,
@@ -22,197 +24,213 @@ import {
   type SandboxSpec,
   type SandboxdConfig,
   type SandboxdEndpoint,
-  type SandboxdState,
   badRequest,
+  conflict,
 } from "@airlock/protocol";
-import { SandboxdClient, waitForSandboxd } from "@airlock/sandboxd";
-import { bwrapArgs, group, passwd, sandboxHome, sandboxWorkspace } from "./bwrap.ts";
-import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups } from "./limits.ts";
-import { preflight, which } from "./preflight.ts";
-import { diffWorkspace, makeBaseline, readWorkspace, seedFiles } from "./workspace.ts";
+import { bwrapArgs, etcFiles, sandboxHome, sandboxWorkspace, splitEnv } from "./bwrap.ts";
+import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
+import { hostLayout, which } from "./host.ts";
+import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
+import { preflight } from "./preflight.ts";
+import { type Relay, findRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
   dataDir: string;
   /** The bundled relay, `packages/sandboxd/dist/sandboxd.js`. */
   sandboxdPath: string;
   installationId: string;
-  limits?: Partial<Limits>;
+  /** Defaults for every sandbox (a session's own `resources` win): 2 GiB, 512 processes, 1 GiB files. */
+  resources?: Partial<Limits>;
 }
 
+/** What create() records for a later start of the agent in the same sandbox. */
+interface Stored {
+  network: boolean;
+  limits: Limits;
+}
+
+export const netWrapPath = fileURLToPath(new URL("./net-wrap.mjs", import.meta.url));
 /** Unix socket paths are limited to 107 bytes; past that, sandboxd listens on loopback TCP instead. */
 const maxSocketPath = 100;
+const validId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function createLocalProvider(options: LocalProviderOptions): SandboxProviderV1 {
-  const root = resolve(options.dataDir, "sandboxes");
-  const limits: Limits = { ...defaultLimits, ...options.limits };
-  const bwrap = which("bwrap") ?? "bwrap";
-  const prlimit = which("prlimit");
-  const dirOf = (id: string) => join(root, id);
+  const dataDir = resolve(options.dataDir);
+  const root = join(dataDir, "sandboxes");
+  const defaults: Limits = { ...defaultLimits, ...definedOnly(options.resources ?? {}) };
+  // Never visible inside, whatever an agent asks for read-only.
+  const forbidden = [dataDir, homedir()];
 
-  const handle = (id: string): SandboxHandle => {
+  const dirOf = (id: string) => {
+    // The id names a folder that destroy() removes: it must not climb out of the sandboxes folder.
+    if (!validId.test(id) || id.includes("..")) throw badRequest(`invalid sandbox id ${JSON.stringify(id)}`);
+    return join(root, id);
+  };
+
+  const requireHost = () => {
+    const host = hostLayout();
+    if (!host) throw new AirlockError("unavailable", "local sandboxes need bubblewrap, which is not installed: `apt-get install bubblewrap`");
+    return host;
+  };
+  const requireSlirp = () => {
+    const slirp = which("slirp4netns");
+    if (!slirp) throw badRequest("network access for local sandboxes needs slirp4netns, which is not installed on the Airlock host: `apt-get install slirp4netns` (or create the session without `network`)");
+    return slirp;
+  };
+
+  /** One sandbox's folders, stored settings and wrap. */
+  const sandbox = (id: string) => {
     const dir = dirOf(id);
     const paths = {
+      dir,
       workspace: join(dir, "workspace"),
       home: join(dir, "home"),
       relay: join(dir, "relay"),
       baseline: join(dir, "baseline.git"),
       etc: join(dir, "etc"),
     };
-    const ref: SandboxRef = { provider: "local", id, data: { dir } };
-
-    const readState = (): SandboxdState | null => {
+    const stored = (): Stored => {
       try {
-        return JSON.parse(readFileSync(join(paths.relay, "sandboxd.json"), "utf8"));
+        return JSON.parse(readFileSync(join(dir, "sandbox.json"), "utf8")) as Stored;
       } catch {
-        return null;
+        return { network: false, limits: defaults };
       }
     };
-    const endpointOf = (state: SandboxdState, token: string): SandboxdEndpoint =>
-      "socketPath" in state.listen ? { token, socketPath: state.listen.socketPath } : { token, url: `http://${state.listen.host}:${state.listen.port}` };
+    /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
+    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored) => {
+      const bwrap = bwrapArgs(
+        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden },
+        requireHost(),
+      );
+      const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...bwrap];
+    };
+    return { paths, stored, wrapFor };
+  };
+
+  const handle = (id: string): SandboxHandle => {
+    const { paths, stored, wrapFor } = sandbox(id);
+    const dir = paths.dir;
+    const relay: Relay = { dir: paths.relay, marker: id };
 
     return {
-      ref,
+      ref: { provider: "local", id, data: { dir } },
       workspacePath: sandboxWorkspace,
 
-      async startSandboxd(launch: AgentLaunch, token: string): Promise<SandboxdEndpoint> {
+      async startSandboxd(launch: AgentLaunch, token: string, signal?: AbortSignal): Promise<SandboxdEndpoint> {
+        if (!existsSync(dir)) throw conflict("this sandbox no longer exists");
         if (!existsSync(options.sandboxdPath)) {
           throw new AirlockError("unavailable", `the sandbox relay is not built (${options.sandboxdPath}); run \`npm run build -w @airlock/sandboxd\``);
         }
+        const s = stored();
+        // Written again on every start: a sandbox made by an older version may lack some.
+        mkdirSync(paths.etc, { recursive: true });
         mkdirSync(paths.relay, { recursive: true, mode: 0o700 });
-        // A relay still winding down (a resume right after an idle stop) must be gone before the next one
-        // takes over its socket and state files.
-        const previous = readState();
-        if (previous && alive(previous.pid)) {
-          const config = readConfig(paths.relay);
-          if (config) await new SandboxdClient(endpointOf(previous, config.token)).shutdown().catch(() => {});
-          const until = Date.now() + 3000;
-          while (alive(previous.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-          killTree(previous.pid, previous.agentPid);
-        }
-        for (const [file, content] of Object.entries(launch.homeFiles ?? {})) {
-          const target = resolve(paths.home, file);
-          if (!target.startsWith(paths.home + "/")) throw badRequest(`home file ${file} is outside the agent's home`);
-          mkdirSync(dirname(target), { recursive: true });
-          writeFileSync(target, content);
-        }
-        const cgroupProcs = createCgroups(id, limits);
-        const wrap = [
-          ...limitPrefix(cgroupProcs, limits, prlimit),
-          ...bwrapArgs(
-            { workspace: paths.workspace, home: paths.home, passwdFile: join(paths.etc, "passwd"), groupFile: join(paths.etc, "group"), readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds },
-            bwrap,
-          ),
-        ];
+        for (const [name, content] of Object.entries(etcFiles(s.network))) writeFileSync(join(paths.etc, name), content);
+        for (const [file, content] of Object.entries(launch.homeFiles ?? {})) writeInside(paths.home, file, content, "replace", "home file");
+        const runtimeBin = dirname(process.execPath).startsWith("/usr/") ? [] : [dirname(process.execPath)];
+        const env = {
+          PATH: [...runtimeBin, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
+          USER: "agent",
+          LOGNAME: "agent",
+          LANG: "C.UTF-8",
+          TMPDIR: "/tmp",
+          ...launch.env,
+          HOME: sandboxHome,
+        };
+        const { host: hostEnv, inside } = splitEnv(env);
+        const cgroupProcs = createCgroups(id, s.limits);
         const socketPath = join(paths.relay, "sandboxd.sock");
         const config: SandboxdConfig = {
           token,
           listen: socketPath.length <= maxSocketPath ? { socketPath } : { host: "127.0.0.1", port: 0 },
           stateDir: paths.relay,
           workspace: { hostPath: paths.workspace, sandboxPath: sandboxWorkspace },
-          agent: {
-            argv: launch.argv,
-            env: { PATH: "/usr/local/bin:/usr/bin:/bin", USER: "agent", TMPDIR: "/tmp", ...launch.env, HOME: sandboxHome },
-          },
-          wrap,
+          agent: { argv: launch.argv, env: hostEnv },
+          wrap: wrapFor(launch, inside, cgroupProcs, s),
+          cgroupProcs,
         };
-        const configPath = join(paths.relay, "config.json");
-        writeFileSync(configPath, JSON.stringify(config), { mode: 0o600 });
-        rmSync(join(paths.relay, "sandboxd.json"), { force: true });
-        // Detached, in its own session, with none of the server's environment: it outlives the server.
-        const child = spawn(process.execPath, [options.sandboxdPath, configPath], {
-          detached: true,
-          stdio: "ignore",
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-          cwd: paths.relay,
-        });
-        child.unref();
-        const until = Date.now() + 10_000;
-        let state = readState();
-        while (!state && Date.now() < until) {
-          if (child.exitCode !== null) break;
-          await new Promise((r) => setTimeout(r, 10));
-          state = readState();
-        }
-        if (!state) throw new AirlockError("unavailable", `the sandbox relay did not start: ${logTail(paths.relay)}`);
-        const endpoint = endpointOf(state, token);
-        await waitForSandboxd(endpoint, 10_000);
-        return endpoint;
+        return startRelay(relay, options.sandboxdPath, config, signal);
       },
 
-      async findSandboxd(token: string): Promise<SandboxdEndpoint | null> {
-        const state = readState();
-        if (!state || !alive(state.pid)) return null;
-        const endpoint = endpointOf(state, token);
-        try {
-          await new SandboxdClient(endpoint).health(3000);
-          return endpoint;
-        } catch {
-          return null;
-        }
+      findSandboxd(token: string) {
+        return findRelay(relay, token);
       },
 
       async readWorkspace(path: string) {
+        if (!existsSync(paths.workspace)) throw conflict("this sandbox no longer exists");
         return readWorkspace(paths.workspace, path);
       },
 
-      async diff() {
+      diff() {
         return diffWorkspace(paths.baseline, paths.workspace);
       },
 
       async destroy(): Promise<void> {
-        const state = readState();
-        if (state && alive(state.pid)) {
-          const config = readConfig(paths.relay);
-          if (config) await new SandboxdClient(endpointOf(state, config.token)).shutdown().catch(() => {});
-          const until = Date.now() + 3000;
-          while (alive(state.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-          killTree(state.pid, state.agentPid);
-        }
-        removeCgroups(id);
-        rmSync(dir, { recursive: true, force: true });
+        await stopRelay(relay);
+        await removeCgroups(id);
+        removeTree(dir);
       },
+
     };
   };
 
   return {
     specificationVersion: "v1",
     name: "local",
-    capabilities: { pause: false, network: false, keepAlive: false },
+    get capabilities() {
+      return { pause: false, network: which("slirp4netns") !== null, keepAlive: false };
+    },
 
     async preflight() {
-      const report = preflight();
+      const report = await preflight(forbidden);
       if (!existsSync(options.sandboxdPath)) {
-        report.problems.push({ code: "relay_missing", message: `the sandbox relay is not built (${options.sandboxdPath})`, fix: "run `npm ci` or `npm run build -w @airlock/sandboxd`" });
+        report.problems.push({ code: "relay_missing", message: `the sandbox relay is not built (${options.sandboxdPath})`, fix: "run `npm ci`, or `npm run build -w @airlock/sandboxd`" });
         report.ok = false;
       }
       return report;
     },
 
-    async create(spec: SandboxSpec, onProgress) {
-      if (spec.network) throw badRequest("local sandboxes have no network access; create the session without `network`");
-      if (spec.seed?.git) throw badRequest("workspace.git needs a sandbox with network access; upload the files with workspace.files instead");
+    async create(spec: SandboxSpec, onProgress, signal) {
       const dir = dirOf(spec.sessionId);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub), { recursive: true });
-      writeFileSync(join(dir, "labels.json"), JSON.stringify(spec.labels));
-      writeFileSync(join(dir, "etc", "passwd"), passwd);
-      writeFileSync(join(dir, "etc", "group"), group);
-      const h = handle(spec.sessionId);
+      requireHost();
+      if (spec.network) requireSlirp();
+      if (spec.seed?.git) {
+        if (!spec.network) throw badRequest("workspace.git needs network access: create the session with `network: true`, or upload the files with workspace.files");
+        if (!gitAvailable()) throw new AirlockError("unavailable", "workspace.git needs git on the Airlock host: `apt-get install git`");
+      }
+      if (existsSync(dir)) throw conflict(`a sandbox for ${spec.sessionId} already exists`);
+      mkdirSync(root, { recursive: true, mode: 0o700 });
+      sweepCgroups((id) => validId.test(id) && existsSync(join(root, id)));
+      mkdirSync(dir, { mode: 0o700 });
+      const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) } };
       try {
-        if (spec.seed?.files) {
-          onProgress?.("writing workspace files");
-          seedFiles(join(dir, "workspace"), spec.seed.files);
+        for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub));
+        chmodSync(join(dir, "relay"), 0o700);
+        for (const [name, content] of Object.entries(etcFiles(spec.network))) writeFileSync(join(dir, "etc", name), content);
+        writeFileSync(join(dir, "labels.json"), JSON.stringify(spec.labels));
+        writeFileSync(join(dir, "sandbox.json"), JSON.stringify(s));
+        onProgress?.("workspace");
+        if (spec.seed?.files) seedFiles(join(dir, "workspace"), spec.seed.files);
+        if (spec.seed?.git) {
+          // git runs inside the sandbox, with its network: no host loopback, no host files through file://.
+          const env = { PATH: "/usr/bin:/bin", HOME: sandboxHome, LANG: "C.UTF-8" };
+          await cloneRepository(sandbox(spec.sessionId).wrapFor({}, {}, [], s), spec.seed.git, env, signal);
         }
-        onProgress?.("recording the workspace baseline");
-        if (which("git")) await makeBaseline(join(dir, "baseline.git"), join(dir, "workspace"));
+        if (signal?.aborted) throw new AirlockError("unavailable", "sandbox creation was cancelled");
+        onProgress?.("baseline");
+        if (gitAvailable()) await makeBaseline(join(dir, "baseline.git"), join(dir, "workspace"));
+        return handle(spec.sessionId);
       } catch (err) {
-        await h.destroy();
+        await removeCgroups(spec.sessionId);
+        removeTree(dir);
         throw err;
       }
-      return h;
     },
 
     async connect(ref: SandboxRef) {
+      if (ref.provider !== "local" || !validId.test(ref.id)) return null;
       return existsSync(dirOf(ref.id)) ? handle(ref.id) : null;
     },
 
@@ -220,11 +238,12 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       if (!existsSync(root)) return [];
       const refs: SandboxRef[] = [];
       for (const id of readdirSync(root)) {
+        if (!validId.test(id)) continue;
         try {
           const own = JSON.parse(readFileSync(join(root, id, "labels.json"), "utf8")) as Record<string, string>;
           if (Object.entries(labels).every(([k, v]) => own[k] === v)) refs.push({ provider: "local", id, data: { dir: join(root, id) } });
         } catch {
-          // not a sandbox folder
+          // not a sandbox folder (or one half made)
         }
       }
       return refs;
@@ -232,36 +251,25 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function killTree(pid: number, agentPid: number | null): void {
-  for (const target of [agentPid ? -agentPid : 0, pid]) {
-    if (!target) continue;
-    try {
-      process.kill(target, "SIGKILL");
-    } catch {}
-  }
-}
-
-function readConfig(relay: string): SandboxdConfig | null {
+/**
+ * Removes a sandbox folder, even one the agent made hard to remove: as a non-root server, a folder the agent
+ * set to mode 000 cannot be entered until it is given its permissions back.
+ */
+function removeTree(dir: string): void {
   try {
-    return JSON.parse(readFileSync(join(relay, "config.json"), "utf8"));
+    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   } catch {
-    return null;
-  }
-}
-
-function logTail(relay: string): string {
-  try {
-    return readFileSync(join(relay, "sandboxd.log"), "utf8").split("\n").slice(-10).join("\n");
-  } catch {
-    return "no log";
+    const open = (path: string) => {
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (!st?.isDirectory()) return;
+      chmodSync(path, 0o700);
+      for (const name of readdirSync(path)) open(join(path, name));
+    };
+    open(dir);
+    rmSync(dir, { recursive: true, force: true, maxRetries: 2 });
   }
 }

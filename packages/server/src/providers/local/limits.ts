@@ -1,68 +1,175 @@
 /**
- * @module limits — resource limits for a sandbox: cgroup files where writable (memory, pids), else prlimit.
- * Never an address-space limit: it crashes Node at start.
+ * @module limits — resource limits for a sandbox: cgroups (`airlock/<sessionId>`, v1 or v2) where this process
+ * may write them, for memory and the number of processes; prlimit for what cgroups do not cover (open files,
+ * file size, CPU seconds when asked), and for the process count when there are no cgroups.
+ * Never an address-space limit (`prlimit --as`): it crashes Node at start.
  */
-import { accessSync, constants, existsSync, mkdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { kill } from "./host.ts";
 
 export interface Limits {
   memoryMb: number;
   pids: number;
   fileSizeMb: number;
   openFiles: number;
+  /** CPU seconds per process; none by default (an agent may run for hours). */
+  cpuSeconds?: number;
 }
 
 export const defaultLimits: Limits = { memoryMb: 2048, pids: 512, fileSizeMb: 1024, openFiles: 8192 };
 
-const cgroupRoot = "/sys/fs/cgroup";
+export const cgroupRoot = "/sys/fs/cgroup";
 
-/** Creates the session's cgroups (v1 or v2) and returns their `cgroup.procs` files; empty when not possible. */
-export function createCgroups(sessionId: string, limits: Limits): string[] {
-  const procs: string[] = [];
-  const v2 = existsSync(join(cgroupRoot, "cgroup.controllers")) && !existsSync(join(cgroupRoot, "memory"));
-  const groups = v2
-    ? [{ dir: join(cgroupRoot, "airlock", sessionId), files: { "memory.max": String(limits.memoryMb * 1024 * 1024), "pids.max": String(limits.pids) } }]
-    : [
-        { dir: join(cgroupRoot, "memory", "airlock", sessionId), files: { "memory.limit_in_bytes": String(limits.memoryMb * 1024 * 1024) } },
-        { dir: join(cgroupRoot, "pids", "airlock", sessionId), files: { "pids.max": String(limits.pids) } },
-      ];
-  for (const g of groups) {
-    try {
-      accessSync(join(g.dir, ".."), constants.W_OK);
-    } catch {
-      try {
-        mkdirSync(join(g.dir, ".."), { recursive: true });
-      } catch {
-        continue;
-      }
-    }
-    try {
-      mkdirSync(g.dir, { recursive: true });
-      for (const [file, value] of Object.entries(g.files)) writeFileSync(join(g.dir, file), value);
-      procs.push(join(g.dir, "cgroup.procs"));
-    } catch {
-      // not writable here: prlimit covers what it can
-    }
+type Version = "v1" | "v2";
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return procs;
 }
 
-export function removeCgroups(sessionId: string): void {
-  for (const dir of [join(cgroupRoot, "airlock", sessionId), join(cgroupRoot, "memory", "airlock", sessionId), join(cgroupRoot, "pids", "airlock", sessionId)]) {
+/** Which cgroup hierarchy this process can make groups in, if any. */
+export function cgroupVersion(root = cgroupRoot): Version | null {
+  if (existsSync(join(root, "memory", "memory.limit_in_bytes")) || existsSync(join(root, "memory", "cgroup.procs"))) {
+    return writable(join(root, "memory")) && writable(join(root, "pids")) ? "v1" : null;
+  }
+  if (existsSync(join(root, "cgroup.controllers"))) return writable(root) ? "v2" : null;
+  return null;
+}
+
+/** The session's cgroup folders (whether or not they exist). */
+export function cgroupDirs(sessionId: string, version: Version | null = cgroupVersion(), root = cgroupRoot): string[] {
+  if (version === "v1") return [join(root, "memory", "airlock", sessionId), join(root, "pids", "airlock", sessionId)];
+  if (version === "v2") return [join(root, "airlock", sessionId)];
+  return [];
+}
+
+/**
+ * Creates the session's cgroups with their limits and returns their `cgroup.procs` files; empty when cgroups
+ * cannot be used here (prlimit then covers what it can). Safe to call again (a resumed session).
+ */
+export function createCgroups(sessionId: string, limits: Limits, root = cgroupRoot): string[] {
+  const version = cgroupVersion(root);
+  if (!version) return [];
+  const bytes = String(limits.memoryMb * 1024 * 1024);
+  try {
+    if (version === "v1") {
+      const [memory, pids] = cgroupDirs(sessionId, version, root);
+      mkdirSync(memory, { recursive: true });
+      mkdirSync(pids, { recursive: true });
+      writeFileSync(join(memory, "memory.limit_in_bytes"), bytes);
+      // Without this, swap would let the sandbox go past its memory limit (absent when swap accounting is off).
+      tryWrite(join(memory, "memory.memsw.limit_in_bytes"), bytes);
+      writeFileSync(join(pids, "pids.max"), String(limits.pids));
+      return [join(memory, "cgroup.procs"), join(pids, "cgroup.procs")];
+    }
+    // v2: controllers must be enabled on the way down; "no internal processes" is kept since airlock/ holds none.
+    tryWrite(join(root, "cgroup.subtree_control"), "+memory +pids");
+    mkdirSync(join(root, "airlock"), { recursive: true });
+    writeFileSync(join(root, "airlock", "cgroup.subtree_control"), "+memory +pids");
+    const [dir] = cgroupDirs(sessionId, version, root);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "memory.max"), bytes);
+    tryWrite(join(dir, "memory.swap.max"), "0");
+    writeFileSync(join(dir, "pids.max"), String(limits.pids));
+    return [join(dir, "cgroup.procs")];
+  } catch {
+    // Half made (a controller missing, a read-only file): leave nothing behind, prlimit covers what it can.
+    for (const dir of cgroupDirs(sessionId, version, root)) {
+      try {
+        rmdirSync(dir);
+      } catch {}
+    }
+    return [];
+  }
+}
+
+function tryWrite(file: string, value: string): void {
+  try {
+    writeFileSync(file, value);
+  } catch {}
+}
+
+/** The pids in the session's cgroups. */
+export function cgroupPids(sessionId: string, root = cgroupRoot): number[] {
+  const pids = new Set<number>();
+  for (const dir of cgroupDirs(sessionId, cgroupVersion(root), root)) {
     try {
-      if (existsSync(dir)) rmdirSync(dir);
+      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (line) pids.add(Number(line));
     } catch {}
+  }
+  return [...pids];
+}
+
+/**
+ * Kills whatever still runs in the session's cgroups and removes them. A cgroup cannot be removed while a
+ * dying process is in it, so this waits (up to `timeoutMs`) for them to go. Returns false if some remain.
+ */
+export async function removeCgroups(sessionId: string, root = cgroupRoot, timeoutMs = 3000): Promise<boolean> {
+  const dirs = cgroupDirs(sessionId, cgroupVersion(root), root).filter((d) => existsSync(d));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const dir of dirs) {
+      if (!existsSync(dir)) continue;
+      // v2 kills the whole group at once; v1 one pid at a time (and again, for any forked meanwhile).
+      tryWrite(join(dir, "cgroup.kill"), "1");
+      try {
+        for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (line) kill(Number(line));
+      } catch {}
+      try {
+        rmdirSync(dir);
+      } catch {}
+    }
+    if (dirs.every((d) => !existsSync(d))) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 /**
- * The argv prefix that applies the limits before bubblewrap starts: it joins the cgroups itself (so nothing
- * forked later escapes them) and applies prlimit for what cgroups do not cover.
+ * Removes empty session cgroups older than `minAgeMs` that no sandbox uses any more (a crash, a data folder
+ * deleted by hand). A running sandbox always has its agent in them; an idle one gets them again on resume.
+ */
+export function sweepCgroups(keep: (sessionId: string) => boolean, root = cgroupRoot, minAgeMs = 60_000): void {
+  const version = cgroupVersion(root);
+  const parents = version === "v1" ? [join(root, "memory", "airlock"), join(root, "pids", "airlock")] : version === "v2" ? [join(root, "airlock")] : [];
+  for (const parent of parents) {
+    let names: string[];
+    try {
+      names = readdirSync(parent, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (keep(name)) continue;
+      const dir = join(parent, name);
+      try {
+        if (Date.now() - statSync(dir).mtimeMs < minAgeMs) continue;
+        if (readFileSync(join(dir, "cgroup.procs"), "utf8").trim() !== "") continue;
+        rmdirSync(dir);
+      } catch {}
+    }
+  }
+}
+
+/**
+ * The argv prefix that applies the limits before bubblewrap starts. It joins the cgroups itself (so every
+ * process of the sandbox, the agent's and each `terminal/*` command's, is inside from its first instruction,
+ * and nothing it forks escapes) and sets the prlimit limits. A cgroup that cannot be joined stops the start:
+ * better no agent than an agent without its limits.
  */
 export function limitPrefix(cgroupProcs: string[], limits: Limits, prlimit: string | null): string[] {
   const join = cgroupProcs.length
-    ? ["/bin/sh", "-c", 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1"; shift; n=$((n-1)); done; exec "$@"', "airlock-limits", String(cgroupProcs.length), ...cgroupProcs]
+    ? ["/bin/sh", "-c", 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"', "airlock-limits", String(cgroupProcs.length), ...cgroupProcs]
     : [];
-  const pr = prlimit ? [prlimit, `--nofile=${limits.openFiles}`, `--fsize=${limits.fileSizeMb * 1024 * 1024}`, "--"] : [];
-  return [...join, ...pr];
+  if (!prlimit) return join;
+  const flags = [`--nofile=${limits.openFiles}`, `--fsize=${limits.fileSizeMb * 1024 * 1024}`];
+  if (limits.cpuSeconds) flags.push(`--cpu=${limits.cpuSeconds}`);
+  // Without cgroups, RLIMIT_NPROC is the only bound on forks (it counts the user's processes; root is exempt).
+  if (!cgroupProcs.length) flags.push(`--nproc=${limits.pids}`);
+  return [...join, prlimit, ...flags, "--"];
 }

@@ -1,0 +1,66 @@
+/**
+ * net-wrap — gives one bubblewrap sandbox outbound network through slirp4netns, without the host's loopback
+ * (so neither Airlock's API nor any other service on the host's 127.0.0.1 is reachable from inside).
+ *
+ *   node net-wrap.mjs SLIRP4NETNS BWRAP [bwrap options... --info-fd 3 --block-fd 4] -- COMMAND...
+ *
+ * bwrap writes its child's pid to fd 3 and holds the command back until a byte arrives on fd 4: in between,
+ * slirp4netns puts a tap device into the child's network namespace. slirp4netns ends when this process's end
+ * of its exit pipe closes, so it never outlives the sandbox. Plain JavaScript: it runs on the host, outside
+ * the sandbox, and is started by the provider's wrap prefix (never with the agent's NODE_* variables).
+ */
+import { spawn } from "node:child_process";
+
+const [slirp, ...argv] = process.argv.slice(2);
+if (!slirp || argv.length === 0) {
+  process.stderr.write("usage: net-wrap.mjs SLIRP4NETNS BWRAP ARGS...\n");
+  process.exit(2);
+}
+
+const sandbox = spawn(argv[0], argv.slice(1), { stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"] });
+let slirpProc = null;
+let info = "";
+sandbox.stdio[3].setEncoding("utf8");
+sandbox.stdio[3].on("data", (chunk) => {
+  info += chunk;
+  const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
+  if (m && !slirpProc) startSlirp(Number(m[1]));
+});
+sandbox.stdio[3].on("error", () => {});
+sandbox.stdio[4].on("error", () => {});
+
+function startSlirp(pid) {
+  // As root the network namespace is joined by path: bwrap's child sits in a nested user namespace that does
+  // not own it, so slirp4netns's default (join the pid's user namespace first) would be refused.
+  const target = process.getuid() === 0 ? ["--netns-type=path", `/proc/${pid}/ns/net`] : [String(pid)];
+  const args = ["--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", ...target, "tap0"];
+  slirpProc = spawn(slirp, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] });
+  let errors = "";
+  slirpProc.stdio[2].setEncoding("utf8");
+  slirpProc.stdio[2].on("data", (chunk) => (errors = (errors + chunk).slice(-2000)));
+  slirpProc.stdio[3].once("data", () => sandbox.stdio[4].end("1"));
+  slirpProc.stdio[4].on("error", () => {});
+  slirpProc.on("error", (err) => fail(`could not start slirp4netns: ${err.message}`));
+  slirpProc.on("exit", (code, signal) => {
+    if (sandbox.exitCode === null && sandbox.signalCode === null) fail(`slirp4netns exited (${signal ?? code}): ${errors.trim()}`);
+  });
+}
+
+function fail(message) {
+  process.stderr.write(`airlock: no network for this sandbox: ${message}\n`);
+  sandbox.kill("SIGKILL");
+}
+
+sandbox.on("error", (err) => {
+  process.stderr.write(`airlock: could not start bwrap: ${err.message}\n`);
+  process.exit(127);
+});
+sandbox.on("exit", (code, signal) => {
+  slirpProc?.kill("SIGKILL");
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => sandbox.kill(signal));

@@ -1,0 +1,150 @@
+/**
+ * @module sandboxd — starting, finding and stopping a local sandbox's relay. It runs detached on the host
+ * (outside the agent's mounts, so the agent cannot touch its journal) with its state in `relay/`:
+ * `config.json` (written here), `sandboxd.json` (written by sandboxd once it listens), `sandboxd.sock`,
+ * `journal.ndjson`, `sandboxd.log`.
+ *
+ * A pid read from `sandboxd.json` is only ever signalled after its command line shows it is this sandbox's
+ * (a pid recycled after a reboot must not be killed).
+ */
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { AirlockError, type SandboxdConfig, type SandboxdEndpoint, type SandboxdState } from "@airlock/protocol";
+import { SandboxdClient, waitForSandboxd } from "@airlock/sandboxd";
+import { alive, cmdline, kill } from "./host.ts";
+
+export const startTimeoutMs = 10_000;
+
+export interface Relay {
+  /** The relay's folder (`<sandbox>/relay`). */
+  dir: string;
+  /** A string in the command line of this sandbox's processes (its folder): guards every kill. */
+  marker: string;
+}
+
+const configPath = (relay: Relay) => join(relay.dir, "config.json");
+
+export function readState(relay: Relay): SandboxdState | null {
+  try {
+    return JSON.parse(readFileSync(join(relay.dir, "sandboxd.json"), "utf8")) as SandboxdState;
+  } catch {
+    return null;
+  }
+}
+
+function readToken(relay: Relay): string | null {
+  try {
+    return (JSON.parse(readFileSync(configPath(relay), "utf8")) as SandboxdConfig).token;
+  } catch {
+    return null;
+  }
+}
+
+export function endpointOf(state: SandboxdState, token: string): SandboxdEndpoint {
+  return "socketPath" in state.listen ? { token, socketPath: state.listen.socketPath } : { token, url: `http://${state.listen.host}:${state.listen.port}` };
+}
+
+/** The relay's pid when it runs (checked by command line), else null. */
+function livePid(relay: Relay, state: SandboxdState | null): number | null {
+  return state && alive(state.pid) && cmdline(state.pid).includes(configPath(relay)) ? state.pid : null;
+}
+
+/** The running relay's endpoint when it answers with this token, else null. */
+export async function findRelay(relay: Relay, token: string): Promise<SandboxdEndpoint | null> {
+  const state = readState(relay);
+  if (livePid(relay, state) === null) return null;
+  const endpoint = endpointOf(state!, token);
+  try {
+    await new SandboxdClient(endpoint).health(3000);
+    return endpoint;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts sandboxd with `config` and resolves once it answers `GET /health`. A relay already running for this
+ * sandbox with a live agent and the same token is reused (a retried start); one that is winding down is
+ * stopped first (its journal stays and the new one continues it).
+ */
+export async function startRelay(relay: Relay, sandboxdPath: string, config: SandboxdConfig, signal?: AbortSignal): Promise<SandboxdEndpoint> {
+  const previous = readState(relay);
+  if (livePid(relay, previous) !== null) {
+    const endpoint = endpointOf(previous!, config.token);
+    const health = await new SandboxdClient(endpoint).health(3000).catch(() => null);
+    if (health?.agentRunning) return endpoint;
+    await stopRelay(relay);
+  }
+  writeFileSync(configPath(relay), JSON.stringify(config), { mode: 0o600 });
+  rmSync(join(relay.dir, "sandboxd.json"), { force: true });
+  // Detached in its own session, stdio ignored, none of the server's environment (no secrets): it outlives
+  // the server, which re-attaches after a restart.
+  const child = spawn(process.execPath, [sandboxdPath, configPath(relay)], {
+    detached: true,
+    stdio: "ignore",
+    env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" },
+    cwd: relay.dir,
+  });
+  child.on("error", () => {});
+  child.unref();
+  const until = Date.now() + startTimeoutMs;
+  const failed = (why: string) => {
+    stopPid(relay, child.pid ?? null, readState(relay)?.agentPid ?? null);
+    return new AirlockError("unavailable", `the sandbox relay ${why}; its log ends with:\n${logTail(relay)}`);
+  };
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    if (signal?.aborted) throw failed("start was cancelled");
+    if (child.exitCode !== null || child.signalCode !== null) throw failed(`exited at start (${child.signalCode ?? child.exitCode})`);
+    const state = readState(relay);
+    if (state && state.pid === child.pid) {
+      const endpoint = endpointOf(state, config.token);
+      try {
+        await waitForSandboxd(endpoint, Math.max(until - Date.now(), 500));
+        return endpoint;
+      } catch {
+        throw failed(`did not answer within ${startTimeoutMs / 1000} s`);
+      }
+    }
+    if (Date.now() > until) throw failed(`did not start within ${startTimeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+/**
+ * Stops the relay and its agent: `POST /shutdown` when it answers (the agent gets its end of input, then
+ * SIGTERM, then SIGKILL), then SIGKILL for whatever is left of the relay and the agent's process group.
+ */
+export async function stopRelay(relay: Relay, timeoutMs = 5000): Promise<void> {
+  const state = readState(relay);
+  if (!state) return;
+  const pid = livePid(relay, state);
+  const token = readToken(relay);
+  if (pid !== null && token) {
+    await new SandboxdClient(endpointOf(state, token))
+      .shutdown()
+      .catch(() => {});
+    const until = Date.now() + timeoutMs;
+    // The relay lingers after a shutdown so the exit record can be read; the agent is what must be gone.
+    while ((alive(pid) && agentAlive(relay, state.agentPid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+  }
+  stopPid(relay, pid, state.agentPid);
+}
+
+function agentAlive(relay: Relay, agentPid: number | null): boolean {
+  return agentPid !== null && alive(agentPid) && cmdline(agentPid).includes(relay.marker);
+}
+
+function stopPid(relay: Relay, pid: number | null, agentPid: number | null): void {
+  if (pid !== null && alive(pid) && cmdline(pid).includes(configPath(relay))) kill(pid);
+  // The agent leads its own process group (sandboxd spawns it detached): the whole group goes.
+  if (agentPid !== null && agentAlive(relay, agentPid)) kill(-agentPid);
+}
+
+function logTail(relay: Relay): string {
+  try {
+    return readFileSync(join(relay.dir, "sandboxd.log"), "utf8").trimEnd().split("\n").slice(-10).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
