@@ -1,66 +1,60 @@
 /**
- * Codex and Gemini CLI, the real programs from npm, launched in a real local sandbox: they answer ACP
- * `initialize`, and without credentials `session/new` fails with a clean error instead of hanging.
- * Through the API they are listed as unavailable, saying why and how to fix it.
+ * Codex and Gemini CLI, the real programs from npm, launched in a real local sandbox through the provider and
+ * sandboxd, as sessions run them: they answer ACP `initialize`, and without credentials `session/new` fails
+ * with a clean error instead of hanging. Through the API they are listed as unavailable, saying why and how
+ * to fix it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { codex, gemini } from "../src/agents/registry.ts";
-import { bwrapArgs, group, passwd } from "../src/providers/local/bwrap.ts";
+import type { JsonRpcResponse, SandboxHandle } from "@airlock/protocol";
+import { SandboxdClient, sandboxdPath } from "@airlock/sandboxd";
+import { type AgentDefinition, codex, gemini } from "../src/agents/registry.ts";
+import { createLocalProvider } from "../src/providers/local/index.ts";
 import { removeDir, startServer } from "./harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "airlock-agents-launch-"));
+const provider = createLocalProvider({ dataDir: dir, sandboxdPath, installationId: "agents-launch-test" });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function launchInSandbox(definition: typeof codex): { proc: ChildProcess; rpc(id: number, method: string, params: unknown): Promise<any> } {
-  const root = join(dir, definition.name);
-  for (const sub of ["ws", "home", "etc"]) mkdirSync(join(root, sub), { recursive: true });
-  writeFileSync(join(root, "etc/passwd"), passwd);
-  writeFileSync(join(root, "etc/group"), group);
-  const launch = definition.launch({ sessionId: "ses_test", options: { permissionMode: "ask", idleTimeoutSec: 60, network: false } });
-  const wrap = bwrapArgs({ workspace: join(root, "ws"), home: join(root, "home"), passwdFile: join(root, "etc/passwd"), groupFile: join(root, "etc/group"), readOnlyPaths: launch.readOnlyPaths ?? [] });
-  const argv = [...wrap, ...launch.argv];
-  const proc = spawn(argv[0], argv.slice(1), { env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/home/agent", ...launch.env, OPENAI_API_KEY: "", GEMINI_API_KEY: "" }, stdio: ["pipe", "pipe", "pipe"] });
-  const waiters = new Map<number, (m: any) => void>();
-  let buffer = "";
-  proc.stdout!.setEncoding("utf8");
-  proc.stdout!.on("data", (text: string) => {
-    buffer += text;
-    let nl: number;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        const msg = JSON.parse(line);
-        if (msg.id !== undefined && waiters.has(msg.id)) waiters.get(msg.id)!(msg);
-      } catch {}
-    }
-  });
+/** The agent in a fresh sandbox; `rpc` sends a request through sandboxd and waits for its answer in the journal. */
+async function launchInSandbox(definition: AgentDefinition): Promise<{ handle: SandboxHandle; rpc(id: number, method: string, params: unknown): Promise<JsonRpcResponse> }> {
+  const sessionId = `ses_${randomBytes(10).toString("hex")}`;
+  const handle = await provider.create({ sessionId, labels: { test: "agents-launch" }, network: false });
+  const launch = definition.launch({ sessionId, options: { permissionMode: "ask", idleTimeoutSec: 60, network: false } });
+  const client = new SandboxdClient(await handle.startSandboxd({ ...launch, env: { ...launch.env, OPENAI_API_KEY: "", GEMINI_API_KEY: "" } }, randomBytes(16).toString("hex")));
+  let after = 0;
   return {
-    proc,
-    rpc: (id, method, params) =>
-      new Promise((resolve) => {
-        waiters.set(id, resolve);
-        proc.stdin!.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n");
-      }),
+    handle,
+    async rpc(id, method, params) {
+      await client.send({ jsonrpc: "2.0", id, method, params });
+      const until = Date.now() + 45_000;
+      while (Date.now() < until) {
+        for (const r of await client.read(after, 1000, 2000)) {
+          after = r.seq;
+          if (r.kind === "agent" && "id" in r.msg && r.msg.id === id && !("method" in r.msg)) return r.msg as JsonRpcResponse;
+          if (r.kind === "exit") throw new Error(`${definition.name} exited (${r.code ?? r.signal}) before answering ${method}`);
+        }
+      }
+      throw new Error(`${definition.name} did not answer ${method}`);
+    },
   };
 }
 
 describe("Codex and Gemini in a local sandbox", () => {
   for (const definition of [codex, gemini]) {
     it(`${definition.name}: launches, answers initialize, and refuses session/new cleanly without credentials`, async () => {
-      const agent = launchInSandbox(definition);
+      const agent = await launchInSandbox(definition);
       try {
-        const init = await agent.rpc(1, "initialize", { protocolVersion: 1, clientCapabilities: {} });
-        expect(init.result.protocolVersion).toBe(1);
-        expect(init.result.authMethods.length).toBeGreaterThan(0);
+        const init = (await agent.rpc(1, "initialize", { protocolVersion: 1, clientCapabilities: {} })).result as { protocolVersion: number; authMethods: unknown[] };
+        expect(init.protocolVersion).toBe(1);
+        expect(init.authMethods.length).toBeGreaterThan(0);
         const session = await agent.rpc(2, "session/new", { cwd: "/workspace", mcpServers: [] });
         expect(session.error?.message).toMatch(/auth|key/i);
       } finally {
-        agent.proc.kill("SIGKILL");
+        await agent.handle.destroy();
       }
     }, 60_000);
   }

@@ -122,7 +122,8 @@ describe("streaming and metering", () => {
     expect(text).toContain("message_stop");
     await until(() => state.usage.length === 1);
     expect(state.usage[0]).toMatchObject({ session: alive, inputTokens: 1500, outputTokens: 200, model: "claude-sonnet-4-5" });
-    expect(state.usage[0].costUsd).toBeCloseTo((1500 * 3 + 200 * 15) / 1e6, 10);
+    // Cache reads cost a tenth of fresh input.
+    expect(state.usage[0].costUsd).toBeCloseTo((1000 * 3 + 500 * 0.3 + 200 * 15) / 1e6, 10);
   });
 
   it("counts the tokens of a stream the agent cut short (a cancelled turn)", async () => {
@@ -183,10 +184,14 @@ describe("budgets and upstream errors", () => {
 describe("prices", () => {
   it("uses the longest matching model prefix, can be overridden, and refuses a malformed table", () => {
     const table = priceTable({ AIRLOCK_PRICES: JSON.stringify({ "claude-sonnet-4-5": { input: 1, output: 2 } }) });
-    expect(costUsd(table, "claude-sonnet-4-5-20250929", 1e6, 1e6)).toBe(3);
-    expect(costUsd(table, "claude-sonnet-4-20250514", 1e6, 0)).toBe(3);
-    expect(costUsd(table, "claude-opus-4-1", 0, 1e6)).toBe(75);
-    expect(costUsd(table, "some-other-model", 1e6, 0)).toBe(3);
+    const M = 1_000_000;
+    expect(costUsd(table, "claude-sonnet-4-5-20250929", { input: M, output: M })).toBe(3);
+    expect(costUsd(table, "claude-sonnet-4-20250514", { input: M, output: 0 })).toBe(3);
+    expect(costUsd(table, "claude-opus-4-1-20250805", { input: 0, output: M })).toBe(75);
+    expect(costUsd(table, "claude-opus-4-5-20251101", { input: 0, output: M })).toBe(25);
+    expect(costUsd(table, "some-other-model", { input: M, output: 0 })).toBe(3);
+    expect(costUsd(table, "claude-haiku-4-5", { input: 0, output: 0, cacheRead: M, cacheWrite: M })).toBeCloseTo(0.1 + 1.25, 10);
     expect(() => priceTable({ AIRLOCK_PRICES: "{nope" })).toThrow(/AIRLOCK_PRICES/);
+    expect(() => priceTable({ AIRLOCK_PRICES: '{"x": {"input": "3"}}' })).toThrow(/AIRLOCK_PRICES/);
   });
 });

@@ -6,8 +6,8 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type AnthropicUsage, UsageMeter, inputOf } from "./meter.ts";
-import { type Price, costUsd } from "./pricing.ts";
+import { type AnthropicUsage, UsageMeter, countsOf, totalInput } from "./meter.ts";
+import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
 import type { GatewayTokens } from "./tokens.ts";
 
 export interface GatewaySessions {
@@ -91,18 +91,18 @@ export function anthropicGateway(options: GatewayOptions): Hono {
       return new Response(text, { status: upstream.status, headers: answer });
     }
 
-    const record = (model: string, input: number, output: number) =>
+    const record = (model: string, counts: TokenCounts) =>
       options.sessions
-        .recordUsage(sessionId, { inputTokens: input, outputTokens: output, costUsd: costUsd(options.prices, model, input, output), model })
+        .recordUsage(sessionId, { inputTokens: totalInput(counts), outputTokens: counts.output, costUsd: costUsd(options.prices, model, counts), model })
         .catch(() => {});
     if ((answer.get("content-type") ?? "").includes("text/event-stream") && upstream.body) {
       answer.set("cache-control", "no-cache");
-      return new Response(metered(upstream.body, (m) => m.seen && void record(m.model, m.input, m.output)), { status: upstream.status, headers: answer });
+      return new Response(metered(upstream.body, (m) => m.seen && void record(m.model, m.counts)), { status: upstream.status, headers: answer });
     }
     const text = await upstream.text();
     try {
       const body = JSON.parse(text) as { model?: string; usage?: AnthropicUsage };
-      if (body.usage) await record(body.model ?? "", inputOf(body.usage), body.usage.output_tokens ?? 0);
+      if (body.usage) await record(body.model ?? "", countsOf(body.usage));
     } catch {}
     return new Response(text, { status: upstream.status, headers: answer });
   });

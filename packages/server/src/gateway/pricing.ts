@@ -1,14 +1,36 @@
 /**
- * @module pricing — USD per million tokens, by model name prefix (longest prefix wins). Override or extend
- * with `AIRLOCK_PRICES='{"claude-x": {"input": 3, "output": 15}}'`.
+ * @module pricing — what an LLM call costs, in USD per million tokens, by model name prefix (longest prefix
+ * wins, so `claude-opus-4-1` beats the family's `claude-opus`).
+ *
+ * The defaults are Anthropic's published list prices for the models known when this table was written; a
+ * model it does not know is priced as its family's newest (or, outside the Claude families, as Sonnet).
+ * Prompt-cache reads cost a tenth of the input price and cache writes 1.25 times it, as Anthropic bills them
+ * (5-minute cache). Batch discounts, long-context surcharges and server tools are not counted.
+ *
+ * Override or extend with `AIRLOCK_PRICES='{"claude-x": {"input": 3, "output": 15}}'` (optional
+ * `cacheRead` and `cacheWrite`, same unit).
  */
 export interface Price {
   input: number;
   output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
+
+export interface TokenCounts {
+  /** Fresh input tokens (not from or into the prompt cache). */
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
 }
 
 const defaults: Record<string, Price> = {
-  "claude-opus": { input: 15, output: 75 },
+  "claude-opus": { input: 5, output: 25 },
+  "claude-opus-4-0": { input: 15, output: 75 },
+  "claude-opus-4-1": { input: 15, output: 75 },
+  "claude-opus-4-2": { input: 15, output: 75 }, // claude-opus-4-20250514
+  "claude-3-opus": { input: 15, output: 75 },
   "claude-sonnet": { input: 3, output: 15 },
   "claude-3-7-sonnet": { input: 3, output: 15 },
   "claude-3-5-sonnet": { input: 3, output: 15 },
@@ -20,15 +42,22 @@ const fallback: Price = { input: 3, output: 15 };
 
 export function priceTable(env: NodeJS.ProcessEnv = process.env): Record<string, Price> {
   if (!env.AIRLOCK_PRICES) return defaults;
+  let parsed: unknown;
   try {
-    return { ...defaults, ...(JSON.parse(env.AIRLOCK_PRICES) as Record<string, Price>) };
+    parsed = JSON.parse(env.AIRLOCK_PRICES);
   } catch {
-    throw new Error("AIRLOCK_PRICES must be JSON like {\"model-prefix\": {\"input\": 3, \"output\": 15}}");
+    parsed = null;
   }
+  const valid = (p: unknown): p is Price =>
+    typeof p === "object" && p !== null && ["input", "output"].every((k) => typeof (p as Record<string, unknown>)[k] === "number");
+  if (typeof parsed !== "object" || parsed === null || !Object.values(parsed).every(valid)) {
+    throw new Error('AIRLOCK_PRICES must be JSON like {"model-prefix": {"input": 3, "output": 15}} (USD per million tokens)');
+  }
+  return { ...defaults, ...(parsed as Record<string, Price>) };
 }
 
-export function costUsd(table: Record<string, Price>, model: string, inputTokens: number, outputTokens: number): number {
-  let best: Price = fallback;
+export function priceOf(table: Record<string, Price>, model: string): Price {
+  let best = fallback;
   let length = -1;
   for (const [prefix, price] of Object.entries(table)) {
     if (model.startsWith(prefix) && prefix.length > length) {
@@ -36,5 +65,12 @@ export function costUsd(table: Record<string, Price>, model: string, inputTokens
       length = prefix.length;
     }
   }
-  return (inputTokens * best.input + outputTokens * best.output) / 1_000_000;
+  return best;
+}
+
+export function costUsd(table: Record<string, Price>, model: string, tokens: TokenCounts): number {
+  const p = priceOf(table, model);
+  const cacheRead = (tokens.cacheRead ?? 0) * (p.cacheRead ?? p.input * 0.1);
+  const cacheWrite = (tokens.cacheWrite ?? 0) * (p.cacheWrite ?? p.input * 1.25);
+  return (tokens.input * p.input + tokens.output * p.output + cacheRead + cacheWrite) / 1_000_000;
 }
