@@ -172,12 +172,13 @@ describe("terminal/* in the sandbox", () => {
   });
 
   it("kills a running command's whole group, and forgets a released terminal", async () => {
-    const { terminalId } = await call("terminal/create", { command: "sh", args: ["-c", "sleep 30 & echo started; wait"] });
+    // A duration no other test uses, so counting processes machine-wide is safe while suites run in parallel.
+    const { terminalId } = await call("terminal/create", { command: "sh", args: ["-c", "sleep 30.417 & echo started; wait"] });
     await s.waitFor("output", (r) => r.kind === "terminal" && r.terminalId === terminalId && r.stream === "output");
     expect((await call("terminal/output", { terminalId })).exitStatus).toBeUndefined();
     expect(await call("terminal/kill", { terminalId })).toEqual({});
     expect(await call("terminal/wait_for_exit", { terminalId })).toEqual({ exitCode: null, signal: "SIGKILL" });
-    expect(execFileSync("sh", ["-c", "ps -eo args | grep -c '^sleep 30$' || true"]).toString().trim()).toBe("0");
+    expect(execFileSync("sh", ["-c", "ps -eo args | grep -c '^sleep 30.417$' || true"]).toString().trim()).toBe("0");
     expect(await call("terminal/release", { terminalId })).toEqual({});
     const gone = await s.agentCalls("terminal/output", { sessionId: "s1", terminalId });
     expect(gone.error?.code).toBe(-32002);
