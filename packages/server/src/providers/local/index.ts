@@ -32,7 +32,7 @@ import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
 import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
 import { preflight } from "./preflight.ts";
-import { type Relay, findRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
@@ -76,6 +76,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   const requireSlirp = () => {
     const slirp = which("slirp4netns");
     if (!slirp) throw badRequest("network access for local sandboxes needs slirp4netns, which is not installed on the Airlock host: `apt-get install slirp4netns` (or create the session without `network`)");
+    // slirp4netns must enter the network namespace bwrap made, which belongs to a user namespace the
+    // sandboxed process has already left: only root may enter it directly (see net-wrap.mjs).
+    if (process.getuid?.() !== 0) throw badRequest("network access for local sandboxes needs Airlock to run as root (create the session without `network`)");
     return slirp;
   };
 
@@ -123,6 +126,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         if (!existsSync(options.sandboxdPath)) {
           throw new AirlockError("unavailable", `the sandbox relay is not built (${options.sandboxdPath}); run \`npm run build -w @airlock/sandboxd\``);
         }
+        // A retried start: the agent runs already (and must not see its home rewritten under it).
+        const running = await runningRelay(relay, token);
+        if (running) return running;
         const s = stored();
         // Written again on every start: a sandbox made by an older version may lack some.
         mkdirSync(paths.etc, { recursive: true });
@@ -180,7 +186,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     specificationVersion: "v1",
     name: "local",
     get capabilities() {
-      return { pause: false, network: which("slirp4netns") !== null, keepAlive: false };
+      return { pause: false, network: which("slirp4netns") !== null && process.getuid?.() === 0, keepAlive: false };
     },
 
     async preflight() {

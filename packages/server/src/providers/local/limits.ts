@@ -56,6 +56,13 @@ export function createCgroups(sessionId: string, limits: Limits, root = cgroupRo
   const version = cgroupVersion(root);
   if (!version) return [];
   const bytes = String(limits.memoryMb * 1024 * 1024);
+  // An empty group left from an earlier start is made anew: its fresh mtime keeps a sweep (see below) from
+  // removing it between here and the moment the agent joins it.
+  for (const dir of cgroupDirs(sessionId, version, root)) {
+    try {
+      rmdirSync(dir);
+    } catch {}
+  }
   try {
     if (version === "v1") {
       const [memory, pids] = cgroupDirs(sessionId, version, root);

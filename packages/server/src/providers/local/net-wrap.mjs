@@ -30,9 +30,10 @@ sandbox.stdio[3].on("error", () => {});
 sandbox.stdio[4].on("error", () => {});
 
 function startSlirp(pid) {
-  // As root the network namespace is joined by path: bwrap's child sits in a nested user namespace that does
-  // not own it, so slirp4netns's default (join the pid's user namespace first) would be refused.
-  const target = process.getuid() === 0 ? ["--netns-type=path", `/proc/${pid}/ns/net`] : [String(pid)];
+  // The network namespace is joined by path, as root: bwrap's child already sits in a nested user namespace
+  // that does not own it, so slirp4netns's default (join the pid's user namespace first) is refused. The
+  // provider offers network only when the server runs as root.
+  const target = ["--netns-type=path", `/proc/${pid}/ns/net`];
   const args = ["--configure", "--mtu=65520", "--disable-host-loopback", "--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4", ...target, "tap0"];
   slirpProc = spawn(slirp, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] });
   let errors = "";

@@ -29,7 +29,7 @@ afterAll(() => {
   t.cleanup();
 });
 
-describe.skipIf(!which("slirp4netns"))("local sandbox with network", () => {
+describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbox with network", () => {
   it("is offered when slirp4netns is installed", () => {
     expect(t.provider.capabilities.network).toBe(true);
   });

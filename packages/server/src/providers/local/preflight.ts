@@ -15,7 +15,7 @@ import { hostLayout, which } from "./host.ts";
 import { cgroupVersion } from "./limits.ts";
 
 /** Problem codes that switch a feature off but do not stop local sandboxes. */
-export const warningCodes = new Set(["git_missing", "slirp4netns_missing", "limits_unavailable"]);
+export const warningCodes = new Set(["git_missing", "slirp4netns_missing", "network_needs_root", "limits_unavailable"]);
 
 interface Ran {
   code: number | null;
@@ -56,6 +56,8 @@ export async function preflight(forbidden: string[] = []): Promise<PreflightRepo
   if (!which("git")) problems.push({ code: "git_missing", message: "git is not installed, so workspace diffs and `workspace.git` are unavailable", fix: "install it: `apt-get install git`" });
   if (!which("slirp4netns")) {
     problems.push({ code: "slirp4netns_missing", message: "slirp4netns is not installed, so sessions cannot ask for network access (`network: true`)", fix: "install it: `apt-get install slirp4netns`" });
+  } else if (process.getuid?.() !== 0) {
+    problems.push({ code: "network_needs_root", message: "sessions cannot ask for network access (`network: true`) unless Airlock runs as root", fix: "run Airlock as root to offer network access to local sandboxes" });
   }
   if (!cgroupVersion() && !which("prlimit")) {
     problems.push({ code: "limits_unavailable", message: "no writable cgroups and no prlimit: sandboxes run without memory or process limits", fix: "run Airlock as root or with a delegated cgroup, or install prlimit (`apt-get install util-linux`)" });

@@ -63,19 +63,21 @@ export async function findRelay(relay: Relay, token: string): Promise<SandboxdEn
   }
 }
 
+/** The endpoint of a relay already running for this sandbox, with this token and a live agent (a retried start). */
+export async function runningRelay(relay: Relay, token: string): Promise<SandboxdEndpoint | null> {
+  const state = readState(relay);
+  if (livePid(relay, state) === null) return null;
+  const endpoint = endpointOf(state!, token);
+  const health = await new SandboxdClient(endpoint).health(3000).catch(() => null);
+  return health?.agentRunning ? endpoint : null;
+}
+
 /**
- * Starts sandboxd with `config` and resolves once it answers `GET /health`. A relay already running for this
- * sandbox with a live agent and the same token is reused (a retried start); one that is winding down is
- * stopped first (its journal stays and the new one continues it).
+ * Starts sandboxd with `config` and resolves once it answers `GET /health`. A relay still winding down for
+ * this sandbox (its agent gone) is stopped first; its journal stays and the new one continues it.
  */
 export async function startRelay(relay: Relay, sandboxdPath: string, config: SandboxdConfig, signal?: AbortSignal): Promise<SandboxdEndpoint> {
-  const previous = readState(relay);
-  if (livePid(relay, previous) !== null) {
-    const endpoint = endpointOf(previous!, config.token);
-    const health = await new SandboxdClient(endpoint).health(3000).catch(() => null);
-    if (health?.agentRunning) return endpoint;
-    await stopRelay(relay);
-  }
+  if (livePid(relay, readState(relay)) !== null) await stopRelay(relay);
   writeFileSync(configPath(relay), JSON.stringify(config), { mode: 0o600 });
   rmSync(join(relay.dir, "sandboxd.json"), { force: true });
   // Detached in its own session, stdio ignored, none of the server's environment (no secrets): it outlives
@@ -121,12 +123,13 @@ export async function stopRelay(relay: Relay, timeoutMs = 5000): Promise<void> {
   const pid = livePid(relay, state);
   const token = readToken(relay);
   if (pid !== null && token) {
-    await new SandboxdClient(endpointOf(state, token))
-      .shutdown()
-      .catch(() => {});
-    const until = Date.now() + timeoutMs;
+    await new SandboxdClient(endpointOf(state, token)).shutdown().catch(() => {});
     // The relay lingers after a shutdown so the exit record can be read; the agent is what must be gone.
-    while ((alive(pid) && agentAlive(relay, state.agentPid)) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    const until = Date.now() + timeoutMs;
+    while (alive(pid) && agentAlive(relay, state.agentPid) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    // A moment for it to write the exit record and end by itself (it does once that record is acknowledged).
+    const grace = Date.now() + 300;
+    while (alive(pid) && Date.now() < grace) await new Promise((r) => setTimeout(r, 25));
   }
   stopPid(relay, pid, state.agentPid);
 }
