@@ -59,8 +59,8 @@ describe("Codex and Gemini in a local sandbox", () => {
     }, 60_000);
   }
 
-  it("are listed as unavailable through the API, with the reason and the fix", async () => {
-    const server = await startServer({ OPENAI_API_KEY: "", GEMINI_API_KEY: "" });
+  it("are listed as unavailable through the API, with the reason and the fix (as are the gateway agents without LLM credentials)", async () => {
+    const server = await startServer({ OPENAI_API_KEY: "", GEMINI_API_KEY: "", ANTHROPIC_API_KEY: "" });
     try {
       const agents = (await server.api("GET", "/v1/agents")).body.agents as Array<{ name: string; available: boolean; reason?: string; fix?: string }>;
       for (const name of ["codex", "gemini"]) {
@@ -72,6 +72,13 @@ describe("Codex and Gemini in a local sandbox", () => {
       const res = await server.api("POST", "/v1/sessions", { agent: "codex" });
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/not available: no credentials/);
+      // No ANTHROPIC_API_KEY and Anthropic's own API as the upstream: the gateway agents cannot run either.
+      for (const name of ["claude", "opencode"]) {
+        const a = agents.find((x) => x.name === name)!;
+        expect(a).toMatchObject({ available: false, reason: "no LLM credentials" });
+        expect(a.fix).toMatch(/ANTHROPIC_API_KEY/);
+      }
+      expect(agents.find((x) => x.name === "scripted")).toMatchObject({ available: true, description: expect.stringMatching(/demo agent that needs no LLM/) });
     } finally {
       await server.stop();
       removeDir(server.dataDir);

@@ -245,6 +245,25 @@ describe("OpenCode through the gateway", () => {
   });
 });
 
+describe("OpenCode: resume", () => {
+  it("comes back after an idle stop with its history (session/load from its private home)", async () => {
+    const { id, sse } = await session("opencode", { idleTimeoutSec: 1 });
+    script({ text: "The secret word is heron." });
+    const t1 = await prompt(id, "Remember a word");
+    await sse.waitFor(turnEnded(t1), 90_000, "first turn");
+    await sse.waitFor(hasStatus("stopped"), 20_000, "idle stop");
+    const before = llm.requests.length;
+    script({ text: "It was heron." });
+    const t2 = await prompt(id, "What was the word?");
+    const events = await sse.waitFor(turnEnded(t2), 90_000, "turn after resume");
+    expect(textOf(events, t2)).toContain("It was heron.");
+    expect(events.some((e) => e.type === "error" && (e.data as any).code === "context_lost")).toBe(false);
+    const main = llm.requests.slice(before).filter(isMainLoop).at(-1)!;
+    expect(JSON.stringify(main.body.messages)).toContain("The secret word is heron.");
+    sse.close();
+  });
+});
+
 describe("the gateway's tokens and the real key", () => {
   it("refuses a token of another session and a made-up one; a deleted session's token dies with it", async () => {
     const a = await session("claude");

@@ -36,6 +36,8 @@ export const opencode: AgentDefinition = {
           models: { [model]: { name: model, tool_call: true, attachment: false, reasoning: false, temperature: true } },
         },
       },
+      // Only the gateway: OpenCode's other built-in providers would need network and keys the sandbox lacks.
+      enabled_providers: ["airlock"],
       model: `airlock/${model}`,
       small_model: `airlock/${model}`,
       permission: permissions[options.permissionMode],
