@@ -158,6 +158,10 @@ export class Vm {
     });
     this.initPid = JSON.parse(info)["child-pid"];
     this.pidNamespace = readlinkSync(`/proc/${this.initPid}/ns/pid`);
+    // bwrap reports the child's pid before the child has mounted the new root: entering the namespace that
+    // early finds no /bin/sh. The root is ready once `sleep infinity` runs in it.
+    const until = Date.now() + 10_000;
+    while (!this.sleeping() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
   }
 
   get running(): boolean {
@@ -247,6 +251,11 @@ export class Vm {
     const until = Date.now() + 3000;
     while (this.members().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
     rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private sleeping(): boolean {
+    const pids = [this.initPid, ...read(`/proc/${this.initPid}/task/${this.initPid}/children`).trim().split(/\s+/).filter(Boolean).map(Number)];
+    return pids.some((pid) => read(`/proc/${pid}/comm`).trim() === "sleep");
   }
 
   /** How many processes still run in the sandbox (0 once destroyed). */
