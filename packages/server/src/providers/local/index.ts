@@ -217,16 +217,22 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         for (const [name, content] of Object.entries(etcFiles(spec.network))) writeFileSync(join(dir, "etc", name), content);
         writeFileSync(join(dir, "labels.json"), JSON.stringify(spec.labels));
         writeFileSync(join(dir, "sandbox.json"), JSON.stringify(s));
-        onProgress?.("workspace");
-        if (spec.seed?.files) seedFiles(join(dir, "workspace"), spec.seed.files);
+        // The same words as the other providers: the UI shows them as the provisioning step.
+        if (spec.seed?.files) {
+          onProgress?.("writing workspace files");
+          seedFiles(join(dir, "workspace"), spec.seed.files);
+        }
         if (spec.seed?.git) {
+          onProgress?.("cloning the repository");
           // git runs inside the sandbox, with its network: no host loopback, no host files through file://.
           const env = { PATH: "/usr/bin:/bin", HOME: sandboxHome, LANG: "C.UTF-8" };
           await cloneRepository(sandbox(spec.sessionId).wrapFor({}, {}, [], s), spec.seed.git, env, signal);
         }
         if (signal?.aborted) throw new AirlockError("unavailable", "sandbox creation was cancelled");
-        onProgress?.("baseline");
-        if (gitAvailable()) await makeBaseline(join(dir, "baseline.git"), join(dir, "workspace"));
+        if (gitAvailable()) {
+          onProgress?.("recording the workspace baseline");
+          await makeBaseline(join(dir, "baseline.git"), join(dir, "workspace"));
+        }
         return handle(spec.sessionId);
       } catch (err) {
         await removeCgroups(spec.sessionId);

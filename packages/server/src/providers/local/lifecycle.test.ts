@@ -18,7 +18,7 @@ describe("local provider lifecycle", () => {
     const id = newId();
     const steps: string[] = [];
     const handle = await t.provider.create(spec(id, { seed: { files: { "README.md": "hello\n" } } }), (s) => steps.push(s));
-    expect(steps).toEqual(["workspace", "baseline"]);
+    expect(steps).toEqual(["writing workspace files", "recording the workspace baseline"]);
     const dir = join(t.dataDir, "sandboxes", id);
     expect(handle.ref).toEqual({ provider: "local", id, data: { dir } });
     expect(statSync(dir).mode & 0o777).toBe(0o700);

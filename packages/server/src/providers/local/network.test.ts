@@ -90,7 +90,7 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
       try {
         const dir = handle.ref.data.dir as string;
         expect(readdirSync(join(dir, "workspace")).sort()).toEqual([".git", "README.md"]);
-        expect(steps).toEqual(["workspace", "baseline"]);
+        expect(steps).toEqual(["cloning the repository", "recording the workspace baseline"]);
         expect(await handle.diff()).toBe("");
         writeFileSync(join(dir, "workspace", "README.md"), "changed\n");
         expect(await handle.diff()).toContain("+changed");
