@@ -23,7 +23,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function launchInSandbox(definition: AgentDefinition): Promise<{ handle: SandboxHandle; rpc(id: number, method: string, params: unknown): Promise<JsonRpcResponse> }> {
   const sessionId = `ses_${randomBytes(10).toString("hex")}`;
   const handle = await provider.create({ sessionId, labels: { test: "agents-launch" }, network: false });
-  const launch = definition.launch({ sessionId, options: { permissionMode: "ask", idleTimeoutSec: 60, network: false } });
+  // With a model set: its config file must still be one the agent accepts.
+  const launch = definition.launch({ sessionId, options: { permissionMode: "ask", idleTimeoutSec: 60, network: false, model: "test-model-1" } });
   const client = new SandboxdClient(await handle.startSandboxd({ ...launch, env: { ...launch.env, OPENAI_API_KEY: "", GEMINI_API_KEY: "" } }, randomBytes(16).toString("hex")));
   let after = 0;
   return {

@@ -178,15 +178,17 @@ describe("Claude Code through the gateway", () => {
 });
 
 describe("Claude Code: commands, cancel and resume", () => {
-  it("streams a Bash command's output; inside, the environment holds the session's gateway token, not the real key", async () => {
+  it("streams a Bash command's output; inside, it runs as uid 1000 and its environment holds the session's gateway token, not the real key", async () => {
     const { id, sse } = await session("claude");
-    script({ toolUse: [{ name: "Bash", input: { command: "echo streamed-output-42; env", description: "Print a marker and the environment" } }] }, { text: "Ran it." });
+    script({ toolUse: [{ name: "Bash", input: { command: "echo streamed-output-42; echo uid-$(id -u); env", description: "Print a marker, the user id and the environment" } }] }, { text: "Ran it." });
     const t = await prompt(id, "run the marker");
     const asked = await sse.waitFor((evs) => evs.some((e) => e.type === "interaction.requested" || (e.type === "turn.ended" && e.turnId === t)), 60_000, "Bash turn or its permission");
     if (asked.some((e) => e.type === "interaction.requested")) await answerPermission(id, sse, 1, "allow_once");
     const events = await sse.waitFor(turnEnded(t), 60_000, "Bash turn");
     const output = JSON.stringify(updates(events, t, ["tool_call_update"]));
     expect(output).toContain("streamed-output-42");
+    // Not root inside: Claude Code's permission modes work without IS_SANDBOX tricks.
+    expect(output).toContain("uid-1000");
     expect(output).toMatch(/ANTHROPIC_API_KEY=gw_ses_/);
     expect(output).toContain("ANTHROPIC_BASE_URL=http://127.0.0.1:4599/gateway/anthropic");
     expect(output).not.toContain(realKey);

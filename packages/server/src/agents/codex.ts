@@ -6,6 +6,12 @@ import type { AgentDefinition } from "./registry.ts";
 import { installed, nodeModules, pathOf } from "./packages.ts";
 
 const entry = "@zed-industries/codex-acp/bin/codex-acp.js";
+/**
+ * Codex's approval presets, which codex-acp offers as ACP modes: "read-only" asks before any edit or command,
+ * "auto" edits the workspace and runs commands in Codex's own sandbox, "full-access" never asks. (Ids read from
+ * the pinned binary; not exercised offline, since Codex needs OpenAI's API.)
+ */
+const modes = { ask: "read-only", acceptEdits: "auto", auto: "full-access" } as const;
 
 export const codex: AgentDefinition = {
   name: "codex",
@@ -20,8 +26,13 @@ export const codex: AgentDefinition = {
   launch({ options }) {
     return {
       argv: ["node", pathOf(entry)],
-      env: { OPENAI_API_KEY: process.env.OPENAI_API_KEY ?? "", LANG: "C.UTF-8", ...(options.model ? { CODEX_MODEL: options.model } : {}), ...options.env },
+      env: { OPENAI_API_KEY: process.env.OPENAI_API_KEY ?? "", CODEX_HOME: "/home/agent/.codex", LANG: "C.UTF-8", ...options.env },
       readOnlyPaths: [nodeModules],
+      // Its config lives in the sandbox's private home, where its session files go too (session/load).
+      homeFiles: { ".codex/config.toml": [`check_for_update_on_startup = false`, ...(options.model ? [`model = ${JSON.stringify(options.model)}`] : [])].join("\n") + "\n" },
     };
+  },
+  sessionSetup({ options }, acpSessionId) {
+    return [{ method: "session/set_mode", params: { sessionId: acpSessionId, modeId: modes[options.permissionMode] } }];
   },
 };

@@ -6,6 +6,8 @@ import type { AgentDefinition } from "./registry.ts";
 import { installed, nodeModules, pathOf } from "./packages.ts";
 
 const entry = "@google/gemini-cli/bundle/gemini.js";
+/** Gemini CLI's approval modes as its ACP mode ids (from the pinned bundle's `buildAvailableModes`). */
+const modes = { ask: "default", acceptEdits: "autoEdit", auto: "yolo" } as const;
 
 export const gemini: AgentDefinition = {
   name: "gemini",
@@ -23,5 +25,8 @@ export const gemini: AgentDefinition = {
       env: { GEMINI_API_KEY: process.env.GEMINI_API_KEY ?? "", LANG: "C.UTF-8", ...options.env },
       readOnlyPaths: [nodeModules],
     };
+  },
+  sessionSetup({ options }, acpSessionId) {
+    return [{ method: "session/set_mode", params: { sessionId: acpSessionId, modeId: modes[options.permissionMode] } }];
   },
 };
