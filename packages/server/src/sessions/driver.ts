@@ -383,7 +383,7 @@ export class SessionDriver {
         this.resuming = false;
         const agent = this.deps.agents.get(this.session.agent);
         const setup = this.state.acpSessionId ? (agent?.sessionSetup?.({ sessionId: this.id, options: this.session.options }, this.state.acpSessionId) ?? []) : [];
-        for (const [i, r] of setup.entries()) await this.send(request(`airlock:setup:${i}`, r.method, r.params));
+        for (const [i, r] of setup.entries()) await this.send(request(`airlock:setup:${i}:${r.method}`, r.method, r.params));
         await this.dispatch();
         break;
       }

@@ -81,4 +81,13 @@ describe("mapRecords", () => {
     expect(batch.events).toEqual([]);
     expect(actions).toEqual([{ type: "reply", id: 2, error: { code: -32601, message: expect.stringContaining("x/unknown") } }]);
   });
+
+  it("tells the session when the agent refuses a setup request (its permission mode); accepted ones pass silently", () => {
+    const s = state({ runningTurnId: "turn_a", status: "running" });
+    const { batch } = mapRecords(s, [
+      agent({ id: "airlock:setup:0:session/set_mode", error: { code: -32602, message: "unknown mode nope" } }),
+      agent({ id: "airlock:setup:1:session/set_config_option", result: {} }),
+    ]);
+    expect(batch.events).toEqual([{ type: "error", data: { message: "the agent refused session/set_mode after starting its session: unknown mode nope", code: "setup_failed" } }]);
+  });
 });

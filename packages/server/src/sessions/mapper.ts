@@ -218,6 +218,10 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         if (state.status === "provisioning" || state.status === "stopped" || state.status === "paused") setStatus("ready");
         actions.push({ type: "sessionReady", loaded: id === rpcIds.loadSession });
       }
+    } else if (typeof id === "string" && id.startsWith("airlock:setup:")) {
+      // A refused setup request (the permission mode, ...) must not pass unseen: the agent runs, but not as asked.
+      const method = id.split(":").slice(3).join(":");
+      if (msg.error) emit("error", { message: `the agent refused ${method} after starting its session: ${msg.error.message}`, code: "setup_failed" }, null);
     } else if (typeof id === "string" && id.startsWith("turn_")) {
       if (msg.error) endTurn(id, "error", msg.error.message);
       else endTurn(id, msg.result?.stopReason ?? "end_turn");
