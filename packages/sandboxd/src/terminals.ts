@@ -54,14 +54,17 @@ export class Terminals {
     if (typeof params.command !== "string" || params.command === "") throw LocalError.invalidParams("command must be a non-empty string");
     const args = params.args ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === "string")) throw LocalError.invalidParams("args must be an array of strings");
-    const env = { ...this.options.env };
+    const extra: Record<string, string> = {};
     if (params.env !== undefined && params.env !== null) {
       if (!Array.isArray(params.env)) throw LocalError.invalidParams("env must be an array of {name, value}");
       for (const v of params.env as Array<{ name?: unknown; value?: unknown }>) {
-        if (typeof v?.name !== "string" || !v.name || v.name.includes("=") || typeof v.value !== "string") throw LocalError.invalidParams("env must be an array of {name, value} strings");
-        env[v.name] = v.value;
+        if (typeof v?.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.name) || typeof v.value !== "string") throw LocalError.invalidParams("env must be an array of {name, value} strings with valid names");
+        extra[v.name] = v.value;
       }
     }
+    // With a wrap, the programs that build the sandbox run on the host: the agent's variables (LD_PRELOAD,
+    // NODE_OPTIONS, ...) must only reach the command, so they are set inside, by `env`, after the wrap.
+    const env = wrap.length === 0 ? { ...this.options.env, ...extra } : { ...this.options.env };
     const limit = params.outputByteLimit ?? this.options.defaultOutputByteLimit;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0) throw LocalError.invalidParams("outputByteLimit must be a non-negative integer");
     if (params.cwd !== undefined && params.cwd !== null && (typeof params.cwd !== "string" || !params.cwd.startsWith("/"))) throw LocalError.invalidParams("cwd must be an absolute path");
@@ -79,7 +82,8 @@ export class Terminals {
       argv = ["sh", "-c", 'cd -- "$1" || exit 127; shift; exec "$@"', "sh", cwd, ...argv];
     }
 
-    const full = [...wrap, ...argv];
+    const inside = wrap.length > 0 && Object.keys(extra).length > 0 ? ["env", ...Object.entries(extra).map(([k, v]) => `${k}=${v}`), ...argv] : argv;
+    const full = [...wrap, ...inside];
     const proc = spawn(full[0], full.slice(1), { cwd: spawnCwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const id = `term_${this.next++}`;
     const t: Terminal = {

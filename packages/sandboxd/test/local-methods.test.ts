@@ -217,6 +217,24 @@ describe("with a wrap and a remapped workspace", () => {
   });
 });
 
+describe("a command's own environment", () => {
+  it("reaches the command inside the wrap, never the wrap itself (which runs on the host)", async () => {
+    const marker = join(lab.folder("marker"), "seen-by-wrap");
+    // A wrap that records what it sees of AIRLOCK_PROBE, then runs the rest, as bubblewrap would.
+    const w = await lab.start({ wrap: ["sh", "-c", `printf '%s' "$AIRLOCK_PROBE" > ${marker}; exec "$@"`, "wrap"] });
+    try {
+      const { result } = await w.agentCalls("terminal/create", { sessionId: "s1", command: "sh", args: ["-c", "echo $AIRLOCK_PROBE"], env: [{ name: "AIRLOCK_PROBE", value: "from-agent" }] });
+      await w.agentCalls("terminal/wait_for_exit", { sessionId: "s1", ...result });
+      expect((await w.agentCalls("terminal/output", { sessionId: "s1", ...result })).result.output).toBe("from-agent\n");
+      expect(readFileSync(marker, "utf8")).toBe("");
+      const bad = await w.agentCalls("terminal/create", { sessionId: "s1", command: "true", env: [{ name: "-u", value: "x" }] });
+      expect(bad.error?.code).toBe(-32602);
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
 describe("the agent's process", () => {
   it("gets exactly the configured env and the workspace as cwd", async () => {
     const { env, cwd } = await s.request("env");
