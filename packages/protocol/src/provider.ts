@@ -11,6 +11,8 @@ export interface SandboxRef {
   provider: string;
   id: string;
   data: Record<string, unknown>;
+  /** The sandbox's labels, as `list` found them: they name its session where the sandbox id does not (E2B). */
+  labels?: Record<string, string>;
 }
 
 export interface SandboxSpec {

@@ -9,6 +9,7 @@ import type { Config } from "./config.ts";
 import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
+import { e2bProviderFromEnv } from "./providers/e2b/env.ts";
 import { createLocalProvider } from "./providers/local/index.ts";
 import { sandboxdPath } from "@airlock/sandboxd";
 import { EventBus } from "./sessions/bus.ts";
@@ -34,7 +35,13 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
-  const providers = new ProviderRegistry([local], "local");
+  // E2B cloud sandboxes when E2B_API_KEY is set; its preflight calls E2B, so it is not awaited.
+  const e2b = e2bProviderFromEnv(process.env, config, sandboxdPath);
+  void e2b?.preflight().then(
+    (r) => r.problems.forEach((p) => log.warn({ code: p.code, fix: p.fix }, `e2b sandbox: ${p.message}`)),
+    (err) => log.warn({ err }, "e2b preflight failed"),
+  );
+  const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local");
   if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (codex, gemini), and sandboxes that cannot reach it, get the real API key inside the sandbox");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();

@@ -34,11 +34,13 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_DATA_DIR: dir, AIRLOCK_PORT: port, AIRLOCK_LOG_LEVEL: "warn", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Only this launch's output counts: after a restart the previous banner is still in `output`.
+    const from = output.length;
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        const m = output.match(/Airlock is running at (http:\/\/\S+)/);
+        const m = output.slice(from).match(/Airlock is running at (http:\/\/\S+)/);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]);

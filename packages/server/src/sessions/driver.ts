@@ -18,6 +18,7 @@ import {
   type NewEvent,
   type SandboxHandle,
   type SandboxRef,
+  type SandboxdEndpoint,
   type SessionRecord,
   type SessionStatus,
   type StoreV1,
@@ -52,6 +53,10 @@ export interface DriverDeps {
 export type StoredSandbox = SandboxRef & { relayToken: string };
 
 const acpProtocolVersion = 1;
+/** How often the provider's own timeout is pushed forward while work goes on. */
+const ttlPushMs = 30_000;
+/** E2B's longest timeout on its hobby plan: an hour. */
+const maxProviderTtlMs = 3_600_000;
 const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true, elicitation: { form: {} } };
 
 export class SessionDriver {
@@ -69,6 +74,8 @@ export class SessionDriver {
   private agentCaps: Record<string, unknown> = {};
   private lastActivity = Date.now();
   private ackTimer: NodeJS.Timeout | null = null;
+  private ttlTimer: NodeJS.Timeout | null = null;
+  private lastTtlPush = 0;
   private retired = false;
   private readonly gatewayErrors = new Set<string>();
   idleDeadline: number | null = null;
@@ -112,6 +119,7 @@ export class SessionDriver {
             labels: { "airlock.installation": this.deps.installationId, "airlock.session": this.id },
             network: this.session.options.network,
             seed,
+            timeoutMs: this.providerTtlMs(),
           },
           (step) => void this.commitNow({ events: [{ type: "session.status", data: { status: "provisioning", step } }] }).catch(() => {}),
         );
@@ -138,6 +146,8 @@ export class SessionDriver {
   attach(): Promise<void> {
     return this.serial(async () => {
       await this.reloadState();
+      // A paused sandbox stays paused until the next prompt (resuming it costs money and time).
+      if (this.state.status === "paused") return;
       const sandbox = this.session.sandbox as StoredSandbox | null;
       if (!sandbox) return this.failNow("the server restarted while the sandbox was being made; create a new session");
       const provider = this.deps.providers.get(sandbox.provider);
@@ -209,10 +219,57 @@ export class SessionDriver {
     });
   }
 
+  /**
+   * Idle past the timeout: pause the sandbox where the provider can (agent and relay are frozen as they are,
+   * and the next prompt resumes them), else stop the agent and keep the workspace.
+   */
+  async idle(reason: string): Promise<void> {
+    const provider = this.deps.providers.get(this.session.provider);
+    if (!provider?.capabilities.pause || !this.handle?.pause) return this.stop(reason, false);
+    const handle = this.handle;
+    await this.serial(async () => {
+      if (!this.isIdleSince(Date.now())) return;
+      this.detach();
+      try {
+        await handle.pause!();
+      } catch (err) {
+        this.deps.log.warn({ err, session: this.id }, "could not pause the idle sandbox");
+        this.startPump(this.offset);
+        return;
+      }
+      this.client = null;
+      await this.commitNow({ events: [statusEvent("paused", reason)], session: { status: "paused", statusReason: reason, idleDeadline: null } });
+      this.state.status = "paused";
+      this.idleDeadline = null;
+    });
+  }
+
+  /** A prompt for a paused session: finding the relay again resumes the sandbox (E2B: `Sandbox.connect`). */
+  private async unpause(): Promise<void> {
+    const sandbox = this.session.sandbox as StoredSandbox | null;
+    if (!sandbox) throw conflict("this session's sandbox is gone; create a new session");
+    try {
+      const handle = this.handle ?? (await this.deps.providers.require(sandbox.provider).connect(sandbox));
+      if (!handle) throw new AirlockError("unavailable", "the paused sandbox no longer exists");
+      this.handle = handle;
+      const endpoint = await handle.findSandboxd(sandbox.relayToken);
+      if (!endpoint) throw new AirlockError("unavailable", "the relay did not survive the pause");
+      this.client = new SandboxdClient(endpoint);
+      await this.commitNow({ events: [statusEvent("ready", undefined, "resumed")], session: { status: "ready", statusReason: null } });
+      this.state.status = "ready";
+      this.startPump(this.offset);
+      await this.dispatch();
+    } catch (err) {
+      await this.failNow(`could not resume the paused session: ${messageOf(err)}`);
+    }
+  }
+
   /** Stop pumping without touching the sandbox (server shutdown: sandboxd keeps running). */
   detach(): void {
     this.pumpAbort?.abort();
     if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.ttlTimer) clearInterval(this.ttlTimer);
+    this.ttlTimer = null;
   }
 
   // ---------------------------------------------------------------- commands from the API
@@ -231,6 +288,7 @@ export class SessionDriver {
       });
       this.touch();
       if (this.state.status === "stopped") await this.resume();
+      else if (this.state.status === "paused") await this.unpause();
       else await this.dispatch();
       return { turnId };
     });
@@ -312,6 +370,25 @@ export class SessionDriver {
     this.pumpAbort = abort;
     this.offset = after;
     void this.pump(abort.signal);
+    if (this.handle?.keepAlive && !this.ttlTimer) {
+      this.ttlTimer = setInterval(() => this.pushTtl(), ttlPushMs);
+      this.ttlTimer.unref();
+    }
+  }
+
+  /**
+   * Keeps the provider's own timeout (E2B) ahead: pushed while a turn runs or an interaction waits, and
+   * after any activity; an idle sandbox is left to run out only after the driver's idle deadline.
+   */
+  private pushTtl(): void {
+    const busy = this.state.runningTurnId !== null || this.sendingTurnId !== null || this.state.status === "awaiting_input";
+    if (!this.handle?.keepAlive || (!busy && this.lastActivity <= this.lastTtlPush)) return;
+    this.lastTtlPush = Date.now();
+    this.handle.keepAlive(this.providerTtlMs()).catch((err) => this.deps.log.warn({ err, session: this.id }, "could not extend the sandbox's timeout"));
+  }
+
+  private providerTtlMs(): number {
+    return Math.min(this.session.options.idleTimeoutSec * 1000 + 60_000, maxProviderTtlMs);
   }
 
   private async pump(signal: AbortSignal): Promise<void> {
@@ -333,11 +410,27 @@ export class SessionDriver {
         () => false,
       );
       if (!alive && !signal.aborted) {
-        await this.serial(() => this.failNow("the sandbox relay stopped answering"));
+        // The sandbox may have paused itself (E2B's timeout ran out): finding the relay again resumes it.
+        const again = await this.refindRelay();
+        if (again.endpoint && !signal.aborted) {
+          this.client = new SandboxdClient(again.endpoint);
+          continue;
+        }
+        await this.serial(() => this.failNow(`the sandbox relay stopped answering${again.error ? `: ${again.error}` : ""}`));
         return;
       }
       await sleep(backoff);
       backoff = Math.min(backoff * 2, 2000);
+    }
+  }
+
+  private async refindRelay(): Promise<{ endpoint: SandboxdEndpoint | null; error?: string }> {
+    const sandbox = this.session.sandbox as StoredSandbox | null;
+    if (!this.handle || !sandbox) return { endpoint: null };
+    try {
+      return { endpoint: await this.handle.findSandboxd(sandbox.relayToken) };
+    } catch (err) {
+      return { endpoint: null, error: messageOf(err) };
     }
   }
 

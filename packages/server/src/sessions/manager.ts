@@ -274,7 +274,7 @@ export class SessionManager {
     for (const driver of this.drivers.values()) {
       if (!driver.isIdleSince(now)) continue;
       driver
-        .stop("idle: no activity within the idle timeout; the workspace is kept and a new prompt resumes the session", false)
+        .idle("idle: no activity within the idle timeout; the workspace is kept and a new prompt resumes the session")
         .catch((err) => this.deps.log.warn({ err, session: driver.id }, "idle stop failed"));
     }
   }
@@ -284,7 +284,8 @@ export class SessionManager {
     for (const provider of this.deps.providers.all()) {
       const refs = await provider.list({ "airlock.installation": this.deps.config.installationId });
       for (const ref of refs) {
-        const session = await this.deps.store.getSession(ref.id);
+        // A sandbox id need not be its session's id (E2B makes its own): the session label names it.
+        const session = await this.deps.store.getSession(ref.labels?.["airlock.session"] ?? ref.id);
         if (session?.sandbox && session.sandbox.id === ref.id && session.status !== "stopped") continue;
         if (session?.sandbox && session.status === "stopped") continue; // idle-stopped: kept for resume
         this.deps.log.info({ sandbox: ref.id, provider: provider.name }, "reaping an orphaned sandbox");

@@ -156,7 +156,7 @@ export function createE2bProvider(options: E2bProviderOptions): SandboxProviderV
       try {
         const pages = Sandbox.list({ ...conn, query: { metadata: labels, state: ["running", "paused"] }, limit: 100 });
         while (pages.hasNext) {
-          for (const s of await pages.nextItems()) refs.push({ provider: "e2b", id: s.sandboxId, data: {} });
+          for (const s of await pages.nextItems()) refs.push({ provider: "e2b", id: s.sandboxId, data: {}, labels: s.metadata });
         }
       } catch (err) {
         throw e2bError(err, "listing sandboxes");

@@ -1,0 +1,46 @@
+/**
+ * @module env — the E2B provider's configuration from the environment. The provider is on when
+ * `E2B_API_KEY` is set.
+ *
+ * | variable | meaning | default |
+ * | --- | --- | --- |
+ * | `E2B_API_KEY` | E2B API key; turns the `e2b` provider on | none: off |
+ * | `E2B_API_URL`, `E2B_SANDBOX_URL`, `E2B_DOMAIN` | where the SDK finds E2B (self-hosted E2B, tests) | E2B's cloud |
+ * | `AIRLOCK_E2B_TEMPLATE` | template name or id | `airlock` |
+ * | `AIRLOCK_E2B_TIMEOUT_SEC` | sandbox timeout, pushed forward while work goes on | 900 |
+ */
+import type { SandboxProviderV1 } from "@airlock/protocol";
+import { nodeModules } from "../../agents/packages.ts";
+import type { Connection } from "./handle.ts";
+import { createE2bProvider } from "./index.ts";
+import { defaultTemplate } from "./layout.ts";
+
+export function e2bConnectionFromEnv(env: NodeJS.ProcessEnv): Connection {
+  return {
+    ...(env.E2B_API_KEY ? { apiKey: env.E2B_API_KEY } : {}),
+    ...(env.E2B_API_URL ? { apiUrl: env.E2B_API_URL } : {}),
+    ...(env.E2B_SANDBOX_URL ? { sandboxUrl: env.E2B_SANDBOX_URL } : {}),
+    ...(env.E2B_DOMAIN ? { domain: env.E2B_DOMAIN } : {}),
+    // A stuck call must not hold a session's queue for the SDK's default minute.
+    requestTimeoutMs: 30_000,
+  };
+}
+
+export function e2bProviderFromEnv(
+  env: NodeJS.ProcessEnv,
+  config: { installationId: string; publicUrl: string | null },
+  sandboxdPath: string,
+): SandboxProviderV1 | null {
+  if (!env.E2B_API_KEY) return null;
+  const timeoutSec = Number(env.AIRLOCK_E2B_TIMEOUT_SEC || 900);
+  if (!Number.isInteger(timeoutSec) || timeoutSec < 30) throw new Error(`AIRLOCK_E2B_TIMEOUT_SEC must be an integer of at least 30, got "${env.AIRLOCK_E2B_TIMEOUT_SEC}"`);
+  return createE2bProvider({
+    connection: e2bConnectionFromEnv(env),
+    template: env.AIRLOCK_E2B_TEMPLATE || defaultTemplate,
+    installationId: config.installationId,
+    sandboxdPath,
+    hostNodeModules: nodeModules,
+    publicUrl: config.publicUrl,
+    timeoutMs: timeoutSec * 1000,
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * Airlock sessions on the `e2b` provider, through the HTTP API, with the real E2B SDK against the test kit's
+ * fake E2B: the scripted agent runs in a fake sandbox under the real sandboxd. Also E2B's failures (wrong
+ * key, quota, missing template, a sandbox killed behind our back) becoming clear session errors, fast.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { AirlockEvent } from "@airlock/protocol";
+import { type FakeE2B, startFakeE2B } from "@airlock/testkit";
+import { nodeModules } from "../src/agents/packages.ts";
+import { nodeModulesDir, prepareScript } from "../src/providers/e2b/layout.ts";
+import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+
+const canRun = process.getuid?.() === 0;
+const airlockTemplate = { binds: [{ host: nodeModules, sandbox: nodeModulesDir }], setup: prepareScript };
+
+let fake: FakeE2B;
+let server: TestServer | null = null;
+
+beforeAll(async () => {
+  if (canRun) fake = await startFakeE2B({ templates: { airlock: airlockTemplate } });
+});
+afterAll(async () => {
+  await fake?.close();
+});
+afterEach(async () => {
+  await server?.stop();
+  if (server) removeDir(server.dataDir);
+  server = null;
+  fake?.clearFaults();
+});
+
+async function create(s: TestServer, body: Record<string, unknown> = {}) {
+  const res = await s.api("POST", "/v1/sessions", { agent: "scripted", provider: "e2b", ...body });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+const sandboxOf = (sessionId: string) => fake.sandboxes().find((s) => s.metadata["airlock.session"] === sessionId);
+const failure = (events: AirlockEvent[]) => events.find((e) => e.type === "session.status" && e.data.status === "failed")?.data as { reason?: string } | undefined;
+
+describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
+  it("prompt, permission and SSE resume; the sandbox carries Airlock's labels and DELETE kills it", async () => {
+    server = await startServer(fake.env);
+    const health = await server.api("GET", "/healthz");
+    expect(JSON.stringify(health.body)).toContain("e2b");
+    const id = await create(server, { workspace: { files: { "README.md": "# demo\n" } } });
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const ready = await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    const steps = ready.filter((e) => e.type === "session.status").map((e) => (e.data as { step?: string }).step).filter(Boolean);
+    expect(steps.join(" | ")).toMatch(/creating an E2B sandbox from template "airlock"/);
+
+    const sbx = sandboxOf(id)!;
+    expect(sbx.metadata["airlock.installation"]).toMatch(/^[0-9a-f]+$/);
+    expect(sbx.state).toBe("running");
+    expect(sbx.autoPause).toBe(true);
+    expect(sbx.network).toMatchObject({ allowPublicTraffic: false, denyOut: ["0.0.0.0/0"] });
+
+    // a permission request, answered through the API; the agent writes through sandboxd in the sandbox
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "permission" })).body.turnId;
+    const asked = await sse.waitFor((evs) => evs.some((e) => e.type === "interaction.requested"), 30_000, "permission request");
+    const req = asked.find((e) => e.type === "interaction.requested")!.data as { interactionId: string };
+    await sse.waitFor(hasStatus("awaiting_input"));
+    expect((await server.api("POST", `/v1/sessions/${id}/interactions/${req.interactionId}`, { optionId: "allow" })).status).toBe(200);
+    const done = await sse.waitFor(turnEnded(turn), 30_000, "turn end");
+    expect(textOf(done, turn)).toContain("Permission granted");
+    expect(done.some((e) => e.type === "file.changed" && (e.data as { path: string }).path === "permitted.txt")).toBe(true);
+    const file = await server.api("GET", `/v1/sessions/${id}/files?path=permitted.txt`);
+    expect([file.status, file.body.content]).toEqual([200, "approved\n"]);
+    expect((await server.api("GET", `/v1/sessions/${id}/files?path=README.md`)).body.content).toBe("# demo\n");
+    expect((await server.api("GET", `/v1/sessions/${id}/diff`)).body.diff).toContain("+approved");
+
+    // SSE resume: a client drops mid-turn and comes back with Last-Event-ID; no gap, no duplicate
+    const slow = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 2" })).body.turnId;
+    await sse.waitFor((evs) => evs.filter((e) => e.turnId === slow && e.type === "update").length >= 3, 30_000, "some chunks");
+    sse.close();
+    const last = sse.events.at(-1)!.seq;
+    const resumed = new SseReader(`${server.url}/v1/sessions/${id}/events`, last);
+    const rest = await resumed.waitFor(turnEnded(slow), 30_000, "slow turn end after resume");
+    expect(rest[0].seq).toBe(last + 1);
+    const all = [...sse.events, ...rest];
+    expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+    expect(textOf(all, slow)).toContain("chunk 20");
+    resumed.close();
+
+    expect((await server.api("DELETE", `/v1/sessions/${id}`)).status).toBe(202);
+    const deadline = Date.now() + 15_000;
+    while (fake.sandbox(sbx.id)?.state !== "killed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(fake.sandbox(sbx.id)).toMatchObject({ state: "killed", processCount: 0 });
+  });
+
+  it("re-attaches to the sandbox after the server is killed mid-turn", async () => {
+    server = await startServer(fake.env);
+    const id = await create(server);
+    let sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 2" })).body.turnId;
+    await sse.waitFor((evs) => evs.filter((e) => e.type === "update").length >= 3, 30_000, "some chunks");
+    await server.kill();
+    sse.close();
+    await server.restart();
+    sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const events = await sse.waitFor(turnEnded(turn), 30_000, "turn end after restart").catch((err) => {
+      throw new Error(`${err.message}\nserver log:\n${server!.log().slice(-3000)}`);
+    });
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect((events.find((e) => e.type === "turn.ended")!.data as { stopReason: string }).stopReason).toBe("end_turn");
+    const next = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo again" })).body.turnId;
+    await sse.waitFor(turnEnded(next), 30_000, "next turn");
+    expect(textOf(sse.events, next)).toContain("again");
+    sse.close();
+  });
+
+  it("pauses an idle session's sandbox and resumes it on the next prompt, also after a restart", async () => {
+    server = await startServer(fake.env);
+    const id = await create(server, { idleTimeoutSec: 1 });
+    let sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    const first = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo before the pause" })).body.turnId;
+    await sse.waitFor(turnEnded(first), 30_000, "first turn");
+    await sse.waitFor(hasStatus("paused"), 15_000, "paused when idle");
+    const sbx = sandboxOf(id)!;
+    expect(fake.sandbox(sbx.id)?.state).toBe("paused");
+    // a restart leaves it paused: nothing wakes a sandbox but a prompt
+    await server.kill();
+    sse.close();
+    await server.restart();
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await server.api("GET", `/v1/sessions/${id}`)).body.status).toBe("paused");
+    expect(fake.sandbox(sbx.id)?.state).toBe("paused");
+    sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "recall" })).body.turnId;
+    const events = await sse.waitFor(turnEnded(turn), 30_000, "turn after resume");
+    expect(fake.sandbox(sbx.id)?.state).toBe("running");
+    // the same agent process answered: it remembers the prompt from before the pause
+    expect(textOf(events, turn)).toContain("echo before the pause");
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    sse.close();
+  });
+
+  it("starts from base and installs at start when the template is missing, with progress events", async () => {
+    server = await startServer({ ...fake.env, AIRLOCK_E2B_TEMPLATE: "not-built-yet" });
+    const id = await create(server);
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const ready = await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    const steps = ready.map((e) => (e.type === "session.status" ? (e.data as { step?: string }).step : undefined)).filter(Boolean).join(" | ");
+    expect(steps).toMatch(/template "not-built-yet" does not exist: starting from "base"/);
+    expect(steps).toMatch(/preparing the sandbox/);
+    expect(sandboxOf(id)?.templateID).toBe("base");
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo from base" })).body.turnId;
+    expect(textOf(await sse.waitFor(turnEnded(turn), 30_000, "turn"), turn)).toContain("from base");
+    sse.close();
+  });
+});
+
+describe.skipIf(!canRun)("E2B failures become clear session errors, without hangs", () => {
+  async function failed(env: Record<string, string>, setup?: () => void): Promise<{ reason: string; elapsed: number }> {
+    server = await startServer(env);
+    setup?.();
+    const started = Date.now();
+    const id = await create(server);
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const events = await sse.waitFor((evs) => failure(evs) !== undefined, 20_000, "failed status");
+    sse.close();
+    const view = await server.api("GET", `/v1/sessions/${id}`);
+    expect(view.body.status).toBe("failed");
+    return { reason: view.body.statusReason as string, elapsed: Date.now() - started };
+  }
+
+  it("a wrong API key (401)", async () => {
+    const { reason, elapsed } = await failed({ ...fake.env, E2B_API_KEY: "e2b_not_the_key" });
+    expect(reason).toMatch(/E2B rejected the API key/);
+    expect(reason).toMatch(/E2B_API_KEY/);
+    expect(elapsed).toBeLessThan(15_000);
+  });
+
+  it("the concurrency quota (429)", async () => {
+    const { reason } = await failed(fake.env, () =>
+      fake.fail({ route: "create", status: 429, message: "you have reached the maximum number of concurrent E2B sandboxes (20). If you need more, please visit 'https://e2b.dev/docs/billing'" }),
+    );
+    expect(reason).toMatch(/E2B sandbox quota reached/);
+  });
+
+  it("a rate limit (429)", async () => {
+    const { reason } = await failed(fake.env, () => fake.fail({ route: "create", status: 429, times: 2 }));
+    expect(reason).toMatch(/rate limiting/);
+  });
+
+  it("a template that does not exist, with no base to fall back on (404)", async () => {
+    const { reason } = await failed({ ...fake.env, AIRLOCK_E2B_TEMPLATE: "nope" }, () => fake.removeTemplate("base"));
+    fake.addTemplate("base", {});
+    expect(reason).toMatch(/E2B template "base" does not exist/);
+    expect(reason).toMatch(/airlock e2b template build/);
+  });
+
+  it("a sandbox killed behind our back", async () => {
+    server = await startServer(fake.env);
+    const id = await create(server);
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 30" });
+    await sse.waitFor((evs) => evs.some((e) => e.type === "update"), 30_000, "turn running");
+    const killedAt = Date.now();
+    await fake.kill(sandboxOf(id)!.id);
+    const events = await sse.waitFor((evs) => failure(evs) !== undefined, 20_000, "failed status");
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(failure(events)!.reason).toMatch(/E2B sandbox .* is gone/);
+    expect(events.some((e) => e.type === "turn.ended" && (e.data as { stopReason: string }).stopReason === "error")).toBe(true);
+    expect((await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "hi" })).status).toBe(409);
+    sse.close();
+  });
+});
