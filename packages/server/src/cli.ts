@@ -5,6 +5,7 @@
  *   airlock keys list
  *   airlock keys revoke KEY_ID
  *   airlock serve                                           same as `npm start`
+ *   airlock e2b template build [--name NAME] [--dry-run]    builds the Airlock E2B template (providers/e2b/cli.ts)
  */
 import { parseArgs } from "node:util";
 import { readConfig } from "./config.ts";
@@ -14,13 +15,14 @@ const usage = `usage:
   airlock keys create [--name NAME] [--tenant TENANT]
   airlock keys list
   airlock keys revoke KEY_ID
-  airlock serve`;
+  airlock serve
+  airlock e2b template build [--name NAME] [--dry-run]`;
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: "string" }, tenant: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: { name: { type: "string" }, tenant: { type: "string" }, "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } },
   });
   const [group, command, arg] = positionals;
   if (values.help || !group) {
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     await import("./main.ts");
     return -1;
   }
+  if (group === "e2b") return (await import("./providers/e2b/cli.ts")).e2bCommand(positionals.slice(1), values);
   if (group !== "keys") {
     console.error(`unknown command "${group}"\n${usage}`);
     return 2;

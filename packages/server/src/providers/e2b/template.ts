@@ -25,7 +25,7 @@ export function airlockTemplate(options: { sandboxdPath: string; pins?: Record<s
   return Template({ fileContextPath: dirname(options.sandboxdPath) })
     .fromNodeImage("20")
     .aptInstall(["git", "ripgrep", "ca-certificates", "util-linux"], { noInstallRecommends: true })
-    .runCmd(`bash -c ${shellQuote(prepareScript)}`, { user: "root" })
+    .runCmd(`bash -c ${shellQuote(prepareScript.trim().split("\n").join("; "))}`, { user: "root" })
     .copy(basename(options.sandboxdPath), sandboxdFile, { user: "root", mode: 0o644 })
     .runCmd(`cd ${optDir} && npm init -y >/dev/null && npm install --no-audit --no-fund --omit=dev ${packages.join(" ")}`, { user: "root" });
 }
