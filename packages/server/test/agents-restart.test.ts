@@ -3,6 +3,7 @@
  * the restarted server serves the session's gateway socket again, so the same agent process calls the LLM
  * for the next turn, with its context.
  */
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeAnthropic, type RecordedRequest, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
@@ -30,7 +31,16 @@ describe("a restart of the control plane", () => {
     llm.respond((r) => ({ text: isMainLoop(r) ? `Reply number ${llm.requests.filter(isMainLoop).length}.` : "A title" }));
     const t1 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "The secret word is heron." })).body.turnId;
     await sse.waitFor(turnEnded(t1), 60_000, "first turn");
-    const agentPids = pidsMatching("claude-agent-acp");
+    // This session's agent: its environment holds the session's gateway token (other test files run agents too).
+    const ofSession = () =>
+      pidsMatching("claude-agent-acp").filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, "utf8").includes(`gw_${id}_`);
+        } catch {
+          return false;
+        }
+      });
+    const agentPids = ofSession();
     expect(agentPids.length).toBeGreaterThan(0);
 
     for (const stop of ["SIGKILL", "SIGTERM"] as const) {
@@ -52,7 +62,7 @@ describe("a restart of the control plane", () => {
       const main = llm.requests.slice(before).filter(isMainLoop).at(-1)!;
       expect(JSON.stringify(main.body.messages)).toContain("heron");
       // The same agent process, never restarted.
-      for (const pid of agentPids) expect(pidsMatching("claude-agent-acp")).toContain(pid);
+      expect(ofSession()).toEqual(agentPids);
     }
     sse.close();
   });

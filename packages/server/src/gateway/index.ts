@@ -109,6 +109,26 @@ export class Gateway {
     return dir.length + socketName.length + 1 > 100 ? join(tmpdir(), `airlock-gw-${sessionId}`) : dir;
   }
 
+  /**
+   * What a session's socket serves: the gateway's API and nothing else of the control plane, and only with
+   * this session's token, whatever token the agent found (defence in depth: the socket is the sandbox's one
+   * way out).
+   */
+  private socketHandler(sessionId: string, fetch: (req: Request) => Response | Promise<Response>) {
+    const tokens = this.options.tokens;
+    return (req: Request) => {
+      const path = new URL(req.url).pathname;
+      if (path !== gatewayPath && !path.startsWith(`${gatewayPath}/`)) {
+        return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${gatewayPath}) is served here` } }, { status: 404 });
+      }
+      const token = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
+      if (token && tokens.verify(token) !== sessionId) {
+        return Response.json({ type: "error", error: { type: "authentication_error", message: "Airlock gateway: this token belongs to another session" } }, { status: 401 });
+      }
+      return fetch(req);
+    };
+  }
+
   private async listen(sessionId: string): Promise<string> {
     const dir = this.dirOf(sessionId);
     if (this.servers.has(sessionId)) return dir;
@@ -116,7 +136,7 @@ export class Gateway {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, socketName);
     rmSync(path, { force: true });
-    const server = createServer(getRequestListener(this.fetchHandler));
+    const server = createServer(getRequestListener(this.socketHandler(sessionId, this.fetchHandler)));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(path, resolve);

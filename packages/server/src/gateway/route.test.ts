@@ -43,17 +43,42 @@ describe("the per-session gateway socket", () => {
     expect(await getOver(socket, "/gateway/anthropic/v1/messages")).toBe("served /gateway/anthropic/v1/messages");
 
     first.closeAll();
-    await expect(getOver(socket, "/x")).rejects.toThrow();
+    await expect(getOver(socket, "/gateway/anthropic/x")).rejects.toThrow();
     expect(existsSync(bind.host)).toBe(true);
 
     const second = newGateway();
     await second.reattach(session);
-    expect(await getOver(socket, "/again")).toBe("served /again");
+    expect(await getOver(socket, "/gateway/anthropic/again")).toBe("served /gateway/anthropic/again");
 
     second.close(session);
     expect(existsSync(bind.host)).toBe(false);
     await second.reattach(session);
     expect(existsSync(bind.host)).toBe(false);
+  });
+
+  it("serves only the gateway's paths, and only to the session's own token", async () => {
+    const gateway = newGateway();
+    const tokens = new GatewayTokens(Buffer.alloc(32, 1));
+    const session = "ses_00000000000003cccccccc";
+    const launch = await gateway.wrapLocal(session, { argv: [], env: {} });
+    const socket = join(launch.binds![0].host, "gw.sock");
+    const call = (path: string, token?: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ socketPath: socket, path, method: "POST", headers: token ? { "x-api-key": token } : {} }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    expect(await call("/gateway/anthropic/v1/messages", tokens.issue(session))).toEqual({ status: 200, body: "served /gateway/anthropic/v1/messages" });
+    for (const path of ["/v1/sessions", "/healthz", "/", "/gateway/anthropicx"]) expect((await call(path, tokens.issue(session))).status).toBe(404);
+    const other = await call("/gateway/anthropic/v1/messages", tokens.issue("ses_00000000000004dddddddd"));
+    expect(other.status).toBe(401);
+    expect(other.body).toContain("another session");
+    gateway.close(session);
   });
 
   it("refuses a non-local provider without AIRLOCK_PUBLIC_URL, unless the operator passes the real key", () => {
