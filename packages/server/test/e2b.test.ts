@@ -192,6 +192,12 @@ describe.skipIf(!canRun)("E2B failures become clear session errors, without hang
     expect(reason).toMatch(/airlock e2b template build/);
   });
 
+  it("an E2B API that does not answer (timeout)", async () => {
+    const { reason, elapsed } = await failed({ ...fake.env, AIRLOCK_E2B_REQUEST_TIMEOUT_MS: "1500" }, () => fake.fail({ route: "create", status: 0, hang: true }));
+    expect(reason).toMatch(/E2B timed out while creating the sandbox/);
+    expect(elapsed).toBeLessThan(15_000);
+  });
+
   it("a sandbox killed behind our back", async () => {
     server = await startServer(fake.env);
     const id = await create(server);

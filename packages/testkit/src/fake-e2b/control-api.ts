@@ -17,6 +17,8 @@ export interface Fault {
   message?: string;
   /** How many calls fail (default 1; Infinity for all until cleared). */
   times?: number;
+  /** Never answer (the client's request timeout is what ends the call), instead of answering `status`. */
+  hang?: boolean;
 }
 
 const defaultMessages: Record<number, string> = {
@@ -44,6 +46,7 @@ export async function handleControl(state: FakeE2BState, req: IncomingMessage, r
   if (req.headers["x-api-key"] !== state.apiKey) return error(res, 401, defaultMessages[401]);
   if (!route) return error(res, 404, `${method} ${path} is not imitated by the fake E2B API`);
   const fault = state.takeFault(route);
+  if (fault?.hang) return;
   if (fault) return error(res, fault.status, fault.message ?? defaultMessages[fault.status] ?? `injected failure ${fault.status}`);
 
   if (route === "create") {

@@ -8,6 +8,7 @@
  * | `E2B_API_URL`, `E2B_SANDBOX_URL`, `E2B_DOMAIN` | where the SDK finds E2B (self-hosted E2B, tests) | E2B's cloud |
  * | `AIRLOCK_E2B_TEMPLATE` | template name or id | `airlock` |
  * | `AIRLOCK_E2B_TIMEOUT_SEC` | sandbox timeout, pushed forward while work goes on | 900 |
+ * | `AIRLOCK_E2B_REQUEST_TIMEOUT_MS` | longest wait for one E2B API call | 30000 |
  */
 import type { SandboxProviderV1 } from "@airlock/protocol";
 import { nodeModules } from "../../agents/packages.ts";
@@ -22,7 +23,7 @@ export function e2bConnectionFromEnv(env: NodeJS.ProcessEnv): Connection {
     ...(env.E2B_SANDBOX_URL ? { sandboxUrl: env.E2B_SANDBOX_URL } : {}),
     ...(env.E2B_DOMAIN ? { domain: env.E2B_DOMAIN } : {}),
     // A stuck call must not hold a session's queue for the SDK's default minute.
-    requestTimeoutMs: 30_000,
+    requestTimeoutMs: Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) > 0 ? Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) : 30_000,
   };
 }
 

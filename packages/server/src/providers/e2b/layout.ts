@@ -27,7 +27,7 @@ export const agentPath = "/usr/local/bin:/usr/bin:/bin";
  * it and this returns at once. Fails (exit 10) when the image has no Node.js, which sandboxd needs.
  */
 export const prepareScript = `set -e
-command -v node >/dev/null 2>&1 || { echo "Node.js is not installed in this sandbox image" >&2; exit 10; }
+command -v node >/dev/null 2>&1 || { echo "Node.js is not installed in this sandbox image: build the Airlock template (airlock e2b template build)" >&2; exit 10; }
 id -u ${agentUser} >/dev/null 2>&1 || useradd --create-home --home-dir ${agentHome} --shell /bin/bash --user-group ${agentUser}
 mkdir -p ${workspace} ${optDir} ${relayDir}
 chown ${agentUser}:${agentUser} ${workspace} ${agentHome}
