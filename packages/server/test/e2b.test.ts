@@ -63,6 +63,8 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     expect((await server.api("POST", `/v1/sessions/${id}/interactions/${req.interactionId}`, { optionId: "allow" })).status).toBe(200);
     const done = await sse.waitFor(turnEnded(turn), 30_000, "turn end");
     expect(textOf(done, turn)).toContain("Permission granted");
+    // the turn started with the sandbox's timeout pushed a full idle period (+ a minute) ahead
+    expect(fake.calls.some((c) => c.route === "timeout" && c.path.includes(sbx.id) && c.body?.timeout === 960)).toBe(true);
     expect(done.some((e) => e.type === "file.changed" && (e.data as { path: string }).path === "permitted.txt")).toBe(true);
     const file = await server.api("GET", `/v1/sessions/${id}/files?path=permitted.txt`);
     expect([file.status, file.body.content]).toEqual([200, "approved\n"]);

@@ -133,7 +133,14 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
 
     it("creates a sandbox with its labels and a seeded workspace, confined reads and an empty diff", async () => {
       handle = await provider.create(
-        { sessionId: `ses_${randomBytes(6).toString("hex")}`, labels: labelsOf("main"), network: false, seed: { files: { "a.txt": "hello\n", "dir/b.txt": "bee" } }, timeoutMs: 60_000 },
+        {
+          sessionId: `ses_${randomBytes(6).toString("hex")}`,
+          labels: labelsOf("main"),
+          network: false,
+          seed: { files: { "a.txt": "hello\n", "dir/b.txt": "bee" } },
+          resources: { cpuSeconds: 600, fileSizeMb: 64, pids: 256 },
+          timeoutMs: 60_000,
+        },
         (step) => progress.push(step),
       );
       created.push(handle);

@@ -514,6 +514,8 @@ export class SessionDriver {
     if (!next) return this.updateIdle();
     this.sendingTurnId = next.id;
     this.idleDeadline = null;
+    // A turn starts with a full provider timeout ahead of it; the timer keeps it there while the turn runs.
+    this.pushTtl();
     try {
       await this.client.send(request(next.id, "session/prompt", { sessionId: this.state.acpSessionId, prompt: next.prompt }));
     } catch (err) {

@@ -11,6 +11,7 @@ import { AuthenticationError, CommandExitError, RateLimitError, SandboxError, Sa
 import { describe, expect, it } from "vitest";
 import { sandboxdPath } from "@airlock/sandboxd";
 import { e2bError, isGone, isTemplateMissing } from "./errors.ts";
+import { sandboxdEndpoint } from "./handle.ts";
 import { translateLaunch } from "./launch.ts";
 import { agentWrap } from "./layout.ts";
 import { agentPackages, airlockTemplate, pinnedVersions } from "./template.ts";
@@ -71,6 +72,18 @@ describe("E2B errors", () => {
     expect(kind(exit)).toEqual(["unavailable", "command", "doing it failed in the sandbox (exit 10): Node.js is not installed"]);
     expect(isGone(new SandboxNotFoundError("x"))).toBe(true);
     expect(isGone(new AuthenticationError("x"))).toBe(false);
+  });
+});
+
+describe("the way to sandboxd", () => {
+  it("is https://getHost(port) on E2B's cloud, or sandboxUrl with E2B's routing headers; private ingress adds the traffic token", () => {
+    const sbx = { sandboxId: "abc123", trafficAccessToken: "tat", getHost: (port: number) => `${port}-abc123.e2b.app` };
+    expect(sandboxdEndpoint(sbx, 41000, "tok")).toEqual({ token: "tok", url: "https://41000-abc123.e2b.app", headers: { "e2b-traffic-access-token": "tat" } });
+    expect(sandboxdEndpoint({ ...sbx, trafficAccessToken: undefined }, 41000, "tok", "http://127.0.0.1:9")).toEqual({
+      token: "tok",
+      url: "http://127.0.0.1:9",
+      headers: { "E2b-Sandbox-Id": "abc123", "E2b-Sandbox-Port": "41000" },
+    });
   });
 });
 

@@ -214,19 +214,26 @@ export class E2bHandle implements SandboxHandle {
     }
   }
 
-  /**
-   * sandboxd through E2B's proxy: `https://getHost(port)`, or, where the SDK itself goes through one
-   * `sandboxUrl` (self-hosted E2B, the test kit's fake), that URL with E2B's routing headers. A sandbox made
-   * with private ingress also needs its traffic access token.
-   */
   private endpoint(sbx: Sandbox, state: SandboxdState, token: string): SandboxdEndpoint {
     if (!("port" in state.listen)) throw new AirlockError("internal", "the relay in the E2B sandbox listens on a unix socket");
-    const port = state.listen.port;
-    const traffic: Record<string, string> = sbx.trafficAccessToken ? { "e2b-traffic-access-token": sbx.trafficAccessToken } : {};
-    const sandboxUrl = this.ctx.connection.sandboxUrl;
-    if (sandboxUrl) return { token, url: sandboxUrl, headers: { "E2b-Sandbox-Id": sbx.sandboxId, "E2b-Sandbox-Port": String(port), ...traffic } };
-    return { token, url: `https://${sbx.getHost(port)}`, headers: traffic };
+    return sandboxdEndpoint(sbx, state.listen.port, token, this.ctx.connection.sandboxUrl);
   }
+}
+
+/**
+ * How the control plane reaches a port of an E2B sandbox: `https://getHost(port)` on E2B's cloud; through the
+ * one `sandboxUrl` with E2B's routing headers where the SDK itself goes through one (self-hosted E2B, the test
+ * kit's fake). A sandbox made with private ingress also wants its traffic access token.
+ */
+export function sandboxdEndpoint(
+  sbx: Pick<Sandbox, "sandboxId" | "trafficAccessToken" | "getHost">,
+  port: number,
+  token: string,
+  sandboxUrl?: string,
+): SandboxdEndpoint {
+  const traffic: Record<string, string> = sbx.trafficAccessToken ? { "e2b-traffic-access-token": sbx.trafficAccessToken } : {};
+  if (sandboxUrl) return { token, url: sandboxUrl, headers: { "E2b-Sandbox-Id": sbx.sandboxId, "E2b-Sandbox-Port": String(port), ...traffic } };
+  return { token, url: `https://${sbx.getHost(port)}`, headers: traffic };
 }
 
 function toArrayBuffer(data: Buffer): ArrayBuffer {
