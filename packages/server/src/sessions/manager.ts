@@ -152,7 +152,11 @@ export class SessionManager {
     const content: ContentBlock[] = body.text !== undefined ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
     const size = Buffer.byteLength(JSON.stringify(content));
     if (size > limits.maxPromptBytes) throw new AirlockError("payload_too_large", `the prompt is ${size} bytes; the limit is ${limits.maxPromptBytes}`);
-    const session = await this.get(tenant, id);
+    let session = await this.get(tenant, id);
+    // A prompt that arrives while an idle stop winds down waits for it, then resumes the session.
+    const until = Date.now() + 15_000;
+    while (this.drivers.get(session.id)?.status === "stopping" && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    if (!this.drivers.has(session.id)) session = await this.get(tenant, id);
     return this.driverFor(session).prompt(content);
   }
 
