@@ -36,6 +36,14 @@ async function create(s: TestServer, body: Record<string, unknown> = {}) {
 }
 
 const sandboxOf = (sessionId: string) => fake.sandboxes().find((s) => s.metadata["airlock.session"] === sessionId);
+/** Waits for `ready`; a session that fails instead fails the test at once, with its reason. */
+async function ready(sse: SseReader): Promise<AirlockEvent[]> {
+  const events = await sse.waitFor((evs) => hasStatus("ready")(evs) || failure(evs) !== undefined, 60_000, "ready");
+  const failed = failure(events);
+  if (failed) throw new Error(`the session failed instead of becoming ready: ${failed.reason}`);
+  return events;
+}
+
 const failure = (events: AirlockEvent[]) => events.find((e) => e.type === "session.status" && e.data.status === "failed")?.data as { reason?: string } | undefined;
 
 describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
@@ -45,8 +53,8 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     expect(JSON.stringify(health.body)).toContain("e2b");
     const id = await create(server, { workspace: { files: { "README.md": "# demo\n" } } });
     const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
-    const ready = await sse.waitFor(hasStatus("ready"), 60_000, "ready");
-    const steps = ready.filter((e) => e.type === "session.status").map((e) => (e.data as { step?: string }).step).filter(Boolean);
+    const readyEvents = await ready(sse);
+    const steps = readyEvents.filter((e) => e.type === "session.status").map((e) => (e.data as { step?: string }).step).filter(Boolean);
     expect(steps.join(" | ")).toMatch(/creating an E2B sandbox from template "airlock"/);
 
     const sbx = sandboxOf(id)!;
@@ -94,7 +102,7 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     server = await startServer(fake.env);
     const id = await create(server);
     let sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
-    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    await ready(sse);
     const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 2" })).body.turnId;
     await sse.waitFor((evs) => evs.filter((e) => e.type === "update").length >= 3, 30_000, "some chunks");
     await server.kill();
@@ -116,7 +124,7 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     server = await startServer(fake.env);
     const id = await create(server, { idleTimeoutSec: 1 });
     let sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
-    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    await ready(sse);
     const first = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo before the pause" })).body.turnId;
     await sse.waitFor(turnEnded(first), 30_000, "first turn");
     await sse.waitFor(hasStatus("paused"), 15_000, "paused when idle");
@@ -143,8 +151,8 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     server = await startServer({ ...fake.env, AIRLOCK_E2B_TEMPLATE: "not-built-yet" });
     const id = await create(server);
     const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
-    const ready = await sse.waitFor(hasStatus("ready"), 60_000, "ready");
-    const steps = ready.map((e) => (e.type === "session.status" ? (e.data as { step?: string }).step : undefined)).filter(Boolean).join(" | ");
+    const readyEvents = await ready(sse);
+    const steps = readyEvents.map((e) => (e.type === "session.status" ? (e.data as { step?: string }).step : undefined)).filter(Boolean).join(" | ");
     expect(steps).toMatch(/template "not-built-yet" does not exist: starting from "base"/);
     expect(steps).toMatch(/preparing the sandbox/);
     expect(sandboxOf(id)?.templateID).toBe("base");
@@ -204,7 +212,7 @@ describe.skipIf(!canRun)("E2B failures become clear session errors, without hang
     server = await startServer(fake.env);
     const id = await create(server);
     const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
-    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    await ready(sse);
     await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 30" });
     await sse.waitFor((evs) => evs.some((e) => e.type === "update"), 30_000, "turn running");
     const killedAt = Date.now();
