@@ -116,7 +116,7 @@ describe.skipIf(!canRun)("fake E2B through the real SDK", () => {
   });
 
   it("pauses with processes frozen in place, lists by metadata and state, and resumes on connect", async () => {
-    const sbx = await Sandbox.create({ ...opts, metadata: { airlock: "pause-test" } });
+    const sbx = await Sandbox.create({ ...opts, metadata: { airlock: "pause-test", note: "a b&c=d" } });
     try {
       await (await sbx.commands.run("i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done", { background: true, timeoutMs: 0 })).disconnect();
       await sleep(300);
@@ -124,6 +124,8 @@ describe.skipIf(!canRun)("fake E2B through the real SDK", () => {
       const list = (q: object) => Sandbox.list({ ...opts, query: q }).nextItems();
       expect((await list({ metadata: { airlock: "pause-test" } })).map((s) => [s.sandboxId, s.state])).toEqual([[sbx.sandboxId, "paused"]]);
       expect(await list({ metadata: { airlock: "pause-test" }, state: ["running"] })).toEqual([]);
+      expect((await list({ metadata: { note: "a b&c=d" } })).map((s) => s.sandboxId)).toEqual([sbx.sandboxId]);
+      expect(await list({ metadata: { note: "a b" } })).toEqual([]);
       const frozen = await import("node:fs").then((fs) => fs.readFileSync(join(fake.sandbox(sbx.sandboxId)!.root, "tmp/count"), "utf8"));
       await sleep(200);
       expect(await import("node:fs").then((fs) => fs.readFileSync(join(fake.sandbox(sbx.sandboxId)!.root, "tmp/count"), "utf8"))).toBe(frozen);

@@ -60,12 +60,13 @@ export async function handleControl(state: FakeE2BState, req: IncomingMessage, r
     return json(res, 201, state.createdBody(sbx));
   }
   if (route === "list") {
-    const metadata = new URLSearchParams(url.searchParams.get("metadata") ?? "");
+    const metadata = metadataFilter(url.searchParams.get("metadata"));
+    if (!metadata) return error(res, 400, "invalid key value pair in query");
     const states = (url.searchParams.get("state") ?? "running,paused").split(",");
     const all = state
       .live()
       .filter((s) => states.includes(s.state))
-      .filter((s) => [...metadata].every(([k, v]) => s.metadata[k] === v))
+      .filter((s) => metadata.every(([k, v]) => s.metadata[k] === v))
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime());
     const start = Number(url.searchParams.get("nextToken") ?? 0) || 0;
     const limit = Number(url.searchParams.get("limit") ?? 100) || 100;
@@ -109,6 +110,22 @@ export async function handleControl(state: FakeE2BState, req: IncomingMessage, r
       await state.kill(sbx);
       res.writeHead(204).end();
       return;
+  }
+}
+
+/**
+ * E2B's metadata filter, decoded as its API does: the query value unescaped once more, split into `k=v`
+ * pairs, each side unescaped again (the SDK encodes keys and values before building the query).
+ */
+function metadataFilter(raw: string | null): Array<[string, string]> | null {
+  if (!raw) return [];
+  const unescape = (v: string) => decodeURIComponent(v.replace(/\+/g, " "));
+  try {
+    const pairs = unescape(raw).split("&").map((pair) => pair.split("="));
+    if (pairs.some((p) => p.length !== 2)) return null;
+    return pairs.map(([k, v]) => [unescape(k), unescape(v)]);
+  } catch {
+    return null;
   }
 }
 
