@@ -179,6 +179,9 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
       const read = await handle.readWorkspace("notes/todo.txt");
       expect(read.type === "file" && read.content).toBe("buy milk\n");
       expect(await handle.diff()).toMatch(/\+\+\+ b\/notes\/todo\.txt[\s\S]*\+buy milk/);
+      // a retried start (the control plane crashed while starting) keeps the running relay and agent
+      const retried = await handle.startSandboxd(fixture.agent ?? scriptedAgentLaunch(), token);
+      expect(await new SandboxdClient(retried).health()).toMatchObject({ pid: health.pid, agentPid: health.agentPid });
     });
 
     it("runs the agent's commands as a user who cannot read sandboxd's token", async () => {
@@ -188,6 +191,23 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
       const text = relay.text(acpSession);
       expect(text).not.toContain(token);
       expect(text).toMatch(/exit/i);
+    });
+
+    it("replaces a relay whose agent has exited with a new one that continues its journal", async () => {
+      const before = await relay.client.health();
+      await relay.client.send({ jsonrpc: "2.0", id: "crash", method: "session/prompt", params: { sessionId: acpSession, prompt: [{ type: "text", text: "crash" }] } });
+      await relay.waitFor((rs) => rs.find((r) => r.kind === "exit"), "the agent's exit");
+      expect((await relay.client.health()).agentRunning).toBe(false);
+      endpoint = await handle.startSandboxd(fixture.agent ?? scriptedAgentLaunch(), token);
+      const after = await new SandboxdClient(endpoint).health();
+      expect(after.agentRunning).toBe(true);
+      expect(after.pid).not.toBe(before.pid);
+      expect(after.lastSeq).toBeGreaterThan(before.lastSeq);
+      relay = new Relay(new SandboxdClient(endpoint));
+      await relay.poll(0);
+      expect(relay.records.map((r) => r.seq)).toEqual(relay.records.map((_, i) => i + 1));
+      await relay.call("init2", "initialize", { protocolVersion: 1, clientCapabilities });
+      acpSession = (await relay.call("new2", "session/new", { cwd: handle.workspacePath ?? "/workspace", mcpServers: [] })).sessionId;
     });
 
     it("re-attaches from a new provider object, as after a control-plane restart", async () => {

@@ -87,6 +87,14 @@ export class E2bHandle implements SandboxHandle {
   async startSandboxd(launch: AgentLaunch, token: string, signal?: AbortSignal): Promise<SandboxdEndpoint> {
     const plan = translateLaunch(launch, this.ctx.hostNodeModules, this.ctx.pins);
     return this.use("starting the sandbox relay", async (sbx) => {
+      const current = await this.readState(sbx);
+      if (current) {
+        // A retried start finds its relay running with this token and a live agent: keep it.
+        const endpoint = this.endpoint(sbx, current, token);
+        if ((await new SandboxdClient(endpoint).health(3000).catch(() => null))?.agentRunning) return endpoint;
+        // One winding down (its agent gone) is stopped; its journal stays and the new relay continues it.
+        await this.stopRelay(sbx, current);
+      }
       await this.installMissing(sbx, plan.packages);
       const files: Array<{ path: string; data: string | ArrayBuffer }> = [
         { path: sandboxdFile, data: toArrayBuffer(readFileSync(this.ctx.sandboxdPath)) },
@@ -203,6 +211,16 @@ export class E2bHandle implements SandboxHandle {
       user: "root",
       timeoutMs: 15 * 60_000,
     });
+  }
+
+  /** Stops a relay and its agent: `POST /shutdown` with its own token, then SIGKILL for what is left. */
+  private async stopRelay(sbx: Sandbox, state: SandboxdState): Promise<void> {
+    const config = await sbx.files.read(`${relayDir}/config.json`, { user: "root" }).catch(() => "");
+    const token = config ? (JSON.parse(config) as SandboxdConfig).token : null;
+    if (token) await new SandboxdClient(this.endpoint(sbx, state, token)).shutdown().catch(() => {});
+    // Only a pid whose command line is still the relay's is signalled (a pid can be reused).
+    const agent = state.agentPid ? `kill -9 -${state.agentPid} 2>/dev/null;` : "";
+    await sbx.commands.run(`if grep -q sandboxd /proc/${state.pid}/cmdline 2>/dev/null; then ${agent} kill -9 ${state.pid}; fi; true`, { user: "root" });
   }
 
   private async readState(sbx: Sandbox): Promise<SandboxdState | null> {
