@@ -147,6 +147,33 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     sse.close();
   });
 
+  it("reaps the sandbox of a session the store no longer knows at start-up, and keeps the others", async () => {
+    server = await startServer(fake.env);
+    const orphan = await create(server);
+    const kept = await create(server);
+    for (const id of [orphan, kept]) {
+      const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+      await ready(sse);
+      sse.close();
+    }
+    await server.kill();
+    const Database = (await import("better-sqlite3")).default;
+    const files = (await import("node:fs")).readdirSync(server.dataDir).filter((f) => f.endsWith(".db") || f.endsWith(".sqlite"));
+    const db = new Database(`${server.dataDir}/${files[0]}`);
+    db.prepare("DELETE FROM sessions WHERE id = ?").run(orphan);
+    db.close();
+    const orphanSandbox = sandboxOf(orphan)!.id;
+    await server.restart();
+    const deadline = Date.now() + 15_000;
+    while (fake.sandbox(orphanSandbox)?.state !== "killed" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(fake.sandbox(orphanSandbox)?.state).toBe("killed");
+    expect(fake.sandbox(sandboxOf(kept)!.id)?.state).toBe("running");
+    const sse = new SseReader(`${server.url}/v1/sessions/${kept}/events`);
+    const turn = (await server.api("POST", `/v1/sessions/${kept}/prompt`, { text: "echo still mine" })).body.turnId;
+    expect(textOf(await sse.waitFor(turnEnded(turn), 30_000, "turn"), turn)).toContain("still mine");
+    sse.close();
+  });
+
   it("starts from base and installs at start when the template is missing, with progress events", async () => {
     server = await startServer({ ...fake.env, AIRLOCK_E2B_TEMPLATE: "not-built-yet" });
     const id = await create(server);
