@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { StoreV1 } from "@airlock/protocol";
 import { AgentRegistry } from "./agents/registry.ts";
 import type { Config } from "./config.ts";
-import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, priceTable } from "./gateway/index.ts";
+import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { e2bProviderFromEnv } from "./providers/e2b/env.ts";
@@ -42,7 +42,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     (err) => log.warn({ err }, "e2b preflight failed"),
   );
   const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local");
-  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (codex, gemini), and sandboxes that cannot reach it, get the real API key inside the sandbox");
+  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (gemini), and sandboxes that cannot reach it, get the real API keys inside the sandbox");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();
   const tokens = GatewayTokens.fromDataDir(config.dataDir);
@@ -51,12 +51,16 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     publicUrl: config.publicUrl,
     tokens,
     upstream: { baseUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey },
+    openaiUpstream: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey },
     passRealKey: config.passRealKey,
     log,
   });
   const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway });
-  const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices: priceTable() });
-  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts: [[gatewayPath, llm]] });
+  const prices = priceTable();
+  const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
+  const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
+  const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai]];
+  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts });
   gateway.setFetch(app.fetch);
   await manager.start();
 

@@ -24,6 +24,9 @@ export interface Config {
   /** The LLM gateway's upstream: the real key never enters a sandbox. */
   anthropicApiKey: string | null;
   anthropicBaseUrl: string;
+  /** The gateway's OpenAI-compatible upstream (Codex), base URL ending in `/v1`. */
+  openaiApiKey: string | null;
+  openaiBaseUrl: string;
   /** Operator opt-in: hand the real key to sandboxes that cannot reach the gateway. */
   passRealKey: boolean;
 }
@@ -48,6 +51,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",
     anthropicApiKey: env.ANTHROPIC_API_KEY || null,
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL || "https://api.anthropic.com",
+    openaiApiKey: env.OPENAI_API_KEY || null,
+    openaiBaseUrl: env.OPENAI_BASE_URL || "https://api.openai.com/v1",
     passRealKey: env.AIRLOCK_PASS_REAL_KEY === "1",
   };
 }

@@ -10,5 +10,10 @@ export const nodeModules = fileURLToPath(new URL("../../../../node_modules", imp
 export const installed = (relative: string) => existsSync(join(nodeModules, relative));
 export const pathOf = (relative: string) => join(nodeModules, relative);
 
+/** The gateway can call its Anthropic upstream: a key, or an upstream of the operator's own. */
 export const llmCredentials = (config: { anthropicApiKey: string | null; anthropicBaseUrl: string }) =>
   Boolean(config.anthropicApiKey) || !config.anthropicBaseUrl.includes("api.anthropic.com");
+
+/** The same for its OpenAI upstream. */
+export const openaiCredentials = (config: { openaiApiKey: string | null; openaiBaseUrl: string }) =>
+  Boolean(config.openaiApiKey) || !config.openaiBaseUrl.includes("api.openai.com");

@@ -14,8 +14,11 @@ import { opencode } from "./opencode.ts";
 export interface AgentContext {
   sessionId: string;
   options: SessionOptions;
-  /** Where the agent reaches the LLM gateway, for agents that use it. */
-  gateway?: { baseUrl: string; token: string };
+  /**
+   * Where the agent reaches the LLM gateway, for agents that use it: the Anthropic API at `baseUrl`, the
+   * OpenAI API at `openai.baseUrl`, each with the session's token.
+   */
+  gateway?: { baseUrl: string; token: string; openai?: { baseUrl: string; token: string } };
 }
 
 export interface AgentDefinition {

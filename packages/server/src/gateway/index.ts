@@ -20,6 +20,8 @@ import type { Logger } from "../log.ts";
 import type { GatewayTokens } from "./tokens.ts";
 
 export { anthropicGateway } from "./anthropic.ts";
+export { openaiGateway } from "./openai.ts";
+export type { GatewaySessions } from "./proxy.ts";
 export { GatewayTokens } from "./tokens.ts";
 export { costUsd, priceTable } from "./pricing.ts";
 
@@ -27,15 +29,23 @@ export const forwarderPath = fileURLToPath(new URL("./forwarder/forwarder.mjs", 
 export const sandboxSocketDir = "/run/airlock";
 /** The forwarder's port on the sandbox's loopback. */
 export const sandboxPort = 4599;
+/** Where the gateway's APIs are mounted on the control plane. */
 export const gatewayPath = "/gateway/anthropic";
+export const openaiGatewayPath = "/gateway/openai";
 const socketName = "gw.sock";
 
-export interface GatewayAccess {
-  /** Base URL of the Anthropic-compatible API as the agent sees it. */
+/** One API as the agent reaches it. */
+export interface ApiAccess {
+  /** Base URL as that API's clients take it: Anthropic's without `/v1`, OpenAI's ending in `/v1`. */
   baseUrl: string;
-  /** What the agent sends as its API key: the session's gateway token (or, opted in, the real key). */
+  /** What the agent sends as its key: the session's gateway token (or, opted in, the real key). */
   token: string;
-  /** True when the agent calls the upstream itself with the real key (AIRLOCK_PASS_REAL_KEY=1): no metering. */
+}
+
+export interface GatewayAccess extends ApiAccess {
+  /** The OpenAI-compatible API (Codex). */
+  openai: ApiAccess;
+  /** True when the agent calls the upstreams itself with the real keys (AIRLOCK_PASS_REAL_KEY=1): no metering. */
   direct?: boolean;
 }
 
@@ -43,8 +53,9 @@ export interface GatewayConfig {
   dataDir: string;
   publicUrl: string | null;
   tokens: GatewayTokens;
-  /** The upstream and its key, for the operator's opt-in to pass the real key into sandboxes. */
+  /** The upstreams and their keys, for the operator's opt-in to pass the real keys into sandboxes. */
   upstream?: { baseUrl: string; apiKey: string | null };
+  openaiUpstream?: { baseUrl: string; apiKey: string | null };
   passRealKey?: boolean;
   log?: Logger;
 }
@@ -61,12 +72,18 @@ export class Gateway {
 
   access(sessionId: string, provider: string): GatewayAccess {
     const token = this.options.tokens.issue(sessionId);
-    if (provider === "local") return { baseUrl: `http://127.0.0.1:${sandboxPort}${gatewayPath}`, token };
-    if (this.options.publicUrl) return { baseUrl: `${this.options.publicUrl.replace(/\/$/, "")}${gatewayPath}`, token };
-    const upstream = this.options.upstream;
-    if (this.options.passRealKey && upstream?.apiKey) {
-      this.options.log?.warn({ session: sessionId, provider }, "AIRLOCK_PASS_REAL_KEY=1: the real LLM key goes into this sandbox (no gateway: no metering, no budget)");
-      return { baseUrl: upstream.baseUrl, token: upstream.apiKey, direct: true };
+    const at = (root: string): GatewayAccess => ({ baseUrl: `${root}${gatewayPath}`, token, openai: { baseUrl: `${root}${openaiGatewayPath}/v1`, token } });
+    if (provider === "local") return at(`http://127.0.0.1:${sandboxPort}`);
+    if (this.options.publicUrl) return at(this.options.publicUrl.replace(/\/$/, ""));
+    const { upstream, openaiUpstream } = this.options;
+    if (this.options.passRealKey && (upstream?.apiKey || openaiUpstream?.apiKey)) {
+      this.options.log?.warn({ session: sessionId, provider }, "AIRLOCK_PASS_REAL_KEY=1: the real LLM keys go into this sandbox (no gateway: no metering, no budget)");
+      return {
+        baseUrl: upstream?.baseUrl ?? "",
+        token: upstream?.apiKey ?? "",
+        openai: { baseUrl: openaiUpstream?.baseUrl ?? "", token: openaiUpstream?.apiKey ?? "" },
+        direct: true,
+      };
     }
     throw new AirlockError(
       "bad_request",
@@ -118,8 +135,8 @@ export class Gateway {
     const tokens = this.options.tokens;
     return (req: Request) => {
       const path = new URL(req.url).pathname;
-      if (path !== gatewayPath && !path.startsWith(`${gatewayPath}/`)) {
-        return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${gatewayPath}) is served here` } }, { status: 404 });
+      if (![gatewayPath, openaiGatewayPath].some((p) => path === p || path.startsWith(`${p}/`))) {
+        return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${gatewayPath}, ${openaiGatewayPath}) is served here` } }, { status: 404 });
       }
       const token = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
       if (token && tokens.verify(token) !== sessionId) {

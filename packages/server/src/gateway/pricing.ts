@@ -2,10 +2,11 @@
  * @module pricing — what an LLM call costs, in USD per million tokens, by model name prefix (longest prefix
  * wins, so `claude-opus-4-1` beats the family's `claude-opus`).
  *
- * The defaults are Anthropic's published list prices for the models known when this table was written; a
- * model it does not know is priced as its family's newest (or, outside the Claude families, as Sonnet).
- * Prompt-cache reads cost a tenth of the input price and cache writes 1.25 times it, as Anthropic bills them
- * (5-minute cache). Batch discounts, long-context surcharges and server tools are not counted.
+ * The defaults are Anthropic's and OpenAI's published list prices for the models known when this table was
+ * written; a model it does not know is priced as its family's newest (or, outside the known families, as
+ * Claude Sonnet). Prompt-cache reads cost a tenth of the input price and cache writes 1.25 times it, as
+ * Anthropic bills them (5-minute cache), unless an entry says otherwise. Batch discounts, long-context
+ * surcharges, priority tiers and server tools are not counted.
  *
  * Override or extend with `AIRLOCK_PRICES='{"claude-x": {"input": 3, "output": 15}}'` (optional
  * `cacheRead` and `cacheWrite`, same unit).
@@ -37,6 +38,16 @@ const defaults: Record<string, Price> = {
   "claude-haiku": { input: 1, output: 5 },
   "claude-3-5-haiku": { input: 0.8, output: 4 },
   "claude-3-haiku": { input: 0.25, output: 1.25 },
+  // OpenAI (Codex): cached input at a tenth, no charge for cache writes.
+  "gpt-5": { input: 1.25, output: 10, cacheWrite: 0 },
+  "gpt-5-mini": { input: 0.25, output: 2, cacheWrite: 0 },
+  "gpt-5-nano": { input: 0.05, output: 0.4, cacheWrite: 0 },
+  "gpt-4.1": { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 },
+  "gpt-4.1-mini": { input: 0.4, output: 1.6, cacheRead: 0.1, cacheWrite: 0 },
+  "gpt-4o": { input: 2.5, output: 10, cacheRead: 1.25, cacheWrite: 0 },
+  "gpt-4o-mini": { input: 0.15, output: 0.6, cacheRead: 0.075, cacheWrite: 0 },
+  o3: { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 },
+  "o4-mini": { input: 1.1, output: 4.4, cacheRead: 0.275, cacheWrite: 0 },
 };
 const fallback: Price = { input: 3, output: 15 };
 

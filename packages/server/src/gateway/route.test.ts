@@ -74,7 +74,8 @@ describe("the per-session gateway socket", () => {
         req.end();
       });
     expect(await call("/gateway/anthropic/v1/messages", tokens.issue(session))).toEqual({ status: 200, body: "served /gateway/anthropic/v1/messages" });
-    for (const path of ["/v1/sessions", "/healthz", "/", "/gateway/anthropicx"]) expect((await call(path, tokens.issue(session))).status).toBe(404);
+    expect((await call("/gateway/openai/v1/responses", tokens.issue(session))).body).toBe("served /gateway/openai/v1/responses");
+    for (const path of ["/v1/sessions", "/healthz", "/", "/gateway/anthropicx", "/gateway"]) expect((await call(path, tokens.issue(session))).status).toBe(404);
     const other = await call("/gateway/anthropic/v1/messages", tokens.issue("ses_00000000000004dddddddd"));
     expect(other.status).toBe(401);
     expect(other.body).toContain("another session");
@@ -85,9 +86,17 @@ describe("the per-session gateway socket", () => {
     const tokens = new GatewayTokens(Buffer.alloc(32, 1));
     expect(() => new Gateway({ dataDir, publicUrl: null, tokens }).access("ses_00000000000001aaaaaaaa", "e2b")).toThrow(/AIRLOCK_PUBLIC_URL/);
     const publicUrl = new Gateway({ dataDir, publicUrl: "https://airlock.example/", tokens }).access("ses_00000000000001aaaaaaaa", "e2b");
-    expect(publicUrl).toEqual({ baseUrl: "https://airlock.example/gateway/anthropic", token: tokens.issue("ses_00000000000001aaaaaaaa") });
-    const direct = new Gateway({ dataDir, publicUrl: null, tokens, passRealKey: true, upstream: { baseUrl: "https://api.anthropic.com", apiKey: "sk-real" } }).access("ses_00000000000001aaaaaaaa", "e2b");
-    expect(direct).toEqual({ baseUrl: "https://api.anthropic.com", token: "sk-real", direct: true });
+    const token = tokens.issue("ses_00000000000001aaaaaaaa");
+    expect(publicUrl).toEqual({ baseUrl: "https://airlock.example/gateway/anthropic", token, openai: { baseUrl: "https://airlock.example/gateway/openai/v1", token } });
+    const direct = new Gateway({
+      dataDir,
+      publicUrl: null,
+      tokens,
+      passRealKey: true,
+      upstream: { baseUrl: "https://api.anthropic.com", apiKey: "sk-real" },
+      openaiUpstream: { baseUrl: "https://api.openai.com/v1", apiKey: "sk-openai" },
+    }).access("ses_00000000000001aaaaaaaa", "e2b");
+    expect(direct).toEqual({ baseUrl: "https://api.anthropic.com", token: "sk-real", openai: { baseUrl: "https://api.openai.com/v1", token: "sk-openai" }, direct: true });
   });
 });
 

@@ -1,0 +1,171 @@
+/**
+ * @module proxy — what every API of the LLM gateway does, whatever the API's dialect: agents call it with
+ * their session's gateway token; it forwards to the real upstream with the real key, streams the answer back
+ * as it comes, counts tokens and cost per session and turn, and refuses calls once the session's budget is
+ * spent. A `Dialect` (anthropic.ts, openai.ts) says how that API spells credentials, errors and usage.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { UsageMeter, type UsageReader } from "./meter.ts";
+import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
+import type { GatewayTokens } from "./tokens.ts";
+
+export interface GatewaySessions {
+  /** The session behind a token, if it is alive; null when it has ended. */
+  gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number } | null>;
+  recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void>;
+  reportError(sessionId: string, message: string, code: string): Promise<void>;
+}
+
+export interface GatewayOptions {
+  tokens: GatewayTokens;
+  sessions: GatewaySessions;
+  /** The real API's base URL, as its clients take it (`https://api.anthropic.com`, `https://api.openai.com/v1`). */
+  upstreamUrl: string;
+  apiKey: string | null;
+  prices: Record<string, Price>;
+}
+
+export interface Dialect {
+  /** The API's name in messages. */
+  api: string;
+  /** Where the real API lives unless configured; without a key it cannot be called. */
+  defaultHost: string;
+  /** The environment variables that configure the upstream, for messages. */
+  keyVariable: string;
+  baseVariable: string;
+  /** True when the upstream base URL already ends in `/v1` (OpenAI's convention; Anthropic's omits it). */
+  baseIncludesV1: boolean;
+  /** Request headers passed on to the upstream (never the agent's credentials). */
+  requestHeaders: string[];
+  /** Answer headers passed back (retry advice, request ids, rate-limit state). */
+  answerHeader(name: string): boolean;
+  authorize(headers: Headers, apiKey: string): void;
+  errorTypes: { auth: string; invalid: string; tooLarge: string; upstream: string };
+  errorBody(type: string, message: string): unknown;
+  /** Reads usage out of the answer's SSE events as they pass. */
+  usage: UsageReader;
+  /** Usage of a whole (non-streaming) answer. */
+  usageOfBody(body: unknown): { model: string; counts: TokenCounts } | null;
+}
+
+/** APIs accept requests of tens of MB (images, long conversations); so does the gateway. */
+const maxRequestBytes = 32 * 1024 * 1024;
+
+export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
+  const app = new Hono();
+  const fail = (status: number, type: string, message: string) => Response.json(dialect.errorBody(type, message), { status });
+  // The session keeps one error event per problem and turn, however often an agent retries.
+  const report = (sessionId: string, message: string, code: string) => options.sessions.reportError(sessionId, message, code).catch(() => {});
+
+  app.use("/v1/*", bodyLimit({ maxSize: maxRequestBytes, onError: () => fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`) }));
+  app.all("/v1/*", async (c) => {
+    const token = c.req.header("x-api-key") ?? c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+    const sessionId = options.tokens.verify(token);
+    if (!sessionId) return fail(401, dialect.errorTypes.auth, "Airlock gateway: this token is not a valid session gateway token");
+    const session = await options.sessions.gatewaySession(sessionId);
+    if (!session) return fail(401, dialect.errorTypes.auth, "Airlock gateway: this session has ended; its gateway token is no longer valid");
+    if (session.budgetUsd !== null && session.costUsd >= session.budgetUsd) {
+      const message = `Airlock: this session's budget of $${session.budgetUsd} is spent ($${session.costUsd.toFixed(4)} used). Raise it with PATCH /v1/sessions/${sessionId} {"budgetUsd": ...} to go on.`;
+      await report(sessionId, message, "budget_exceeded");
+      // A 400 "invalid request", like Anthropic's own "credit balance is too low": agents show it and stop
+      // instead of retrying (they retry 429 and 5xx).
+      return fail(400, dialect.errorTypes.invalid, message);
+    }
+    if (!options.apiKey && options.upstreamUrl.includes(dialect.defaultHost)) {
+      const message = `Airlock gateway has no key for the ${dialect.api}: set ${dialect.keyVariable} (or ${dialect.baseVariable} for another compatible upstream)`;
+      await report(sessionId, message, "no_credentials");
+      return fail(401, dialect.errorTypes.auth, message);
+    }
+
+    const url = new URL(c.req.url);
+    const rest = url.pathname.slice(url.pathname.indexOf("/v1/") + (dialect.baseIncludesV1 ? 3 : 0));
+    const headers = new Headers();
+    for (const name of dialect.requestHeaders) {
+      const value = c.req.header(name);
+      if (value) headers.set(name, value);
+    }
+    if (options.apiKey) dialect.authorize(headers, options.apiKey);
+    let upstream: Response;
+    try {
+      upstream = await fetch(options.upstreamUrl.replace(/\/$/, "") + rest + url.search, {
+        method: c.req.method,
+        headers,
+        body: c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.arrayBuffer(),
+        signal: c.req.raw.signal,
+      });
+    } catch (err) {
+      if (c.req.raw.signal.aborted) return fail(499, dialect.errorTypes.upstream, "Airlock gateway: the client went away");
+      const message = `the LLM upstream (${options.upstreamUrl}) could not be reached: ${(err as Error).message}`;
+      await report(sessionId, message, "upstream_unreachable");
+      return fail(502, dialect.errorTypes.upstream, `Airlock gateway: ${message}`);
+    }
+    const answer = new Headers();
+    upstream.headers.forEach((value, name) => (name === "content-type" || dialect.answerHeader(name)) && answer.set(name, value));
+    if (!upstream.ok) {
+      const text = await upstream.text();
+      let detail = text;
+      try {
+        detail = JSON.parse(text).error?.message ?? text;
+      } catch {}
+      await report(sessionId, `the LLM upstream answered ${upstream.status}: ${detail}`, "upstream_error");
+      return new Response(text, { status: upstream.status, headers: answer });
+    }
+
+    const record = (model: string, counts: TokenCounts) =>
+      options.sessions
+        .recordUsage(sessionId, { inputTokens: totalInput(counts), outputTokens: counts.output, costUsd: costUsd(options.prices, model, counts), model })
+        .catch(() => {});
+    if ((answer.get("content-type") ?? "").includes("text/event-stream") && upstream.body) {
+      answer.set("cache-control", "no-cache");
+      return new Response(metered(upstream.body, new UsageMeter(dialect.usage), (m) => m.seen && void record(m.model, m.counts)), { status: upstream.status, headers: answer });
+    }
+    const text = await upstream.text();
+    try {
+      const usage = dialect.usageOfBody(JSON.parse(text));
+      if (usage) await record(usage.model, usage.counts);
+    } catch {}
+    return new Response(text, { status: upstream.status, headers: answer });
+  });
+  return app;
+}
+
+/** All input tokens: fresh, cache reads and cache writes. */
+export const totalInput = (c: TokenCounts) => c.input + (c.cacheRead ?? 0) + (c.cacheWrite ?? 0);
+
+/**
+ * Passes every chunk on as it arrives (no buffering: the agent sees tokens as the model makes them) and reads
+ * the usage on the side. `done` runs once: at the end, on an upstream error, or when the agent hangs up
+ * (a cancelled turn still used the tokens streamed so far).
+ */
+function metered(body: ReadableStream<Uint8Array>, meter: UsageMeter, done: (meter: UsageMeter) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    done(meter);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: end, value } = await reader.read();
+        if (end) {
+          finish();
+          controller.close();
+          return;
+        }
+        meter.feed(decoder.decode(value, { stream: true }));
+        controller.enqueue(value);
+      } catch (err) {
+        finish();
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish();
+      return reader.cancel(reason).catch(() => {});
+    },
+  });
+}
