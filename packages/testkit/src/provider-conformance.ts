@@ -285,6 +285,18 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
       expect(await fixture.leftovers(orphan.ref)).toEqual([]);
     });
 
+    it("offers network access exactly as it declares", async () => {
+      const spec = { sessionId: `ses_${randomBytes(6).toString("hex")}`, labels: labelsOf("net"), network: true };
+      if (provider.capabilities.network) {
+        const h = await provider.create(spec);
+        created.push(h);
+        await h.destroy();
+      } else {
+        await expect(provider.create(spec)).rejects.toMatchObject({ code: "bad_request" });
+      }
+      expect(await provider.list(labelsOf("net"))).toEqual([]);
+    });
+
     it("destroys everything: no process, no files, no record; destroy is idempotent", async () => {
       await handle.destroy();
       await handle.destroy();
