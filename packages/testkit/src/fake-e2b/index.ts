@@ -19,6 +19,7 @@
  * await sbx.commands.run("echo hi");
  * await fake.close();
  */
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -82,6 +83,9 @@ export interface FakeE2B {
 }
 
 export async function startFakeE2B(options: FakeE2BOptions = {}): Promise<FakeE2B> {
+  const missing = ["bwrap", "nsenter", "setpriv"].filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
+  if (missing.length) throw new Error(`the fake E2B needs ${missing.join(", ")} (packages bubblewrap and util-linux)`);
+  if (process.getuid?.() !== 0) throw new Error("the fake E2B needs root: its sandboxes run processes as their own users (root, user, agent)");
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "fake-e2b-"));
   const state = new FakeE2BState(options.apiKey ?? "e2b_fake_key", dataDir, options.envdVersion ?? "0.5.8", options.maxSandboxes);
