@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { StoreV1 } from "@airlock/protocol";
 import { AgentRegistry } from "./agents/registry.ts";
 import type { Config } from "./config.ts";
-import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
+import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, geminiGateway, geminiGatewayPath, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { e2bProviderFromEnv } from "./providers/e2b/env.ts";
@@ -42,7 +42,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     (err) => log.warn({ err }, "e2b preflight failed"),
   );
   const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local");
-  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: agents that cannot use the gateway (gemini), and sandboxes that cannot reach it, get the real API keys inside the sandbox");
+  if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: sandboxes that cannot reach the LLM gateway get the real API keys");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();
   const tokens = GatewayTokens.fromDataDir(config.dataDir);
@@ -52,6 +52,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     tokens,
     upstream: { baseUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey },
     openaiUpstream: { baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey },
+    geminiUpstream: { baseUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey },
     passRealKey: config.passRealKey,
     log,
   });
@@ -59,7 +60,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const prices = priceTable();
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
-  const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai]];
+  const gemini = geminiGateway({ tokens, sessions: manager, upstreamUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey, prices });
+  const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini]];
   const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts });
   gateway.setFetch(app.fetch);
   await manager.start();

@@ -27,6 +27,9 @@ export interface Config {
   /** The gateway's OpenAI-compatible upstream (Codex), base URL ending in `/v1`. */
   openaiApiKey: string | null;
   openaiBaseUrl: string;
+  /** The gateway's Gemini upstream (Gemini CLI), base URL without the API version. */
+  geminiApiKey: string | null;
+  geminiBaseUrl: string;
   /** Operator opt-in: hand the real key to sandboxes that cannot reach the gateway. */
   passRealKey: boolean;
 }
@@ -53,6 +56,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL || "https://api.anthropic.com",
     openaiApiKey: env.OPENAI_API_KEY || null,
     openaiBaseUrl: env.OPENAI_BASE_URL || "https://api.openai.com/v1",
+    geminiApiKey: env.GEMINI_API_KEY || null,
+    geminiBaseUrl: env.GOOGLE_GEMINI_BASE_URL || "https://generativelanguage.googleapis.com",
     passRealKey: env.AIRLOCK_PASS_REAL_KEY === "1",
   };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 export { describeStoreConformance, sessionRecord } from "./store-conformance.ts";
 export { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropic } from "./fake-anthropic/index.ts";
 export { type FakeOpenAI, type OpenAIReply, startFakeOpenAI } from "./fake-openai/index.ts";
+export { type FakeGemini, type GeminiReply, startFakeGemini } from "./fake-gemini/index.ts";
 export { type FakeE2B, type FakeE2BOptions, type FakeTemplate, startFakeE2B } from "./fake-e2b/index.ts";
 export { describeProviderConformance, type ProviderFixture, scriptedAgentLaunch } from "./provider-conformance.ts";
 

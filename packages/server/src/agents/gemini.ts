@@ -1,29 +1,42 @@
 /**
- * @module gemini — Google's Gemini CLI in ACP mode (`--experimental-acp`). Airlock's gateway does not speak
- * Google's API yet, so Gemini needs its key in the sandbox: only when the operator opts in.
+ * @module gemini — Google's Gemini CLI in ACP mode (`--experimental-acp`), pointed at the gateway's Gemini API
+ * through its own "gateway" mode (`GOOGLE_GEMINI_BASE_URL`, the session's token as its key): no Google key
+ * in the sandbox.
  */
 import type { AgentDefinition } from "./registry.ts";
-import { installed, nodeModules, pathOf } from "./packages.ts";
+import { geminiCredentials, installed, nodeModules, pathOf } from "./packages.ts";
 
 const entry = "@google/gemini-cli/bundle/gemini.js";
 /** Gemini CLI's approval modes as its ACP mode ids (from the pinned bundle's `buildAvailableModes`). */
 const modes = { ask: "default", acceptEdits: "autoEdit", auto: "yolo" } as const;
+/** No telemetry, no update checks: the sandbox has no network, and the user did not ask for them. */
+const settings = {
+  general: { disableAutoUpdate: true, disableUpdateNag: true },
+  privacy: { usageStatisticsEnabled: false },
+  telemetry: { enabled: false },
+};
 
 export const gemini: AgentDefinition = {
   name: "gemini",
   title: "Gemini CLI",
-  description: "Google's Gemini CLI in ACP mode. Its Gemini key is passed into the sandbox (operator opt-in).",
+  description: "Google's Gemini CLI in ACP mode; calls the LLM through Airlock's metering gateway.",
+  usesGateway: true,
+  // Gemini CLI takes an `fs/read_text_file` error for a missing file as a failure (its ACP connection rejects
+  // with the bare JSON-RPC error object, which its ENOENT check does not recognise), so it could never create
+  // a file through the client: it works on the sandbox's workspace directly instead.
+  clientCapabilities: { fs: { readTextFile: false, writeTextFile: false } },
   availability(config) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @google/gemini-cli)" };
-    if (!process.env.GEMINI_API_KEY) return { available: false, reason: "no credentials: GEMINI_API_KEY is not set", fix: "set GEMINI_API_KEY and AIRLOCK_PASS_REAL_KEY=1, then restart Airlock" };
-    if (!config.passRealKey) return { available: false, reason: "its Gemini key would have to enter the sandbox", fix: "set AIRLOCK_PASS_REAL_KEY=1 to allow it (Airlock logs a warning)" };
+    if (!geminiCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set GEMINI_API_KEY (or GOOGLE_GEMINI_BASE_URL for a Gemini-compatible upstream) and restart Airlock" };
     return { available: true };
   },
-  launch({ options }) {
+  launch({ options, gateway }) {
+    const api = gateway?.gemini;
     return {
       argv: ["node", pathOf(entry), "--experimental-acp", ...(options.model ? ["--model", options.model] : [])],
-      env: { GEMINI_API_KEY: process.env.GEMINI_API_KEY ?? "", LANG: "C.UTF-8", ...options.env },
+      env: { ...(api ? { GOOGLE_GEMINI_BASE_URL: api.baseUrl, GEMINI_API_KEY: api.token } : {}), LANG: "C.UTF-8", ...options.env },
       readOnlyPaths: [nodeModules],
+      homeFiles: { ".gemini/settings.json": JSON.stringify(settings, null, 2) },
     };
   },
   sessionSetup({ options }, acpSessionId) {

@@ -17,3 +17,7 @@ export const llmCredentials = (config: { anthropicApiKey: string | null; anthrop
 /** The same for its OpenAI upstream. */
 export const openaiCredentials = (config: { openaiApiKey: string | null; openaiBaseUrl: string }) =>
   Boolean(config.openaiApiKey) || !config.openaiBaseUrl.includes("api.openai.com");
+
+/** The same for its Gemini upstream. */
+export const geminiCredentials = (config: { geminiApiKey: string | null; geminiBaseUrl: string }) =>
+  Boolean(config.geminiApiKey) || !config.geminiBaseUrl.includes("generativelanguage.googleapis.com");

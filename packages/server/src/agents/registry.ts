@@ -16,9 +16,9 @@ export interface AgentContext {
   options: SessionOptions;
   /**
    * Where the agent reaches the LLM gateway, for agents that use it: the Anthropic API at `baseUrl`, the
-   * OpenAI API at `openai.baseUrl`, each with the session's token.
+   * OpenAI API at `openai.baseUrl`, the Gemini API at `gemini.baseUrl`, each with the session's token.
    */
-  gateway?: { baseUrl: string; token: string; openai?: { baseUrl: string; token: string } };
+  gateway?: { baseUrl: string; token: string; openai?: { baseUrl: string; token: string }; gemini?: { baseUrl: string; token: string } };
 }
 
 export interface AgentDefinition {
@@ -30,6 +30,8 @@ export interface AgentDefinition {
   /** Whether it can run here; if not, why and how to fix it. */
   availability(config: Config): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
+  /** ACP client capabilities that replace Airlock's defaults in `initialize` (fs, terminal, elicitation). */
+  clientCapabilities?: Record<string, unknown>;
   /** ACP requests sent right after `session/new` (e.g. `session/set_mode` for the permission mode). */
   sessionSetup?(ctx: AgentContext, acpSessionId: string): Array<{ method: string; params: unknown }>;
 }

@@ -44,6 +44,7 @@ export const anthropicDialect: Dialect = {
   defaultHost: "api.anthropic.com",
   keyVariable: "ANTHROPIC_API_KEY",
   baseVariable: "ANTHROPIC_BASE_URL",
+  versions: ["v1"],
   baseIncludesV1: false,
   requestHeaders: ["content-type", "accept", "anthropic-version", "anthropic-beta", "user-agent"],
   answerHeader: (name) => ["request-id", "retry-after", "x-should-retry"].includes(name) || name.startsWith("anthropic-ratelimit-"),

@@ -20,6 +20,7 @@ import type { Logger } from "../log.ts";
 import type { GatewayTokens } from "./tokens.ts";
 
 export { anthropicGateway } from "./anthropic.ts";
+export { geminiGateway } from "./gemini.ts";
 export { openaiGateway } from "./openai.ts";
 export type { GatewaySessions } from "./proxy.ts";
 export { GatewayTokens } from "./tokens.ts";
@@ -32,6 +33,8 @@ export const sandboxPort = 4599;
 /** Where the gateway's APIs are mounted on the control plane. */
 export const gatewayPath = "/gateway/anthropic";
 export const openaiGatewayPath = "/gateway/openai";
+export const geminiGatewayPath = "/gateway/gemini";
+const servedPaths = [gatewayPath, openaiGatewayPath, geminiGatewayPath];
 const socketName = "gw.sock";
 
 /** One API as the agent reaches it. */
@@ -45,6 +48,8 @@ export interface ApiAccess {
 export interface GatewayAccess extends ApiAccess {
   /** The OpenAI-compatible API (Codex). */
   openai: ApiAccess;
+  /** The Gemini API (Gemini CLI): base URL without the version. */
+  gemini: ApiAccess;
   /** True when the agent calls the upstreams itself with the real keys (AIRLOCK_PASS_REAL_KEY=1): no metering. */
   direct?: boolean;
 }
@@ -56,6 +61,7 @@ export interface GatewayConfig {
   /** The upstreams and their keys, for the operator's opt-in to pass the real keys into sandboxes. */
   upstream?: { baseUrl: string; apiKey: string | null };
   openaiUpstream?: { baseUrl: string; apiKey: string | null };
+  geminiUpstream?: { baseUrl: string; apiKey: string | null };
   passRealKey?: boolean;
   log?: Logger;
 }
@@ -72,16 +78,22 @@ export class Gateway {
 
   access(sessionId: string, provider: string): GatewayAccess {
     const token = this.options.tokens.issue(sessionId);
-    const at = (root: string): GatewayAccess => ({ baseUrl: `${root}${gatewayPath}`, token, openai: { baseUrl: `${root}${openaiGatewayPath}/v1`, token } });
+    const at = (root: string): GatewayAccess => ({
+      baseUrl: `${root}${gatewayPath}`,
+      token,
+      openai: { baseUrl: `${root}${openaiGatewayPath}/v1`, token },
+      gemini: { baseUrl: `${root}${geminiGatewayPath}`, token },
+    });
     if (provider === "local") return at(`http://127.0.0.1:${sandboxPort}`);
     if (this.options.publicUrl) return at(this.options.publicUrl.replace(/\/$/, ""));
-    const { upstream, openaiUpstream } = this.options;
-    if (this.options.passRealKey && (upstream?.apiKey || openaiUpstream?.apiKey)) {
+    const { upstream, openaiUpstream, geminiUpstream } = this.options;
+    if (this.options.passRealKey && (upstream?.apiKey || openaiUpstream?.apiKey || geminiUpstream?.apiKey)) {
       this.options.log?.warn({ session: sessionId, provider }, "AIRLOCK_PASS_REAL_KEY=1: the real LLM keys go into this sandbox (no gateway: no metering, no budget)");
       return {
         baseUrl: upstream?.baseUrl ?? "",
         token: upstream?.apiKey ?? "",
         openai: { baseUrl: openaiUpstream?.baseUrl ?? "", token: openaiUpstream?.apiKey ?? "" },
+        gemini: { baseUrl: geminiUpstream?.baseUrl ?? "", token: geminiUpstream?.apiKey ?? "" },
         direct: true,
       };
     }
@@ -135,10 +147,11 @@ export class Gateway {
     const tokens = this.options.tokens;
     return (req: Request) => {
       const path = new URL(req.url).pathname;
-      if (![gatewayPath, openaiGatewayPath].some((p) => path === p || path.startsWith(`${p}/`))) {
-        return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${gatewayPath}, ${openaiGatewayPath}) is served here` } }, { status: 404 });
+      if (!servedPaths.some((p) => path === p || path.startsWith(`${p}/`))) {
+        return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${servedPaths.join(", ")}) is served here` } }, { status: 404 });
       }
-      const token = req.headers.get("x-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "");
+      const token =
+        req.headers.get("x-api-key") ?? req.headers.get("x-goog-api-key") ?? req.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? new URL(req.url).searchParams.get("key");
       if (token && tokens.verify(token) !== sessionId) {
         return Response.json({ type: "error", error: { type: "authentication_error", message: "Airlock gateway: this token belongs to another session" } }, { status: 401 });
       }

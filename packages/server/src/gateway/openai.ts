@@ -44,6 +44,7 @@ export const openaiDialect: Dialect = {
   defaultHost: "api.openai.com",
   keyVariable: "OPENAI_API_KEY",
   baseVariable: "OPENAI_BASE_URL",
+  versions: ["v1"],
   baseIncludesV1: true,
   requestHeaders: ["content-type", "accept", "user-agent", "openai-beta"],
   answerHeader: (name) => ["x-request-id", "retry-after", "retry-after-ms"].includes(name) || name.startsWith("x-ratelimit-"),

@@ -2,10 +2,10 @@
  * @module pricing — what an LLM call costs, in USD per million tokens, by model name prefix (longest prefix
  * wins, so `claude-opus-4-1` beats the family's `claude-opus`).
  *
- * The defaults are Anthropic's and OpenAI's published list prices for the models known when this table was
- * written; a model it does not know is priced as its family's newest (or, outside the known families, as
- * Claude Sonnet). Prompt-cache reads cost a tenth of the input price and cache writes 1.25 times it, as
- * Anthropic bills them (5-minute cache), unless an entry says otherwise. Batch discounts, long-context
+ * The defaults are Anthropic's, OpenAI's and Google's published list prices for the models known when this
+ * table was written; a model it does not know is priced as its family's newest (or, outside the known
+ * families, as Claude Sonnet). Prompt-cache reads cost a tenth of the input price and cache writes 1.25 times
+ * it, as Anthropic bills them (5-minute cache), unless an entry says otherwise. Batch discounts, long-context
  * surcharges, priority tiers and server tools are not counted.
  *
  * Override or extend with `AIRLOCK_PRICES='{"claude-x": {"input": 3, "output": 15}}'` (optional
@@ -48,6 +48,12 @@ const defaults: Record<string, Price> = {
   "gpt-4o-mini": { input: 0.15, output: 0.6, cacheRead: 0.075, cacheWrite: 0 },
   o3: { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 },
   "o4-mini": { input: 1.1, output: 4.4, cacheRead: 0.275, cacheWrite: 0 },
+  // Google (Gemini CLI), prompts up to 200k tokens.
+  gemini: { input: 1.25, output: 10, cacheWrite: 0 },
+  "gemini-2.5-pro": { input: 1.25, output: 10, cacheWrite: 0 },
+  "gemini-2.5-flash": { input: 0.3, output: 2.5, cacheWrite: 0 },
+  "gemini-2.5-flash-lite": { input: 0.1, output: 0.4, cacheWrite: 0 },
+  "gemini-3-pro": { input: 2, output: 12, cacheWrite: 0 },
 };
 const fallback: Price = { input: 3, output: 15 };
 

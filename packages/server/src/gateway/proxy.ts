@@ -4,7 +4,7 @@
  * as it comes, counts tokens and cost per session and turn, and refuses calls once the session's budget is
  * spent. A `Dialect` (anthropic.ts, openai.ts) says how that API spells credentials, errors and usage.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { UsageMeter, type UsageReader } from "./meter.ts";
 import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
@@ -34,15 +34,19 @@ export interface Dialect {
   /** The environment variables that configure the upstream, for messages. */
   keyVariable: string;
   baseVariable: string;
+  /** The API's version path segments the gateway serves (`v1`; Gemini's `v1beta` too). */
+  versions: string[];
   /** True when the upstream base URL already ends in `/v1` (OpenAI's convention; Anthropic's omits it). */
   baseIncludesV1: boolean;
+  /** Query parameters that carry a key and must not travel upstream (Gemini's `key`). */
+  keyParams?: string[];
   /** Request headers passed on to the upstream (never the agent's credentials). */
   requestHeaders: string[];
   /** Answer headers passed back (retry advice, request ids, rate-limit state). */
   answerHeader(name: string): boolean;
   authorize(headers: Headers, apiKey: string): void;
   errorTypes: { auth: string; invalid: string; tooLarge: string; upstream: string };
-  errorBody(type: string, message: string): unknown;
+  errorBody(type: string, message: string, status: number): unknown;
   /** Reads usage out of the answer's SSE events as they pass. */
   usage: UsageReader;
   /** Usage of a whole (non-streaming) answer. */
@@ -54,13 +58,20 @@ const maxRequestBytes = 32 * 1024 * 1024;
 
 export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
   const app = new Hono();
-  const fail = (status: number, type: string, message: string) => Response.json(dialect.errorBody(type, message), { status });
+  const fail = (status: number, type: string, message: string) => Response.json(dialect.errorBody(type, message, status), { status });
   // The session keeps one error event per problem and turn, however often an agent retries.
   const report = (sessionId: string, message: string, code: string) => options.sessions.reportError(sessionId, message, code).catch(() => {});
 
-  app.use("/v1/*", bodyLimit({ maxSize: maxRequestBytes, onError: () => fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`) }));
-  app.all("/v1/*", async (c) => {
-    const token = c.req.header("x-api-key") ?? c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+  const limit = bodyLimit({ maxSize: maxRequestBytes, onError: () => fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`) });
+  for (const version of dialect.versions) app.use(`/${version}/*`, limit);
+  const handle = async (c: Context) => {
+    const url = new URL(c.req.url);
+    const token =
+      c.req.header("x-api-key") ??
+      c.req.header("x-goog-api-key") ??
+      c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ??
+      (dialect.keyParams ?? []).map((p) => url.searchParams.get(p)).find((v) => v) ??
+      undefined;
     const sessionId = options.tokens.verify(token);
     if (!sessionId) return fail(401, dialect.errorTypes.auth, "Airlock gateway: this token is not a valid session gateway token");
     const session = await options.sessions.gatewaySession(sessionId);
@@ -78,8 +89,9 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       return fail(401, dialect.errorTypes.auth, message);
     }
 
-    const url = new URL(c.req.url);
-    const rest = url.pathname.slice(url.pathname.indexOf("/v1/") + (dialect.baseIncludesV1 ? 3 : 0));
+    const version = dialect.versions.map((v) => url.pathname.indexOf(`/${v}/`)).filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? 0;
+    const rest = url.pathname.slice(version + (dialect.baseIncludesV1 ? 3 : 0));
+    for (const p of dialect.keyParams ?? []) url.searchParams.delete(p);
     const headers = new Headers();
     for (const name of dialect.requestHeaders) {
       const value = c.req.header(name);
@@ -126,7 +138,8 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       if (usage) await record(usage.model, usage.counts);
     } catch {}
     return new Response(text, { status: upstream.status, headers: answer });
-  });
+  };
+  for (const version of dialect.versions) app.all(`/${version}/*`, handle);
   return app;
 }
 

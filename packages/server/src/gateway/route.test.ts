@@ -75,6 +75,7 @@ describe("the per-session gateway socket", () => {
       });
     expect(await call("/gateway/anthropic/v1/messages", tokens.issue(session))).toEqual({ status: 200, body: "served /gateway/anthropic/v1/messages" });
     expect((await call("/gateway/openai/v1/responses", tokens.issue(session))).body).toBe("served /gateway/openai/v1/responses");
+    expect((await call("/gateway/gemini/v1beta/models/g:generateContent", tokens.issue(session))).body).toBe("served /gateway/gemini/v1beta/models/g:generateContent");
     for (const path of ["/v1/sessions", "/healthz", "/", "/gateway/anthropicx", "/gateway"]) expect((await call(path, tokens.issue(session))).status).toBe(404);
     const other = await call("/gateway/anthropic/v1/messages", tokens.issue("ses_00000000000004dddddddd"));
     expect(other.status).toBe(401);
@@ -87,7 +88,12 @@ describe("the per-session gateway socket", () => {
     expect(() => new Gateway({ dataDir, publicUrl: null, tokens }).access("ses_00000000000001aaaaaaaa", "e2b")).toThrow(/AIRLOCK_PUBLIC_URL/);
     const publicUrl = new Gateway({ dataDir, publicUrl: "https://airlock.example/", tokens }).access("ses_00000000000001aaaaaaaa", "e2b");
     const token = tokens.issue("ses_00000000000001aaaaaaaa");
-    expect(publicUrl).toEqual({ baseUrl: "https://airlock.example/gateway/anthropic", token, openai: { baseUrl: "https://airlock.example/gateway/openai/v1", token } });
+    expect(publicUrl).toEqual({
+      baseUrl: "https://airlock.example/gateway/anthropic",
+      token,
+      openai: { baseUrl: "https://airlock.example/gateway/openai/v1", token },
+      gemini: { baseUrl: "https://airlock.example/gateway/gemini", token },
+    });
     const direct = new Gateway({
       dataDir,
       publicUrl: null,
@@ -96,7 +102,13 @@ describe("the per-session gateway socket", () => {
       upstream: { baseUrl: "https://api.anthropic.com", apiKey: "sk-real" },
       openaiUpstream: { baseUrl: "https://api.openai.com/v1", apiKey: "sk-openai" },
     }).access("ses_00000000000001aaaaaaaa", "e2b");
-    expect(direct).toEqual({ baseUrl: "https://api.anthropic.com", token: "sk-real", openai: { baseUrl: "https://api.openai.com/v1", token: "sk-openai" }, direct: true });
+    expect(direct).toEqual({
+      baseUrl: "https://api.anthropic.com",
+      token: "sk-real",
+      openai: { baseUrl: "https://api.openai.com/v1", token: "sk-openai" },
+      gemini: { baseUrl: "", token: "" },
+      direct: true,
+    });
   });
 });
 

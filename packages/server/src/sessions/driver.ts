@@ -593,7 +593,8 @@ export class SessionDriver {
     await this.send(
       request(rpcIds.initialize, "initialize", {
         protocolVersion: acpProtocolVersion,
-        clientCapabilities,
+        // An agent may need some capabilities withheld (agents/*.ts says why).
+        clientCapabilities: { ...clientCapabilities, ...this.deps.agents.get(this.session.agent)?.clientCapabilities },
         clientInfo: { name: "airlock", title: "Airlock", version: "0.1.0" },
       }),
     );
