@@ -86,3 +86,20 @@ export function rssMb(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/**
+ * For each chunk of a session's journal (read from its relay folder): the time from the agent's stamp to the
+ * relay's journal record (ms, the relay's clock is the same). Splits a latency into agent → relay and the rest.
+ */
+export function journalLags(dataDir: string, sessionId: string): number[] {
+  const lags: number[] = [];
+  let text = "";
+  try {
+    text = readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "journal.ndjson"), "utf8");
+  } catch {
+    return lags;
+  }
+  const pattern = /^\{"seq":\d+,"at":(\d+),.*"airlockTs":([0-9.]+)/gm;
+  for (let m; (m = pattern.exec(text)); ) lags.push(Number(m[1]) - Number(m[2]));
+  return lags;
+}

@@ -11,6 +11,8 @@ export interface SseStats {
   duplicates: number;
   lastId: number;
   latencies: number[];
+  /** With `stages`: for each chunk, the part of its latency until the server stored it (agent → stored). */
+  toStore: number[];
   firstAt: number;
   lastAt: number;
 }
@@ -19,16 +21,19 @@ export interface SseOptions {
   headers?: Record<string, string>;
   /** Keep per-chunk latencies (costs memory for huge bursts). */
   latency?: boolean;
+  /** With `latency`, also split each latency at the stored `at` (one client of many is enough). */
+  stages?: boolean;
   /** Called per frame; return true to stop reading. */
   onFrame?: (frame: string, stats: SseStats) => boolean | void;
   signal?: AbortSignal;
 }
 
 const tsPattern = /"airlockTs":([0-9.]+)/;
+const atPattern = /"at":"([^"]+)"/;
 
 /** Reads an SSE stream with node:http (lighter than fetch: with a hundred streams the reader must not be the bottleneck). */
 export function readSse(url: string, options: SseOptions = {}): Promise<SseStats> {
-  const stats: SseStats = { frames: 0, chunks: 0, gaps: 0, duplicates: 0, lastId: 0, latencies: [], firstAt: 0, lastAt: 0 };
+  const stats: SseStats = { frames: 0, chunks: 0, gaps: 0, duplicates: 0, lastId: 0, latencies: [], toStore: [], firstAt: 0, lastAt: 0 };
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers: { accept: "text/event-stream", ...options.headers }, agent: false, signal: options.signal }, (res) => {
       if (res.statusCode !== 200) {
@@ -63,7 +68,12 @@ export function readSse(url: string, options: SseOptions = {}): Promise<SseStats
             stats.lastAt = now;
             if (options.latency) {
               const m = tsPattern.exec(frame);
-              if (m) stats.latencies.push(now - Number(m[1]));
+              if (m) {
+                stats.latencies.push(now - Number(m[1]));
+                // The stored `at` has millisecond precision: a coarse split of the latency, not a measure of its own.
+                const at = options.stages ? atPattern.exec(frame) : null;
+                if (at) stats.toStore.push(Date.parse(at[1]) - Number(m[1]));
+              }
             }
           }
           if (options.onFrame?.(frame, stats)) return finish();

@@ -11,3 +11,16 @@ export function summarize(values: number[]): { p50: number; p99: number; max: nu
 }
 
 export const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : n);
+
+/** "p50/p99 from the agent's write: to the relay a/b ms, to the store c/d ms" — where a latency accumulates. */
+export function stageSplit(toRelay: number[], toStore: number[]): string {
+  const r = summarize(toRelay);
+  const s = summarize(toStore);
+  return `p50/p99 since the agent's write: in the relay's journal ${round(r.p50)}/${round(r.p99)} ms, stored ${round(s.p50)}/${round(s.p99)} ms`;
+}
+
+/** Of several runs, the one whose p99 is the median (the lower middle one for an even count). */
+export function medianRun<T extends { p99: number }>(runs: T[]): T {
+  const sorted = [...runs].sort((a, b) => a.p99 - b.p99);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}

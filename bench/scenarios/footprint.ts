@@ -1,27 +1,59 @@
 /**
- * Footprint: the server's RSS per idle live session (each with its relay and agent running beside it) and
- * with 1,000 open SSE connections.
+ * Footprint: the server's RSS
+ *  - per idle live session: ready, nothing to do, its relay and agent running beside it (100 of them: each
+ *    brings two Node processes of its own, so a thousand would not fit in this machine's memory);
+ *  - with 1,000 idle sessions: each made ready, then stopped by its idle timeout as DESIGN.md's lifecycle
+ *    says (agent stopped, workspace kept, the next prompt resumes it);
+ *  - with 1,000 open SSE connections.
+ * Each figure is the growth over the server's RSS before, divided by the count: it includes whatever the
+ * heap kept from the work of creating them, so it is an upper bound.
  */
-import { startBenchServer } from "../lib/airlock.ts";
+import { type BenchServer, startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { round } from "../lib/stats.ts";
 
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+const signed = (mb: number) => (mb >= 0 ? `+${round(mb, 1)}` : `−${round(-mb, 1)}`);
+let settleMs = 1500;
+const settle = (ms = settleMs) => new Promise((r) => setTimeout(r, ms));
+
+/** Creates `count` sessions, `parallel` at a time, each waited for until ready. */
+async function createReady(server: BenchServer, count: number, body: Record<string, unknown> = {}, parallel = 10): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += parallel) {
+    const batch = await Promise.all(Array.from({ length: Math.min(parallel, count - i) }, () => server.readySession(body)));
+    ids.push(...batch.map((s) => s.id));
+  }
+  return ids;
+}
+
+/** How many of the server's sessions have `status`. */
+async function countStatus(server: BenchServer, status: string): Promise<number> {
+  let n = 0;
+  let before = "";
+  for (;;) {
+    const page = await server.api("GET", `/v1/sessions?status=${status}&limit=200${before ? `&before=${before}` : ""}`);
+    n += page.sessions.length;
+    if (!page.nextCursor) return n;
+    before = page.nextCursor;
+  }
+}
 
 export async function footprint(ctx: BenchContext): Promise<void> {
-  const sessions = ctx.quick ? 5 : 100;
+  const live = ctx.quick ? 5 : 100;
+  const idle = ctx.quick ? 10 : 1000;
   const connections = ctx.quick ? 20 : 1000;
+  // Long enough for the server's heap to settle; a smoke run only needs figures.
+  settleMs = ctx.quick ? 200 : 1500;
+
   const server = await startBenchServer();
   try {
     const warm = await server.readySession();
     await settle();
     const base = server.rssMb();
-    for (let i = 0; i < sessions; i += 10) {
-      await Promise.all(Array.from({ length: Math.min(10, sessions - i) }, () => server.readySession()));
-    }
+    await createReady(server, live);
     await settle();
-    const perSession = (server.rssMb() - base) / sessions;
-    ctx.record({ scenario: "footprint", metric: `server RSS per idle live session (${sessions} sessions)`, value: round(perSession, 2), unit: "MB", target: "≤ 1", note: `server ${round(server.rssMb(), 0)} MB in all` });
+    const perSession = (server.rssMb() - base) / live;
+    ctx.record({ scenario: "footprint", metric: `server RSS per idle live session (${live} sessions)`, value: round(perSession, 2), unit: "MB", target: "≤ 1", note: `server ${round(server.rssMb(), 0)} MB in all` });
 
     const before = server.rssMb();
     const aborts: AbortController[] = [];
@@ -35,9 +67,35 @@ export async function footprint(ctx: BenchContext): Promise<void> {
     }
     await settle();
     const withConnections = server.rssMb();
-    ctx.record({ scenario: "footprint", metric: `server RSS with ${opened} open SSE connections`, value: round(withConnections, 0), unit: "MB", target: connections >= 1000 ? "≤ 200" : undefined, note: `+${round(withConnections - before, 1)} MB for the connections` });
+    ctx.record({ scenario: "footprint", metric: `server RSS with ${opened} open SSE connections`, value: round(withConnections, 0), unit: "MB", target: connections >= 1000 ? "≤ 200" : undefined, note: `${signed(withConnections - before)} MB over the RSS before them (garbage collection moves it either way)` });
     for (const a of aborts) a.abort();
   } finally {
     await server.stop();
+  }
+
+  const idleServer = await startBenchServer();
+  try {
+    await idleServer.api("DELETE", `/v1/sessions/${(await idleServer.readySession()).id}`);
+    await settle();
+    const base = idleServer.rssMb();
+    const t0 = performance.now();
+    await createReady(idleServer, idle, { idleTimeoutSec: 1 });
+    for (let i = 0; (await countStatus(idleServer, "stopped")) < idle; i++) {
+      if (i > 600) throw new Error(`sessions did not idle out: ${await countStatus(idleServer, "stopped")}/${idle} stopped`);
+      await settle(200);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await settle();
+    const rss = idleServer.rssMb();
+    ctx.record({
+      scenario: "footprint",
+      metric: `server RSS per idle session (${idle} sessions, idled out)`,
+      value: round((rss - base) / idle, 3),
+      unit: "MB",
+      target: "≤ 1",
+      note: `server ${round(rss, 0)} MB in all, ${round(base, 0)} MB before; made ready and idled out in ${round(seconds, 0)} s`,
+    });
+  } finally {
+    await idleServer.stop();
   }
 }

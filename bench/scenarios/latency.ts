@@ -1,33 +1,60 @@
 /**
  * Latency at a fixed rate: the agent stamps each chunk with the time it wrote it; each SSE client records when
- * it arrived (same machine, same clock). p50/p99/max over every chunk at every client.
+ * it arrived (same machine, same clock). p50/p99/max over every chunk at every client, with the part spent
+ * until the relay journaled it and until the server stored it, and which processes used the CPU.
+ *
+ * A tail on a shared two-core machine is mostly other processes' time slices: the 1-client figures are taken
+ * `repeat` times and the median p99 is reported (every run's p99 is in the note).
  */
-import { startBenchServer } from "../lib/airlock.ts";
+import { journalLags, startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
+import { cpuBetween, describeCpu, sampleTree } from "../lib/cpu.ts";
 import { readSse } from "../lib/sse.ts";
-import { round, summarize } from "../lib/stats.ts";
+import { medianRun, round, stageSplit, summarize } from "../lib/stats.ts";
+
+export const latencyRepeats = 3;
 
 export async function latency(ctx: BenchContext): Promise<void> {
   const seconds = ctx.quick ? 0.5 : 5;
   const server = await startBenchServer();
   try {
-    for (const [rate, clients] of ctx.quick ? [[1000, 3]] : [[1000, 1], [1000, 100], [10_000, 1], [10_000, 10]]) {
+    const cases: Array<[rate: number, clients: number]> = ctx.quick ? [[1000, 3]] : [[1000, 1], [1000, 100], [10_000, 1], [10_000, 10]];
+    for (const [rate, clients] of cases) {
       const n = Math.round(rate * seconds);
-      const { id } = await server.readySession();
-      const url = `${server.url}/v1/sessions/${id}/events`;
-      const readers = Array.from({ length: clients }, () => readSse(url, { latency: true, onFrame: (f) => f.includes("event: turn.ended") }));
-      await new Promise((r) => setTimeout(r, 200));
-      await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `burst ${n} rate ${rate}` });
-      const stats = await Promise.all(readers);
-      const all = stats.flatMap((s) => s.latencies);
-      const { p50, p99, max } = summarize(all);
-      const lost = stats.reduce((sum, s) => sum + (n - s.chunks), 0);
+      const repeats = clients === 1 && !ctx.quick ? latencyRepeats : 1;
+      const runs: Array<{ p50: number; p99: number; max: number; detail: string }> = [];
+      for (let r = 0; r < repeats; r++) {
+        const { id } = await server.readySession();
+        const url = `${server.url}/v1/sessions/${id}/events`;
+        const readers = Array.from({ length: clients }, (_, i) => readSse(url, { latency: true, stages: i === 0, onFrame: (f) => f.includes("event: turn.ended") }));
+        await new Promise((res) => setTimeout(res, 200));
+        const cpu0 = sampleTree(server.pid);
+        const own0 = process.cpuUsage();
+        await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `burst ${n} rate ${rate}` });
+        const stats = await Promise.all(readers);
+        const own = process.cpuUsage(own0);
+        const cpu = describeCpu(cpuBetween(cpu0, sampleTree(server.pid)), (own.user + own.system) / 1e6);
+        const lost = stats.reduce((sum, s) => sum + (n - s.chunks), 0);
+        const gaps = stats.reduce((sum, s) => sum + s.gaps + s.duplicates, 0);
+        if (lost || gaps) throw new Error(`latency run lost ${lost} events, ${gaps} gaps/duplicates`);
+        const { p50, p99, max } = summarize(stats.flatMap((s) => s.latencies));
+        runs.push({ p50, p99, max, detail: `${stageSplit(journalLags(server.dataDir, id), stats.flatMap((s) => s.toStore))}; ${cpu}` });
+        await server.api("DELETE", `/v1/sessions/${id}`);
+      }
+      // The run with the median p99 is the one reported.
+      const { p50, p99, max, detail } = medianRun(runs);
       ctx.results.set(`latency/${rate}/${clients}/p99`, p99);
       ctx.results.set(`latency/${rate}/${clients}/p50`, p50);
       const target = rate === 1000 && clients === 100 ? "p99 < 10" : undefined;
-      ctx.record({ scenario: "latency", metric: `${rate}/s, ${clients} client${clients > 1 ? "s" : ""}: p50 / p99 / max`, value: round(p99, 2), unit: "ms p99", target, note: `p50 ${round(p50, 2)} ms, max ${round(max, 1)} ms, lost ${lost}` });
-      if (lost) throw new Error(`latency run lost ${lost} events`);
-      await server.api("DELETE", `/v1/sessions/${id}`);
+      const repeated = repeats > 1 ? `median of ${repeats} runs (p99s ${runs.map((x) => round(x.p99, 2)).join(", ")} ms); ` : "";
+      ctx.record({
+        scenario: "latency",
+        metric: `${rate}/s, ${clients} client${clients > 1 ? "s" : ""}: p50 / p99 / max`,
+        value: round(p99, 2),
+        unit: "ms p99",
+        target,
+        note: `${repeated}p50 ${round(p50, 2)} ms, max ${round(max, 1)} ms, lost 0; ${detail}`,
+      });
     }
   } finally {
     await server.stop();

@@ -1,0 +1,116 @@
+/**
+ * CPU time of a process tree by role, read from /proc (utime + stime): tells which process of the pipeline a
+ * scenario's time goes to. Sampled before and after a run; processes alive at both points count fully,
+ * ones that started in between count from zero.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+
+const ticksPerSecond = 100; // USER_HZ on Linux
+
+export type Role = "server" | "relay" | "agent" | "sandbox" | "sandbox-agent" | "other";
+
+export interface CpuSample {
+  /** pid → [role, seconds of CPU, seconds its main thread waited for a CPU while runnable]. */
+  byPid: Map<number, [Role, number, number]>;
+  /** When the sample was taken (ms). */
+  at: number;
+}
+
+function stat(pid: number): { ppid: number; seconds: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name is in parentheses and may hold spaces: the fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
+  } catch {
+    return null;
+  }
+}
+
+/** Seconds the main thread (a Node process's event loop) spent runnable but waiting for a CPU. */
+function runDelay(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e9;
+  } catch {
+    return 0;
+  }
+}
+
+function roleOf(pid: number, root: number): Role {
+  if (pid === root) return "server";
+  let cmd = "";
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {}
+  const argv0 = cmd.slice(0, cmd.indexOf("\0") >>> 0);
+  if (argv0.endsWith("bwrap")) return "sandbox";
+  if (argv0.endsWith("/sandbox-agent")) return "sandbox-agent";
+  if (cmd.includes("sandboxd")) return "relay";
+  if (cmd.includes("scripted-agent")) return "agent";
+  return "other";
+}
+
+/** CPU seconds of `root` and all its descendants, by pid. */
+export function sampleTree(root: number): CpuSample {
+  const parents = new Map<number, number>();
+  const seconds = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const s = stat(pid);
+    if (!s) continue;
+    parents.set(pid, s.ppid);
+    seconds.set(pid, s.seconds);
+  }
+  const byPid = new Map<number, [Role, number, number]>();
+  for (const [pid, secs] of seconds) {
+    let p: number | undefined = pid;
+    for (let depth = 0; p !== undefined && p > 1 && depth < 32; depth++) {
+      if (p === root) {
+        byPid.set(pid, [roleOf(pid, root), secs, runDelay(pid)]);
+        break;
+      }
+      p = parents.get(p);
+    }
+  }
+  return { byPid, at: performance.now() };
+}
+
+export interface CpuUse {
+  wall: number;
+  /** CPU seconds per role. */
+  roles: Record<Role, number>;
+  /** Seconds the server's event loop was runnable but had no CPU (the machine was oversubscribed). */
+  serverWaited: number;
+}
+
+/** CPU seconds spent per role between two samples, plus the wall-clock seconds between them. */
+export function cpuBetween(before: CpuSample, after: CpuSample): CpuUse {
+  const roles: Record<Role, number> = { server: 0, relay: 0, agent: 0, sandbox: 0, "sandbox-agent": 0, other: 0 };
+  let serverWaited = 0;
+  for (const [pid, [role, secs, waited]] of after.byPid) {
+    const earlier = before.byPid.get(pid);
+    roles[role] += secs - (earlier?.[1] ?? 0);
+    if (role === "server") serverWaited = waited - (earlier?.[2] ?? 0);
+  }
+  return { wall: (after.at - before.at) / 1000, roles, serverWaited };
+}
+
+/**
+ * "CPU cores: server 0.82, relays 0.41, agents 0.30, clients 0.20; ..." — CPU as cores busy over the run.
+ * `rootName` names the root process (the server, or the benchmark itself when it is the root).
+ */
+export function describeCpu(used: CpuUse, clientSeconds?: number, rootName = "server"): string {
+  const cores = (s: number) => (used.wall > 0 ? Math.round((s / used.wall) * 100) / 100 : 0);
+  const named: Array<[string, number]> = [
+    [rootName, used.roles.server],
+    ["sandbox-agent", used.roles["sandbox-agent"]],
+    ["relays", used.roles.relay],
+    ["agents", used.roles.agent],
+    ["other", used.roles.sandbox + used.roles.other],
+  ];
+  const parts = named.filter(([name, s]) => name === rootName || name === "agents" || s > 0.01 * used.wall).map(([name, s]) => `${name} ${cores(s)}`);
+  if (clientSeconds !== undefined) parts.push(`clients ${cores(clientSeconds)}`);
+  const waited = rootName === "server" ? `; server loop waited for a CPU ${Math.round((100 * used.serverWaited) / used.wall)}% of the time` : "";
+  return `CPU cores: ${parts.join(", ")}${waited}`;
+}
