@@ -10,11 +10,13 @@ import { coldStart } from "./scenarios/cold-start.ts";
 import { concurrency } from "./scenarios/concurrency.ts";
 import { footprint } from "./scenarios/footprint.ts";
 import { latency } from "./scenarios/latency.ts";
+import { relay } from "./scenarios/relay.ts";
 import { replay } from "./scenarios/replay.ts";
 import { sandboxAgent } from "./scenarios/sandbox-agent.ts";
 
 export const scenarios: Record<string, Scenario> = {
   ceiling,
+  relay,
   burst,
   latency,
   replay,

@@ -23,6 +23,8 @@ export interface SseOptions {
   latency?: boolean;
   /** With `latency`, also split each latency at the stored `at` (one client of many is enough). */
   stages?: boolean;
+  /** Called once the response headers have arrived (the client is subscribed). */
+  onConnect?: () => void;
   /** Called per frame; return true to stop reading. */
   onFrame?: (frame: string, stats: SseStats) => boolean | void;
   signal?: AbortSignal;
@@ -42,6 +44,7 @@ export function readSse(url: string, options: SseOptions = {}): Promise<SseStats
         return;
       }
       res.setEncoding("utf8");
+      options.onConnect?.();
       let buffer = "";
       const finish = () => {
         req.destroy();

@@ -1,0 +1,73 @@
+/**
+ * The relay alone: the scripted agent under sandboxd (no bubblewrap, no server), its journal read over the
+ * relay's own stream. Between the ceiling (a bare reader) and the whole pipeline, it shows the relay's share:
+ * the burst rate through the journal, and the relay's CPU per event at a steady rate (one event per wake-up).
+ */
+import { readFileSync } from "node:fs";
+import type { BenchContext } from "../lib/context.ts";
+import { startBareRelay } from "../lib/relay.ts";
+import { round } from "../lib/stats.ts";
+
+function cpuSeconds(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export async function relay(ctx: BenchContext): Promise<void> {
+  const relay = await startBareRelay();
+  const abort = new AbortController();
+  try {
+    await relay.request("i", "initialize", { protocolVersion: 1, clientCapabilities: {} });
+    const session = (await relay.request("n", "session/new", { cwd: "/tmp", mcpServers: [] })).result.sessionId as string;
+    let after = 0;
+    const turn = async (text: string, n: number) => {
+      let chunks = 0;
+      let reads = 0;
+      const reading = (async () => {
+        for await (const records of relay.stream(after, abort.signal)) {
+          reads++;
+          for (const r of records) {
+            after = r.seq;
+            if (r.kind === "agent" && (r.msg as { method?: string }).method === "session/update") chunks++;
+          }
+          if (chunks >= n) return;
+        }
+      })();
+      const cpu0 = cpuSeconds(relay.pid);
+      const own0 = process.cpuUsage();
+      const t0 = performance.now();
+      await relay.client.send({ jsonrpc: "2.0", id: `p${after}`, method: "session/prompt", params: { sessionId: session, prompt: [{ type: "text", text }] } });
+      await reading;
+      const seconds = (performance.now() - t0) / 1000;
+      const own = process.cpuUsage(own0);
+      return { seconds, reads, relayCpu: cpuSeconds(relay.pid) - cpu0, readerCpu: (own.user + own.system) / 1e6 };
+    };
+
+    const n = ctx.quick ? 2000 : 200_000;
+    const b = await turn(`burst ${n}`, n);
+    const rate = n / b.seconds;
+    const ceiling = ctx.results.get("ceiling/events_per_s");
+    ctx.results.set("relay/events_per_s", rate);
+    ctx.record({
+      scenario: "relay",
+      metric: `burst of ${n} through sandboxd's journal to its stream`,
+      value: round(rate, 0),
+      unit: "events/s",
+      note: `${ceiling ? `${round((100 * rate) / ceiling, 0)}% of ceiling; ` : ""}relay CPU ${round((1e6 * b.relayCpu) / n, 1)} µs/event, ${b.reads} stream reads`,
+    });
+
+    const steady = ctx.quick ? 50 : 1000;
+    const s = await turn(`burst ${steady} rate 100`, steady);
+    ctx.record({
+      scenario: "relay",
+      metric: `${steady} chunks at 100/s: relay CPU per event`,
+      value: round((1e6 * s.relayCpu) / steady, 0),
+      unit: "µs",
+      note: `one wake-up per event (the reader's: ${round((1e6 * s.readerCpu) / steady, 0)} µs/event); at a burst: ${round((1e6 * b.relayCpu) / n, 1)} µs`,
+    });
+  } finally {
+    abort.abort();
+    await relay.stop();
+  }
+}
