@@ -44,6 +44,8 @@ export const CreateSession = z
     env: z.record(envName, z.string().max(32 * 1024)).optional(),
     permissionMode: PermissionMode.optional(),
     model: z.string().max(200).optional(),
+    /** Agents that can review their own changes (the built-in agent): a reviewer pass after each turn that changed files. */
+    review: z.boolean().optional(),
     idleTimeoutSec: z.number().int().min(1).max(7 * 24 * 3600).optional(),
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     network: z.boolean().optional(),
@@ -94,6 +96,7 @@ export interface SessionView {
   final: boolean;
   permissionMode: PermissionMode;
   model: string | null;
+  review: boolean;
   metadata: Record<string, string>;
   lastSeq: number;
   pendingInteractions: PendingInteraction[];

@@ -16,6 +16,8 @@ export interface SessionOptions {
   env?: Record<string, string>;
   permissionMode: PermissionMode;
   model?: string;
+  /** The agent reviews its own changes after each turn that made some (agents that support it). */
+  review?: boolean;
   idleTimeoutSec: number;
   budgetUsd?: number;
   network: boolean;

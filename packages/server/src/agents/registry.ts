@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentLaunch, type AgentView, type SessionOptions, badRequest } from "@airlock/protocol";
 import type { Config } from "../config.ts";
+import { airlock } from "./airlock.ts";
 import { claude } from "./claude.ts";
 import { codex } from "./codex.ts";
 import { gemini } from "./gemini.ts";
@@ -27,6 +28,8 @@ export interface AgentDefinition {
   description: string;
   /** Calls an LLM through Airlock's gateway. */
   usesGateway?: boolean;
+  /** Can review its own changes (the session option `review`). */
+  review?: boolean;
   /** Whether it can run here; if not, why and how to fix it. */
   availability(config: Config): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
@@ -37,7 +40,7 @@ export interface AgentDefinition {
 }
 
 /** The test kit's agent, bundled to one file so the sandbox needs only Node and that file. */
-export { claude, codex, gemini, opencode };
+export { airlock, claude, codex, gemini, opencode };
 
 export const scriptedAgentPath = fileURLToPath(new URL("../../../testkit/dist/scripted-agent.mjs", import.meta.url));
 
@@ -79,7 +82,7 @@ const custom: AgentDefinition = {
 
 export class AgentRegistry {
   private readonly agents = new Map<string, AgentDefinition>();
-  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, claude, opencode, codex, gemini, custom]) {
+  constructor(private readonly config: Config, definitions: AgentDefinition[] = [scripted, airlock, claude, opencode, codex, gemini, custom]) {
     for (const d of definitions) this.agents.set(d.name, d);
   }
 

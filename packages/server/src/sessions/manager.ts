@@ -64,7 +64,8 @@ export class SessionManager {
 
   async create(tenant: string, body: CreateSession): Promise<SessionView> {
     const { config, store, agents, providers } = this.deps;
-    agents.require(body.agent);
+    const agent = agents.require(body.agent);
+    if (body.review && !agent.review) throw new AirlockError("bad_request", `agent "${body.agent}" cannot review its own changes; \`review\` is for the built-in agent ("airlock")`);
     const provider = providers.require(body.provider ?? providers.defaultName);
     if (body.agent === "custom" && !body.command) throw new AirlockError("bad_request", 'agent "custom" needs `command`: the agent\'s argv, e.g. ["node", "agent.js"]');
     if (body.agent !== "custom" && body.command) throw new AirlockError("bad_request", "`command` is only for agent \"custom\"");
@@ -86,6 +87,7 @@ export class SessionManager {
         ...(body.env ? { env: body.env } : {}),
         permissionMode: body.permissionMode ?? "ask",
         ...(body.model ? { model: body.model } : {}),
+        ...(body.review !== undefined ? { review: body.review } : {}),
         idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
         ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
         network: body.network ?? false,
@@ -135,6 +137,7 @@ export class SessionManager {
       final: session.status === "failed" || (session.status === "stopped" && !session.sandbox),
       permissionMode: session.options.permissionMode,
       model: session.options.model ?? null,
+      review: session.options.review ?? false,
       metadata: session.metadata,
       lastSeq: session.lastSeq,
       pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),

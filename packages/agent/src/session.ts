@@ -1,0 +1,56 @@
+/**
+ * @module session — one conversation: its folder, permission mode, the tools the user allowed for good, the
+ * messages so far (in the Messages API's own shape, so they go back to the model as they are), and the
+ * prompt running now.
+ */
+import type { AssistantMessageParam, ContentBlockParam, UserMessageParam } from "@anthropic-ai/sdk/resources/messages";
+import type { PermissionMode } from "./config.ts";
+import { type SavedSession, loadSession, saveSession } from "./history.ts";
+
+/** A message of the conversation (the API's system messages are not used: the system prompt is separate). */
+export type ChatMessage = UserMessageParam | AssistantMessageParam;
+
+export class Session {
+  readonly allowAlways = new Set<string>();
+  messages: ChatMessage[] = [];
+  /** The running prompt's abort, or null between prompts. */
+  running: AbortController | null = null;
+
+  constructor(
+    readonly id: string,
+    public cwd: string,
+    public modeId: PermissionMode,
+    private readonly stateDir: string | null,
+  ) {}
+
+  /** The saved session `id`, if there is one. */
+  static load(id: string, cwd: string, fallbackMode: PermissionMode, stateDir: string | null): Session | null {
+    const saved = loadSession(stateDir, id);
+    if (!saved) return null;
+    const session = new Session(id, cwd, saved.modeId ?? fallbackMode, stateDir);
+    session.messages = saved.messages;
+    for (const name of saved.allowAlways ?? []) session.allowAlways.add(name);
+    return session;
+  }
+
+  save(): void {
+    const saved: SavedSession = { version: 1, cwd: this.cwd, modeId: this.modeId, allowAlways: [...this.allowAlways], messages: this.messages };
+    saveSession(this.stateDir, this.id, saved);
+  }
+
+  /** Adds user content; next to an earlier user message (tool results, a cancelled prompt) it joins it. */
+  addUser(blocks: ContentBlockParam[]): void {
+    if (!blocks.length) return;
+    const last = this.messages.at(-1);
+    if (last?.role === "user") {
+      const before: ContentBlockParam[] = typeof last.content === "string" ? [{ type: "text", text: last.content }] : last.content;
+      last.content = [...before, ...blocks];
+    } else this.messages.push({ role: "user", content: blocks });
+  }
+
+  addAssistant(blocks: ContentBlockParam[]): void {
+    // The API refuses empty text blocks and empty messages.
+    const content = blocks.filter((b) => b.type !== "text" || b.text !== "");
+    if (content.length) this.messages.push({ role: "assistant", content });
+  }
+}
