@@ -4,6 +4,7 @@
  */
 import type { BenchContext, Scenario } from "./lib/context.ts";
 import { type Figure, append, machine, print } from "./lib/report.ts";
+import { agent } from "./scenarios/agent.ts";
 import { burst } from "./scenarios/burst.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
@@ -24,6 +25,7 @@ export const scenarios: Record<string, Scenario> = {
   footprint,
   concurrency,
   "sandbox-agent": sandboxAgent,
+  agent,
 };
 
 export async function runBenchmarks(names: string[], quick: boolean): Promise<Figure[]> {

@@ -21,8 +21,8 @@ export interface AgentConfig {
   permissionMode: PermissionMode;
   /** `max_tokens` of one LLM response. */
   maxTokens: number;
-  /** Extended thinking budget per response; 0 turns thinking off. */
-  thinkingBudget: number;
+  /** Extended thinking: off, adaptive (the model decides), or a token budget per response. */
+  thinking: { type: "adaptive" } | { type: "enabled"; budget_tokens: number } | null;
   /** LLM requests one prompt may make (tool steps, fix passes and reviews included). */
   maxTurnRequests: number;
   /** Output tokens one prompt may generate, summed over its requests. */
@@ -37,8 +37,8 @@ export interface AgentConfig {
   stateDir: string | null;
 }
 
-export const defaultModel = "claude-sonnet-4-5";
-export const defaultReviewModel = "claude-haiku-4-5";
+export const defaultModel = "claude-sonnet-5-5";
+export const defaultReviewModel = "claude-haiku-5-5";
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const mode = env.AIRLOCK_AGENT_PERMISSION_MODE;
@@ -53,8 +53,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     maxFixPasses: count(env, "AIRLOCK_AGENT_REVIEW_MAX_FIXES", 2, 0),
     permissionMode: mode === "acceptEdits" || mode === "auto" ? mode : "ask",
     maxTokens,
-    // The API wants the budget below max_tokens and at least 1,024.
-    thinkingBudget: Math.min(count(env, "AIRLOCK_AGENT_THINKING_BUDGET", 0, 0), maxTokens - 1),
+    thinking: thinkingOf(env.AIRLOCK_AGENT_THINKING, maxTokens),
     maxTurnRequests: count(env, "AIRLOCK_AGENT_MAX_TURN_REQUESTS", 50, 1),
     maxTurnOutputTokens: count(env, "AIRLOCK_AGENT_MAX_TURN_OUTPUT_TOKENS", 200_000, 1),
     maxRetries: count(env, "AIRLOCK_AGENT_MAX_RETRIES", 4, 0),
@@ -63,6 +62,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     maxCommandTimeoutSec: Math.max(commandTimeoutSec, count(env, "AIRLOCK_AGENT_MAX_COMMAND_TIMEOUT_SEC", 1800, 1)),
     stateDir: env.AIRLOCK_AGENT_STATE_DIR || (env.HOME ? `${env.HOME.replace(/\/$/, "")}/.airlock-agent` : null),
   };
+}
+
+/** `off` (or unset), `adaptive`, or a budget in tokens (the API wants 1,024 or more, and less than max_tokens). */
+function thinkingOf(raw: string | undefined, maxTokens: number): AgentConfig["thinking"] {
+  if (!raw || raw === "off" || raw === "0") return null;
+  if (raw === "adaptive") return { type: "adaptive" };
+  const budget = Number(raw);
+  if (Number.isInteger(budget) && budget >= 1024) return { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+  process.stderr.write(`airlock-agent: AIRLOCK_AGENT_THINKING=${raw} is not off, adaptive or a token budget of at least 1024; thinking stays off\n`);
+  return null;
 }
 
 /** A non-negative integer setting; a bad value is reported on stderr and the default used. */

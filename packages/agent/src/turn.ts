@@ -96,7 +96,7 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
         system,
         tools,
         messages: withCacheMark(session.messages),
-        ...(config.thinkingBudget >= 1024 ? { thinking: { type: "enabled", budget_tokens: config.thinkingBudget } } : {}),
+        ...(config.thinking ? { thinking: config.thinking } : {}),
       };
       let result;
       try {

@@ -114,6 +114,8 @@ export interface AgentView {
   title: string;
   description: string;
   available: boolean;
+  /** Takes the session option `review` (reviews its own changes). */
+  review?: boolean;
   /** Why it is not available, and how to fix it. */
   reason?: string;
   fix?: string;

@@ -87,7 +87,7 @@ describe("streaming and context", () => {
     expect(textOf(events, t)).toBe("Hello there, this is the built-in agent speaking.");
 
     const request = mainSince(from)[0];
-    expect(request.body.model).toBe("claude-sonnet-4-5");
+    expect(request.body.model).toBe("claude-sonnet-5-5");
     expect(request.body.stream).toBe(true);
     // Through the gateway: the upstream saw the real key, which the agent never had.
     expect(request.headers["x-api-key"]).toBe(realKey);
@@ -342,7 +342,7 @@ describe("self-review", () => {
     const events = await sse.waitFor(turnEnded(t), 30_000, "turn");
     expect(ended(events, t).stopReason).toBe("end_turn");
     expect(reviews.length).toBe(2);
-    expect(reviews[0].body.model).toBe("claude-haiku-4-5");
+    expect(reviews[0].body.model).toBe("claude-haiku-5-5");
     const firstReview = JSON.stringify(reviews[0].body.messages);
     expect(firstReview).toContain("write a sum function in sum.js");
     expect(firstReview).toContain("+export const sum = (a, b) => a - b;");

@@ -5,7 +5,7 @@ import type { AgentDefinition } from "./registry.ts";
 import { installed, llmCredentials, nodeModules, pathOf } from "./packages.ts";
 
 const binary = "opencode-ai/bin/opencode.exe";
-const defaultModel = "claude-sonnet-4-5";
+const defaultModel = "claude-sonnet-5-5";
 const permissions = {
   ask: { edit: "ask", bash: "ask", webfetch: "ask" },
   acceptEdits: { edit: "allow", bash: "ask", webfetch: "ask" },

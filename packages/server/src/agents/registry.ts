@@ -102,7 +102,7 @@ export class AgentRegistry {
   list(): AgentView[] {
     return [...this.agents.values()].map((d) => {
       const a = d.availability(this.config);
-      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
+      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(d.review ? { review: true } : {}), ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
     });
   }
 }

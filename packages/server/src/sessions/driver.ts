@@ -57,7 +57,8 @@ const acpProtocolVersion = 1;
 const ttlPushMs = 30_000;
 /** E2B's longest timeout on its hobby plan: an hour. */
 const maxProviderTtlMs = 3_600_000;
-const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true, elicitation: { form: {} } };
+// Notices (e.g. "retrying the LLM call") are shown in the conversation like Airlock's own.
+const clientCapabilities = { fs: { readTextFile: true, writeTextFile: true }, terminal: true, elicitation: { form: {} }, session: { notices: {} } };
 
 export class SessionDriver {
   private chain: Promise<unknown> = Promise.resolve();

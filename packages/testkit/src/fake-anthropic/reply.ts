@@ -37,6 +37,11 @@ export interface Reply {
   delayMs?: number;
   /** How many deltas each block is streamed in (default 3). */
   pieces?: number;
+  /**
+   * Streaming only: each text delta is, instead of a piece of `text`, the wall-clock time it was written at
+   * (`⏱` and ms since the epoch, to the microsecond), for latency measurements on the same machine.
+   */
+  timestamps?: boolean;
   /** Answer with this HTTP error (Anthropic's error body) instead of a message. */
   error?: ScriptedError;
   /** Streaming only: after this many content blocks, send an SSE `error` event and end the stream (as on overload). */

@@ -31,7 +31,8 @@ export async function streamReply(res: ServerResponse, model: string, reply: Rep
     for (const delta of deltasOf(block, json, reply.pieces ?? 3)) {
       await wait();
       if (closed()) return;
-      send("content_block_delta", { type: "content_block_delta", index, delta });
+      const stamped = reply.timestamps && delta.type === "text_delta" ? { ...delta, text: `⏱${(performance.timeOrigin + performance.now()).toFixed(3)} ` } : delta;
+      send("content_block_delta", { type: "content_block_delta", index, delta: stamped });
     }
     if (block.type === "thinking") send("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature: json.signature } });
     send("content_block_stop", { type: "content_block_stop", index });

@@ -28,6 +28,7 @@ export function NewSessionForm() {
   const [model, setModel] = useState("");
   const [budget, setBudget] = useState("");
   const [network, setNetwork] = useState(false);
+  const [review, setReview] = useState(false);
   const [command, setCommand] = useState("");
   const [source, setSource] = useState<Source>({ kind: "empty", files: {}, git: "" });
   const [busy, setBusy] = useState(false);
@@ -68,6 +69,7 @@ export function NewSessionForm() {
       if (model.trim()) body.model = model.trim();
       if (budgetValue !== undefined) body.budgetUsd = budgetValue;
       if (network || source.kind === "git") body.network = true;
+      if (review && selected?.review) body.review = true;
       if (source.kind === "upload" && Object.keys(source.files).length) body.workspace = { files: source.files };
       if (source.kind === "git") body.workspace = { git: source.git.trim() };
       if (agent === "custom") body.command = command.trim().split(/\s+/).filter(Boolean);
@@ -145,6 +147,12 @@ export function NewSessionForm() {
             <input type="checkbox" checked={network || source.kind === "git"} disabled={source.kind === "git"} onChange={(e) => setNetwork(e.target.checked)} />
             Allow network access from the sandbox
           </label>
+          {selected?.review && (
+            <label className="check-field">
+              <input type="checkbox" checked={review} onChange={(e) => setReview(e.target.checked)} />
+              Review its own changes after each turn (a second model checks the diff; findings start a fix pass)
+            </label>
+          )}
         </fieldset>
 
       </div>

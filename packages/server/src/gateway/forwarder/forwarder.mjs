@@ -11,7 +11,8 @@ if (!port || !socket || separator !== "--" || argv.length === 0) {
   process.stderr.write("usage: forwarder.mjs PORT SOCKET -- AGENT_ARGV...\n");
   process.exit(2);
 }
-const server = net.createServer((client) => {
+// No Nagle on the TCP side: a streamed token is a small write that must not wait for the agent's ACK.
+const server = net.createServer({ noDelay: true }, (client) => {
   const upstream = net.connect(socket);
   client.pipe(upstream).pipe(client);
   client.on("error", () => upstream.destroy());

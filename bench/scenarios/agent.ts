@@ -1,0 +1,109 @@
+/**
+ * The built-in agent: how fast its process is ready for ACP, and how fast a token the LLM streams reaches an
+ * SSE client — upstream → gateway → agent (in its sandbox) → sandboxd's journal → store → SSE.
+ *
+ * The scripted Anthropic server stamps each text delta with the wall-clock time it wrote it; the client
+ * subtracts that from when the frame arrived (same machine, same clock). That is the upstream's write, one
+ * loopback hop before the gateway receives it, so the figure is an upper bound on gateway → client.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
+import { startBenchServer } from "../lib/airlock.ts";
+import type { BenchContext } from "../lib/context.ts";
+import { readSse } from "../lib/sse.ts";
+import { percentile, round, summarize } from "../lib/stats.ts";
+
+const agentFile = fileURLToPath(new URL("../../packages/agent/dist/airlock-agent.mjs", import.meta.url));
+const initialize = `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: 1, clientCapabilities: {} } })}\n`;
+const bareNode = "process.stdin.once('data', () => process.stdout.write('{}\\n'))";
+const stampPattern = /⏱([0-9.]+)/;
+
+export async function agent(ctx: BenchContext): Promise<void> {
+  await startUp(ctx);
+  await firstToken(ctx);
+}
+
+/** Process start → the answer to `initialize`; a bare Node process answering one line is the floor. */
+async function startUp(ctx: BenchContext): Promise<void> {
+  const runs = ctx.quick ? 3 : 20;
+  const measure = async (args: string[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"], env: { PATH: process.env.PATH, HOME: "/nonexistent" } });
+      child.stdin.write(initialize);
+      await new Promise((resolve, reject) => {
+        child.stdout.once("data", resolve);
+        child.once("exit", (code) => reject(new Error(`the agent exited with ${code} before answering initialize`)));
+      });
+      times.push(performance.now() - t0);
+      child.kill("SIGKILL");
+    }
+    return times.sort((a, b) => a - b);
+  };
+  const agentTimes = await measure([agentFile]);
+  const floor = await measure(["-e", bareNode]);
+  const note = `bare Node answering one line: p50 ${round(percentile(floor, 50), 0)} ms`;
+  ctx.record({ scenario: "agent", metric: `process start → ACP initialize answered, p50 of ${runs}`, value: round(percentile(agentTimes, 50), 0), unit: "ms", target: "< 300", note });
+  ctx.record({ scenario: "agent", metric: `process start → ACP initialize answered, p95 of ${runs}`, value: round(percentile(agentTimes, 95), 0), unit: "ms" });
+}
+
+/** Tokens streamed by the LLM at a steady pace, each timed from the upstream's write to an SSE client. */
+async function firstToken(ctx: BenchContext): Promise<void> {
+  const turns = ctx.quick ? 2 : 100;
+  const pieces = ctx.quick ? 5 : 25;
+  const llm = await startFakeAnthropic();
+  const server = await startBenchServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "bench-key" });
+  const abort = new AbortController();
+  try {
+    const { id } = await server.readySession({ agent: "airlock" });
+    const first: number[] = [];
+    const all: number[] = [];
+    let turnStarted = false;
+    let ended = 0;
+    let onEnded = () => {};
+    const reading = readSse(`${server.url}/v1/sessions/${id}/events`, {
+      signal: abort.signal,
+      onFrame: (frame) => {
+        const now = performance.timeOrigin + performance.now();
+        if (frame.includes("event: turn.started")) turnStarted = true;
+        else if (frame.includes("event: turn.ended")) {
+          ended++;
+          onEnded();
+        } else if (frame.includes("agent_message_chunk")) {
+          const m = stampPattern.exec(frame);
+          if (!m) return;
+          const latency = now - Number(m[1]);
+          all.push(latency);
+          if (turnStarted) first.push(latency);
+          turnStarted = false;
+        }
+      },
+    });
+    for (let t = 0; t < turns; t++) {
+      llm.reply({ text: "x".repeat(pieces), pieces, delayMs: 4, timestamps: true });
+      const done = new Promise<void>((resolve) => (onEnded = () => ended > t && resolve()));
+      await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `say something (${t})` });
+      await done;
+    }
+    abort.abort();
+    await reading;
+    if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
+    const f = summarize(first);
+    const a = summarize(all);
+    ctx.record({
+      scenario: "agent",
+      metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`,
+      value: round(f.p99, 2),
+      unit: "ms",
+      target: "< 5",
+      note: `p50 ${round(f.p50, 2)} ms, max ${round(f.max, 2)} ms`,
+    });
+    ctx.record({ scenario: "agent", metric: `every token (${pieces} per turn, 4 ms apart), p99 of ${a.n}`, value: round(a.p99, 2), unit: "ms", note: `p50 ${round(a.p50, 2)} ms, max ${round(a.max, 2)} ms` });
+  } finally {
+    abort.abort();
+    await server.stop();
+    await llm.close();
+  }
+}
