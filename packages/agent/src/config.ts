@@ -12,6 +12,8 @@ export interface AgentConfig {
   baseUrl: string | undefined;
   /** The session's gateway token (never a real key: that stays with the gateway). */
   apiKey: string | undefined;
+  /** A unix socket serving the gateway (local sandboxes): HTTP goes there, whatever host the base URL names. */
+  gatewaySocket: string | undefined;
   model: string;
   /** The reviewer's model: a fast one. */
   reviewModel: string;
@@ -47,6 +49,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   return {
     baseUrl: env.ANTHROPIC_BASE_URL || undefined,
     apiKey: env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || undefined,
+    gatewaySocket: env.AIRLOCK_GATEWAY_SOCKET || undefined,
     model: env.AIRLOCK_AGENT_MODEL || env.ANTHROPIC_MODEL || defaultModel,
     reviewModel: env.AIRLOCK_AGENT_REVIEW_MODEL || defaultReviewModel,
     review: env.AIRLOCK_AGENT_REVIEW === "1" || env.AIRLOCK_AGENT_REVIEW === "true",

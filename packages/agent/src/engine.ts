@@ -20,7 +20,9 @@ export interface Engine {
 
 export function createEngine(config: AgentConfig): Engine {
   const tools = new Map(allTools(config).map((t) => [t.name, t]));
-  const llm = new Llm({ baseUrl: config.baseUrl, apiKey: config.apiKey, maxRetries: config.maxRetries, retryBaseMs: config.retryBaseMs });
+  // Node loads its fetch (undici) on first use, ~50 ms: better now, while the agent waits for its first prompt.
+  if (!config.gatewaySocket) void globalThis.fetch;
+  const llm = new Llm({ baseUrl: config.baseUrl, apiKey: config.apiKey, socketPath: config.gatewaySocket, maxRetries: config.maxRetries, retryBaseMs: config.retryBaseMs });
   return {
     async prompt(client, capabilities, session, prompt, signal) {
       try {

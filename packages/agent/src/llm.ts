@@ -10,6 +10,7 @@
  */
 import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 import type { ContentBlockParam, MessageCreateParamsStreaming, StopReason, ToolUseBlockParam } from "@anthropic-ai/sdk/resources/messages";
+import { socketFetch } from "./socket-fetch.ts";
 
 export interface StreamHandlers {
   text(delta: string): Promise<void>;
@@ -61,6 +62,8 @@ export class LlmAborted extends Error {
 export interface LlmOptions {
   baseUrl?: string;
   apiKey?: string;
+  /** Reach `baseUrl` through this unix socket. */
+  socketPath?: string;
   maxRetries: number;
   retryBaseMs: number;
 }
@@ -72,7 +75,13 @@ export class Llm {
 
   constructor(private readonly options: LlmOptions) {
     // Retries are ours (see above); the SDK's would repeat calls whose deltas were already shown.
-    this.client = new Anthropic({ baseURL: options.baseUrl, apiKey: options.apiKey ?? "missing", maxRetries: 0, timeout: 10 * 60_000 });
+    this.client = new Anthropic({
+      baseURL: options.baseUrl,
+      apiKey: options.apiKey ?? "missing",
+      maxRetries: 0,
+      timeout: 10 * 60_000,
+      ...(options.socketPath ? { fetch: socketFetch(options.socketPath) } : {}),
+    });
   }
 
   async stream(params: Omit<MessageCreateParamsStreaming, "stream">, handlers: StreamHandlers, signal: AbortSignal): Promise<LlmResult> {

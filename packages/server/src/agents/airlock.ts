@@ -16,6 +16,7 @@ export const airlock: AgentDefinition = {
   description:
     "Airlock's own lean coding agent: the Anthropic Messages API in a tool loop (files, search, commands, code), project context, and an optional self-review of its changes.",
   usesGateway: true,
+  gatewaySocket: true,
   review: true,
   availability(config) {
     if (!existsSync(airlockAgentPath)) return { available: false, reason: `not built: ${airlockAgentPath} is missing`, fix: "run `npm ci` (or `npm run build -w @airlock/agent`)" };

@@ -28,6 +28,8 @@ export interface AgentDefinition {
   description: string;
   /** Calls an LLM through Airlock's gateway. */
   usesGateway?: boolean;
+  /** In local sandboxes, talks HTTP to the gateway's unix socket itself (AIRLOCK_GATEWAY_SOCKET): no loopback forwarder. */
+  gatewaySocket?: boolean;
   /** Can review its own changes (the session option `review`). */
   review?: boolean;
   /** Whether it can run here; if not, why and how to fix it. */

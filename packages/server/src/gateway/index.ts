@@ -103,14 +103,19 @@ export class Gateway {
     );
   }
 
-  /** Local sandboxes: serves the session's socket and runs the agent behind the forwarder. */
-  async wrapLocal(sessionId: string, launch: AgentLaunch): Promise<AgentLaunch> {
+  /**
+   * Local sandboxes: serves the session's socket and runs the agent behind the forwarder — or, for an agent
+   * that talks to the socket itself, only binds it and names it in AIRLOCK_GATEWAY_SOCKET.
+   */
+  async wrapLocal(sessionId: string, launch: AgentLaunch, speaksSocket = false): Promise<AgentLaunch> {
     const dir = await this.listen(sessionId);
+    const bind = { host: dir, sandbox: sandboxSocketDir };
+    if (speaksSocket) return { ...launch, env: { ...launch.env, AIRLOCK_GATEWAY_SOCKET: `${sandboxSocketDir}/${socketName}` }, binds: [...(launch.binds ?? []), bind] };
     return {
       ...launch,
       argv: ["node", forwarderPath, String(sandboxPort), `${sandboxSocketDir}/${socketName}`, "--", ...launch.argv],
       readOnlyPaths: [...(launch.readOnlyPaths ?? []), dirname(forwarderPath)],
-      binds: [...(launch.binds ?? []), { host: dir, sandbox: sandboxSocketDir }],
+      binds: [...(launch.binds ?? []), bind],
     };
   }
 

@@ -56,6 +56,17 @@ describe("the per-session gateway socket", () => {
     expect(existsSync(bind.host)).toBe(false);
   });
 
+  it("for an agent that speaks to the socket itself, binds it and names it, with no forwarder", async () => {
+    const gateway = newGateway();
+    const session = "ses_00000000000004dddddddd";
+    const launch = await gateway.wrapLocal(session, { argv: ["node", "agent.mjs"], env: { A: "1" } }, true);
+    expect(launch.argv).toEqual(["node", "agent.mjs"]);
+    expect(launch.env).toEqual({ A: "1", AIRLOCK_GATEWAY_SOCKET: `${sandboxSocketDir}/gw.sock` });
+    const bind = launch.binds!.find((b) => b.sandbox === sandboxSocketDir)!;
+    expect(await getOver(join(bind.host, "gw.sock"), "/gateway/anthropic/v1/messages")).toBe("served /gateway/anthropic/v1/messages");
+    gateway.close(session);
+  });
+
   it("serves only the gateway's paths, and only to the session's own token", async () => {
     const gateway = newGateway();
     const tokens = new GatewayTokens(Buffer.alloc(32, 1));

@@ -587,7 +587,7 @@ export class SessionDriver {
     const agent = this.deps.agents.require(this.session.agent);
     const gateway = agent.usesGateway ? this.deps.gateway.access(this.id, this.session.provider) : undefined;
     const launch = agent.launch({ sessionId: this.id, options: this.session.options, gateway });
-    return agent.usesGateway && this.session.provider === "local" ? this.deps.gateway.wrapLocal(this.id, launch) : launch;
+    return agent.usesGateway && this.session.provider === "local" ? this.deps.gateway.wrapLocal(this.id, launch, agent.gatewaySocket) : launch;
   }
 
   private async sendInitialize(): Promise<void> {
