@@ -1,7 +1,11 @@
 /**
- * CPU time of a process tree by role, read from /proc (utime + stime): tells which process of the pipeline a
- * scenario's time goes to. Sampled before and after a run; processes alive at both points count fully,
- * ones that started in between count from zero.
+ * CPU time of a process tree by role, read from /proc: tells which process of the pipeline a scenario's time
+ * goes to. Sampled before and after a run; processes alive at both points count fully, ones that started in
+ * between count from zero.
+ *
+ * CPU time is the scheduler's own count (schedstat, nanoseconds, summed over a process's threads), not
+ * utime + stime: those are sampled at the 100 Hz tick, and a process that wakes in step with the tick (an
+ * agent emitting every 10 ms) is charged whole ticks it did not use.
  */
 import { readFileSync, readdirSync } from "node:fs";
 
@@ -21,7 +25,18 @@ function stat(pid: number): { ppid: number; seconds: number } | null {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name is in parentheses and may hold spaces: the fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(fields[1]), seconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
+    return { ppid: Number(fields[1]), seconds: cpuSeconds(pid) ?? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds a process has used, all its threads, from schedstat; null where the kernel has none. */
+export function cpuSeconds(pid: number): number | null {
+  try {
+    let ns = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    return ns / 1e9;
   } catch {
     return null;
   }

@@ -3,16 +3,13 @@
  * relay's own stream. Between the ceiling (a bare reader) and the whole pipeline, it shows the relay's share:
  * the burst rate through the journal, and the relay's CPU per event at a steady rate (one event per wake-up).
  */
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import type { BenchContext } from "../lib/context.ts";
+import { cpuSeconds as cpuOf } from "../lib/cpu.ts";
 import { startBareRelay } from "../lib/relay.ts";
 import { round } from "../lib/stats.ts";
 
-function cpuSeconds(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = (pid: number) => cpuOf(pid) ?? NaN;
 
 export async function relay(ctx: BenchContext): Promise<void> {
   const relay = await startBareRelay();
@@ -59,15 +56,33 @@ export async function relay(ctx: BenchContext): Promise<void> {
 
     const steady = ctx.quick ? 50 : 1000;
     const s = await turn(`burst ${steady} rate 100`, steady);
+    const floor = await wakeCost(ctx.quick ? 50 : 500);
     ctx.record({
       scenario: "relay",
       metric: `${steady} chunks at 100/s: relay CPU per event`,
       value: round((1e6 * s.relayCpu) / steady, 0),
       unit: "µs",
-      note: `one wake-up per event (the reader's: ${round((1e6 * s.readerCpu) / steady, 0)} µs/event); at a burst: ${round((1e6 * b.relayCpu) / n, 1)} µs`,
+      note: `one wake-up per event (the reader's: ${round((1e6 * s.readerCpu) / steady, 0)} µs/event; a bare Node process reading one line every 10 ms: ${round(floor, 0)} µs/line); at a burst: ${round((1e6 * b.relayCpu) / n, 1)} µs`,
     });
   } finally {
     abort.abort();
     await relay.stop();
   }
+}
+
+/**
+ * What this machine charges for waking a process: CPU µs per line of a bare Node process that reads a line
+ * every 10 ms and does nothing with it — the floor under every per-event figure at a steady rate.
+ */
+async function wakeCost(lines: number): Promise<number> {
+  const child = spawn(process.execPath, ["-e", "process.stdin.on('data', () => {})"], { stdio: ["pipe", "ignore", "ignore"] });
+  await new Promise((r) => setTimeout(r, 300));
+  const before = cpuSeconds(child.pid!);
+  for (let i = 0; i < lines; i++) {
+    child.stdin.write(`{"jsonrpc":"2.0","method":"session/update","params":{"n":${i}}}\n`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const used = cpuSeconds(child.pid!) - before;
+  child.kill();
+  return (1e6 * used) / lines;
 }
