@@ -432,14 +432,14 @@ describe("memory, limits and LLM errors", () => {
     sse.close();
   });
 
-  it("ends a prompt at its request limit (max_turn_requests) and on the model's max_tokens", async () => {
-    const { id, sse } = await session({ permissionMode: "auto", env: { AIRLOCK_AGENT_MAX_TURN_REQUESTS: "2" } });
+  it("ends a prompt at its request limit (max_turn_requests) and on the model's max_tokens; uses the session's model", async () => {
+    const { id, sse } = await session({ permissionMode: "auto", model: "claude-opus-5-5", env: { AIRLOCK_AGENT_MAX_TURN_REQUESTS: "2" } });
     script({ toolUse: [{ name: "list_files", input: {} }] }, { toolUse: [{ name: "list_files", input: {} }] });
     const from = llm.requests.length;
     const t1 = await prompt(id, "loop forever");
     let events = await sse.waitFor(turnEnded(t1), 30_000, "turn 1");
     expect(ended(events, t1).stopReason).toBe("max_turn_requests");
-    expect(mainSince(from).length).toBe(2);
+    expect(mainSince(from).map((r) => r.body.model)).toEqual(["claude-opus-5-5", "claude-opus-5-5"]);
 
     llm.reply({ text: "This answer was cut", stopReason: "max_tokens" });
     const t2 = await prompt(id, "write a lot");

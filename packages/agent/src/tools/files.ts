@@ -5,7 +5,7 @@
  */
 import type { ToolCallContent } from "@agentclientprotocol/sdk";
 import { z } from "zod";
-import { ToolError, defineTool } from "./tool.ts";
+import { type ToolContext, ToolError, type ToolOutcome, defineTool } from "./tool.ts";
 import type { Workspace } from "./workspace.ts";
 
 const defaultLines = 2000;
@@ -59,19 +59,11 @@ export const writeFileTool = defineTool({
   needs: "edit",
   title: (i) => `Write ${i.path}`,
   locations: at,
-  async run(input, ctx) {
-    const { ws } = ctx;
-    const absolute = await ws.resolveReal(input.path);
-    return ws.withLock(absolute, async () => {
-      const before = await ws.readIfExists(absolute);
-      const diff: ToolCallContent[] = [{ type: "diff", path: absolute, oldText: before, newText: input.content }];
-      await ctx.permit(diff);
-      ctx.touched(absolute, before);
-      await ws.write(absolute, input.content);
+  run: (input, ctx) =>
+    changeFile(ctx, input.path, (before, name) => {
       const lines = input.content === "" ? 0 : input.content.split("\n").length - (input.content.endsWith("\n") ? 1 : 0);
-      return { output: `${before === null ? "Created" : "Wrote"} ${ws.relative(absolute)} (${lines} line${lines === 1 ? "" : "s"}).`, content: diff };
-    });
-  },
+      return { text: input.content, summary: `${before === null ? "Created" : "Wrote"} ${name} (${lines} line${lines === 1 ? "" : "s"}).` };
+    }),
 });
 
 export const editFileTool = defineTool({
@@ -89,21 +81,31 @@ export const editFileTool = defineTool({
   needs: "edit",
   title: (i) => `Edit ${i.path}`,
   locations: at,
-  async run(input, ctx) {
-    const { ws } = ctx;
-    const absolute = await ws.resolveReal(input.path);
-    return ws.withLock(absolute, async () => {
-      const before = await ws.readIfExists(absolute);
-      if (before === null) throw new ToolError(`${ws.relative(absolute)} does not exist; use write_file to create it`);
-      const after = applyEdit(before, input.old_string, input.new_string, input.replace_all ?? false, ws.relative(absolute));
-      const diff: ToolCallContent[] = [{ type: "diff", path: absolute, oldText: before, newText: after.text }];
-      await ctx.permit(diff);
-      ctx.touched(absolute, before);
-      await ws.write(absolute, after.text);
-      return { output: `Edited ${ws.relative(absolute)}: ${after.count} replacement${after.count === 1 ? "" : "s"} (at line ${after.lines.join(", ")}).`, content: diff };
-    });
-  },
+  run: (input, ctx) =>
+    changeFile(ctx, input.path, (before, name) => {
+      if (before === null) throw new ToolError(`${name} does not exist; use write_file to create it`);
+      const after = applyEdit(before, input.old_string, input.new_string, input.replace_all ?? false, name);
+      return { text: after.text, summary: `Edited ${name}: ${after.count} replacement${after.count === 1 ? "" : "s"} (at line ${after.lines.join(", ")}).` };
+    }),
 });
+
+/**
+ * The one way a tool changes a file: with the file locked, read what it is, work out what it becomes, ask
+ * with the diff, note the old text for the review, write it, and show the diff.
+ */
+async function changeFile(ctx: ToolContext, path: string, next: (before: string | null, name: string) => { text: string; summary: string }): Promise<ToolOutcome> {
+  const { ws } = ctx;
+  const absolute = await ws.resolveReal(path);
+  return ws.withLock(absolute, async () => {
+    const before = await ws.readIfExists(absolute);
+    const after = next(before, ws.relative(absolute));
+    const diff: ToolCallContent[] = [{ type: "diff", path: absolute, oldText: before, newText: after.text }];
+    await ctx.permit(diff);
+    ctx.touched(absolute, before);
+    await ws.write(absolute, after.text);
+    return { output: after.summary, content: diff };
+  });
+}
 
 /**
  * `text` with `oldString` replaced by `newString`: exactly one match, or every match with `all`. Throws a
