@@ -9,7 +9,7 @@ import type { AgentConfig } from "./config.ts";
 import { replayOf } from "./history.ts";
 import { Llm, LlmError } from "./llm.ts";
 import type { Session } from "./session.ts";
-import { allTools } from "./tools/index.ts";
+import { allTools, apiToolOf } from "./tools/index.ts";
 import { runPrompt } from "./turn.ts";
 
 export interface Engine {
@@ -20,13 +20,14 @@ export interface Engine {
 
 export function createEngine(config: AgentConfig): Engine {
   const tools = new Map(allTools(config).map((t) => [t.name, t]));
+  const apiTools = [...tools.values()].map(apiToolOf);
   // Node loads its fetch (undici) on first use, ~50 ms: better now, while the agent waits for its first prompt.
   if (!config.gatewaySocket) void globalThis.fetch;
   const llm = new Llm({ baseUrl: config.baseUrl, apiKey: config.apiKey, socketPath: config.gatewaySocket, maxRetries: config.maxRetries, retryBaseMs: config.retryBaseMs });
   return {
     async prompt(client, capabilities, session, prompt, signal) {
       try {
-        return await runPrompt({ config, llm, tools, client, capabilities }, session, prompt, signal);
+        return await runPrompt({ config, llm, tools, apiTools, client, capabilities }, session, prompt, signal);
       } catch (err) {
         if (signal.aborted) return "cancelled";
         // The turn ends with the reason in words (the SDK would turn a plain Error into "Internal error").

@@ -23,6 +23,8 @@ export interface AgentEnv {
   config: AgentConfig;
   llm: Llm;
   tools: Map<string, Tool>;
+  /** The tools as the Messages API takes them (made once: the same bytes every request, for the prompt cache). */
+  apiTools: ReturnType<typeof apiToolOf>[];
   client: AgentContext;
   capabilities: ClientCapabilities;
 }
@@ -51,7 +53,6 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
     { type: "text", text: systemPrompt(session.cwd), cache_control: cache },
     { type: "text", text: context.text, cache_control: cache },
   ];
-  const tools = [...env.tools.values()].map(apiToolOf);
   const ws = new Workspace(session.cwd, session.id, env.client, env.capabilities);
   const commands = new Commands(session.id, env.client, env.capabilities);
   const changes = new Changes();
@@ -70,9 +71,9 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
     touched: (path, before) => changes.touched(path, before),
   };
   const retrying: StreamHandlers["retrying"] = async (error, delayMs, attempt) => {
-    const title = `The LLM API did not answer (${error.message}); retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${config.maxRetries})`;
-    if (env.capabilities.session?.notices) await send({ sessionUpdate: "notice", severity: "warning", title });
-    else await send({ sessionUpdate: "agent_thought_chunk", content: { type: "text", text: `${title}\n` }, _meta: { airlock: { phase: "retry" } } });
+    const title = `Retrying the LLM call in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${config.maxRetries})`;
+    if (env.capabilities.session?.notices) await send({ sessionUpdate: "notice", severity: "warning", title, description: error.message });
+    else await send({ sessionUpdate: "agent_thought_chunk", content: { type: "text", text: `${title}: ${error.message}\n` }, _meta: { airlock: { phase: "retry" } } });
   };
   const reportUsage = (u: Usage) => send({ sessionUpdate: "usage_update", used: u.input + u.cacheRead + u.cacheWrite + u.output, size: contextWindow });
 
@@ -94,7 +95,7 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
         model: config.model,
         max_tokens: config.maxTokens,
         system,
-        tools,
+        tools: env.apiTools,
         messages: withCacheMark(session.messages),
         ...(config.thinking ? { thinking: config.thinking } : {}),
       };

@@ -419,7 +419,10 @@ describe("memory, limits and LLM errors", () => {
     expect(ended(events, t1).stopReason).toBe("end_turn");
     expect(textOf(events, t1)).toBe("After the retry.");
     expect(mainSince(from).length).toBe(2);
-    expect(updates(events, t1, ["agent_thought_chunk", "notice"]).some((u) => JSON.stringify(u).includes("retrying"))).toBe(true);
+    // The wait is shown: a notice (Airlock's driver takes them) with the reason.
+    const notice = updates(events, t1, ["notice"])[0];
+    expect(notice).toMatchObject({ severity: "warning", title: expect.stringContaining("Retrying the LLM call") });
+    expect(notice.description).toContain("429 rate_limit_error");
 
     llm.reply({ error: { status: 400, type: "invalid_request_error", message: "messages: text content blocks must be non-empty" } });
     from = llm.requests.length;
