@@ -5,7 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
+import { createServer } from "node:net";
 import { type FakeE2B, startFakeE2B } from "@airlock/testkit";
+import { startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { nodeModules } from "../src/agents/packages.ts";
 import { nodeModulesDir, prepareScript } from "../src/providers/e2b/layout.ts";
 import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
@@ -34,6 +36,15 @@ async function create(s: TestServer, body: Record<string, unknown> = {}) {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
 }
+
+/** A port nobody listens on now: the server must know its own URL (AIRLOCK_PUBLIC_URL) before it starts. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 
 const sandboxOf = (sessionId: string) => fake.sandboxes().find((s) => s.metadata["airlock.session"] === sessionId);
 /** Waits for `ready`; a session that fails instead fails the test at once, with its reason. */
@@ -172,6 +183,30 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     const turn = (await server.api("POST", `/v1/sessions/${kept}/prompt`, { text: "echo still mine" })).body.turnId;
     expect(textOf(await sse.waitFor(turnEnded(turn), 30_000, "turn"), turn)).toContain("still mine");
     sse.close();
+  });
+
+  it("runs the built-in agent, which reaches the gateway at AIRLOCK_PUBLIC_URL and edits the sandbox's workspace", async () => {
+    const llm = await startFakeAnthropic({ apiKey: "sk-ant-real" });
+    try {
+      const port = await freePort();
+      server = await startServer({ ...fake.env, AIRLOCK_PORT: String(port), AIRLOCK_PUBLIC_URL: `http://127.0.0.1:${port}`, ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "sk-ant-real" });
+      const id = await create(server, { agent: "airlock", permissionMode: "auto", workspace: { files: { "app.txt": "v1\n" } } });
+      const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+      await ready(sse);
+      llm.respond((r) =>
+        JSON.stringify(r.body.messages.at(-1)).includes("tool_result") ? { text: "Updated app.txt." } : { toolUse: [{ name: "edit_file", input: { path: "app.txt", old_string: "v1", new_string: "v2" } }] },
+      );
+      const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "bump the version" })).body.turnId;
+      const events = await sse.waitFor(turnEnded(turn), 60_000, "turn end");
+      expect(textOf(events, turn)).toBe("Updated app.txt.");
+      expect((await server.api("GET", `/v1/sessions/${id}/files?path=app.txt`)).body.content).toBe("v2\n");
+      expect(events.some((e) => e.type === "file.changed" && (e.data as { path: string }).path === "app.txt")).toBe(true);
+      // Through the gateway: the upstream saw the real key; the sandbox had only the session's token.
+      expect(llm.requests.filter((r) => r.method === "POST").every((r) => r.headers["x-api-key"] === "sk-ant-real")).toBe(true);
+      sse.close();
+    } finally {
+      await llm.close();
+    }
   });
 
   it("starts from base and installs at start when the template is missing, with progress events", async () => {
