@@ -86,7 +86,18 @@ export interface EventRow {
 /** The client-facing JSON of a stored event, built without re-parsing `data`. */
 export function eventJson(row: EventRow): string {
   const turn = row.turnId === null ? "" : `,"turnId":${JSON.stringify(row.turnId)}`;
-  return `{"seq":${row.seq},"sessionId":"${row.sessionId}","at":"${new Date(row.at).toISOString()}","type":"${row.type}"${turn},"data":${row.data}}`;
+  return `{"seq":${row.seq},"sessionId":"${row.sessionId}","at":"${isoOf(row.at)}","type":"${row.type}"${turn},"data":${row.data}}`;
+}
+
+// The events of one commit share their `at`: a burst formats the same date thousands of times in a row.
+let lastAt = Number.NaN;
+let lastIso = "";
+function isoOf(at: number): string {
+  if (at !== lastAt) {
+    lastAt = at;
+    lastIso = new Date(at).toISOString();
+  }
+  return lastIso;
 }
 
 /** One SSE frame for a stored event. */

@@ -140,8 +140,7 @@ export const queries = {
       'costUsd',      (usage ->> '$.costUsd') + @costUsd)
     WHERE id = @id`,
 
-  // Events: always a range of the primary key, never the whole log.
-  insertEvent: `INSERT INTO events (session_id, seq, at, type, turn_id, data) VALUES (?, ?, ?, ?, ?, ?)`,
+  // Events: always a range of the primary key, never the whole log (inserts: `insertEvents` below).
   readEvents: `
     SELECT session_id AS sessionId, seq, at, type, turn_id AS turnId, data
     FROM events
@@ -200,3 +199,10 @@ export const queries = {
 } as const;
 
 export type QueryName = keyof typeof queries;
+
+/** Rows per multi-row insert of events: one statement step for many rows (half the cost of one per row). */
+export const eventRowsPerInsert = 64;
+
+/** Inserts `n` events in one statement: six parameters per row, in order. */
+export const insertEvents = (n: number) =>
+  `INSERT INTO events (session_id, seq, at, type, turn_id, data) VALUES ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?)").join(", ")}`;

@@ -29,7 +29,7 @@ import {
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { interactionParams, sessionParams, toApiKey, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
-import { type QueryName, migration, migrations, queries } from "./sql.ts";
+import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
 
 export interface SqliteStoreOptions {
   /** A file (its folder is created if missing) or `:memory:`. */
@@ -63,14 +63,22 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
   const st = (): Statements =>
     (prepared ??= Object.fromEntries(Object.entries(queries).map(([name, text]) => [name, db.prepare(text)])) as Statements);
 
+  // Multi-row inserts of 64, 32, ... 1 rows: a batch of n events takes at most n / 64 + 6 statement steps.
+  const multiInserts = new Map<number, Database.Statement>();
+  const insertOf = (n: number) => multiInserts.get(n) ?? multiInserts.set(n, db.prepare(insertEvents(n))).get(n)!;
   const appendEvents = (sessionId: string, lastSeq: number, at: number, events: NewEvent[]): EventRow[] => {
-    const insert = st().insertEvent;
     const rows: EventRow[] = new Array(events.length);
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
-      const row: EventRow = { seq: lastSeq + i + 1, sessionId, at, type: e.type, turnId: e.turnId ?? null, data: JSON.stringify(e.data) };
-      insert.run(sessionId, row.seq, at, row.type, row.turnId, row.data);
-      rows[i] = row;
+      rows[i] = { seq: lastSeq + i + 1, sessionId, at, type: e.type, turnId: e.turnId ?? null, data: JSON.stringify(e.data) };
+    }
+    for (let i = 0; i < rows.length; ) {
+      let n = eventRowsPerInsert;
+      while (n > rows.length - i) n >>= 1;
+      const params: unknown[] = [];
+      for (let j = i; j < i + n; j++) params.push(sessionId, rows[j].seq, at, rows[j].type, rows[j].turnId, rows[j].data);
+      insertOf(n).run(params);
+      i += n;
     }
     return rows;
   };
