@@ -84,9 +84,11 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
   };
   res.once("close", close);
 
-  const write = async (chunk: string | Buffer) => {
+  /** Writes; resolves at once unless the socket's buffer is full (no promise, no await per frame then). */
+  const write = (chunk: string | Buffer): Promise<void> | undefined => {
     quiet = false;
-    if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
+    if (res.write(chunk)) return undefined;
+    return new Promise<void>((resolve) => res.once("drain", resolve).once("close", resolve));
   };
 
   async function pump(): Promise<void> {
@@ -121,7 +123,8 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
         if (batch.length === 1 && batch[0].seq === cursor + 1) {
           cursor = batch[0].seq;
           if (batch[0].type === "session.status") fromStore = true;
-          await write(batch[0].bytes);
+          const full = write(batch[0].bytes);
+          if (full) await full;
           continue;
         }
         let out = "";
@@ -136,7 +139,8 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
           // A status change may be the last event: the next round checks the store and ends a final log.
           if (e.type === "session.status") fromStore = true;
         }
-        if (out) await write(out);
+        const full = out ? write(out) : undefined;
+        if (full) await full;
       }
     } catch {
       close();
