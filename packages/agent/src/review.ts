@@ -3,15 +3,26 @@
  * the request and the diff and answers APPROVED or a list of issues. Issues go back to the main model as a
  * fix pass; the loop ends on APPROVED or after the last allowed fix pass.
  */
+import { join } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import type { ContentBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import type { Llm, LlmResult, StreamHandlers } from "./llm.ts";
 import { clip } from "./tools/index.ts";
 import type { Workspace } from "./tools/index.ts";
+import { walk } from "./tools/walk.ts";
 
 /** Starts the message that hands a review's findings to the main model (and marks it on replay). */
 export const reviewMarker = "[Self-review]";
 const maxDiffChars = 60_000;
+const maxCommandFileChars = 8_000;
+/** The tree compared around a command: bounded, dependency and VCS folders left out (see walk.ts). */
+const watchedTree = { maxDepth: 8, maxEntries: 5000 };
+
+/** path → "size:mtime" of the files of the tree. */
+async function stamps(root: string): Promise<Map<string, string>> {
+  const { entries } = await walk(root, watchedTree);
+  return new Map(entries.filter((e) => e.type === "file").map((e) => [e.path, `${e.size}:${e.mtimeMs}`]));
+}
 
 const reviewerSystem = `You review changes a coding agent just made to a project, before the user sees them.
 You get the user's request and the diff of every file the agent changed.
@@ -19,16 +30,31 @@ Check that the changes do what was asked, completely, and that they contain no b
 If they are right, answer with the single word APPROVED and nothing else.
 Otherwise answer with a short numbered list of concrete issues: the file, what is wrong, and how to fix it. Do not restate the diff; do not suggest optional style changes.`;
 
-/** Each file's content before the prompt first changed it. */
+/**
+ * What the prompt changed: each file's content before a file tool first changed it, and the files commands
+ * changed (found by comparing the tree's sizes and mtimes around each command; their earlier content is not
+ * known, so the reviewer sees what they are now).
+ */
 export class Changes {
   private readonly before = new Map<string, string | null>();
+  private readonly byCommand = new Set<string>();
 
   touched(absolutePath: string, before: string | null): void {
     if (!this.before.has(absolutePath)) this.before.set(absolutePath, before);
   }
 
+  /** Call before a command runs; the function it returns, after it, notes the files the command changed. */
+  async watch(ws: Workspace): Promise<() => Promise<void>> {
+    const before = await stamps(ws.root);
+    return async () => {
+      const after = await stamps(ws.root);
+      for (const [path, stamp] of after) if (before.get(path) !== stamp) this.byCommand.add(join(ws.root, path));
+      for (const path of before.keys()) if (!after.has(path)) this.byCommand.add(join(ws.root, path));
+    };
+  }
+
   get size(): number {
-    return this.before.size;
+    return this.before.size + [...this.byCommand].filter((p) => !this.before.has(p)).length;
   }
 
   /** A unified diff of every touched file against what it was; "" when nothing really changed. */
@@ -39,6 +65,12 @@ export class Changes {
       if (after === before) continue;
       const name = ws.relative(path);
       patches.push(createTwoFilesPatch(before === null ? "/dev/null" : `a/${name}`, after === null ? "/dev/null" : `b/${name}`, before ?? "", after ?? "", undefined, undefined, { context: 3 }));
+    }
+    for (const path of [...this.byCommand].sort()) {
+      if (this.before.has(path)) continue;
+      const now = await ws.readIfExists(path).catch(() => null);
+      const name = ws.relative(path);
+      patches.push(now === null ? `${name}: deleted by a command\n` : `${name}: changed by a command (its earlier content was not kept); it is now:\n${clip(now, maxCommandFileChars)}\n`);
     }
     return clip(patches.join("\n"), maxDiffChars);
   }

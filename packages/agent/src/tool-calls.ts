@@ -33,6 +33,7 @@ export interface CallEnv {
   remember(toolName: string): void;
   update(update: SessionUpdate): Promise<void>;
   touched(absolutePath: string, before: string | null): void;
+  watchCommand?(): Promise<() => Promise<void>>;
 }
 
 export async function runToolCall(block: ToolUseBlockParam, env: CallEnv): Promise<ToolResultBlockParam> {
@@ -86,7 +87,7 @@ export async function runToolCall(block: ToolUseBlockParam, env: CallEnv): Promi
 
   try {
     if (!tool.needs) await update({ status: "in_progress" });
-    const outcome = await tool.run(input, { ws: env.ws, commands: env.commands, signal: env.signal, permit, update, touched: env.touched });
+    const outcome = await tool.run(input, { ws: env.ws, commands: env.commands, signal: env.signal, permit, update, touched: env.touched, watchCommand: env.watchCommand });
     if (env.signal.aborted) {
       await update({ status: "failed", rawOutput: { cancelled: true } });
       return result("Cancelled by the user.", true);

@@ -69,6 +69,7 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
     remember: (name) => (session.allowAlways.add(name), session.save()),
     update: send,
     touched: (path, before) => changes.touched(path, before),
+    ...(config.review ? { watchCommand: () => changes.watch(ws) } : {}),
   };
   const retrying: StreamHandlers["retrying"] = async (error, delayMs, attempt) => {
     const title = `Retrying the LLM call in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt} of ${config.maxRetries})`;

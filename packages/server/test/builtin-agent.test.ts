@@ -379,6 +379,23 @@ describe("self-review", () => {
     sse.close();
   });
 
+  it("reviews files a command changed too", async () => {
+    const { id, sse } = await session({ permissionMode: "auto", review: true, workspace: { files: { "keep.txt": "same\n" } } });
+    const reviews: RecordedRequest[] = [];
+    llm.respond((r) => {
+      if (isReview(r)) return reviews.push(r), { text: "APPROVED" };
+      return toolResults(r).length ? { text: "Generated." } : { toolUse: [{ name: "run_command", input: { command: "printf 'VALUE = 42\\n' > generated.py" } }] };
+    });
+    const t = await prompt(id, "generate the constants file");
+    await sse.waitFor(turnEnded(t), 30_000, "turn");
+    expect(reviews.length).toBe(1);
+    const seen = JSON.stringify(reviews[0].body.messages);
+    expect(seen).toContain("generated.py: changed by a command");
+    expect(seen).toContain("VALUE = 42");
+    expect(seen).not.toContain("keep.txt");
+    sse.close();
+  });
+
   it("is refused for agents that cannot review", async () => {
     const res = await server.api("POST", "/v1/sessions", { agent: "scripted", review: true });
     expect(res.status).toBe(400);

@@ -74,6 +74,7 @@ export function runTools(config: AgentConfig): Tool[] {
 
 async function execute(ctx: ToolContext, command: string, args: string[], cwd: string | undefined, timeoutMs: number) {
   const dir = await ctx.ws.resolveReal(cwd ?? ".");
+  const watched = await ctx.watchCommand?.();
   let shown: ToolCallContent[] = [];
   const result: CommandResult = await ctx.commands.run({
     command,
@@ -87,6 +88,7 @@ async function execute(ctx: ToolContext, command: string, args: string[], cwd: s
     },
     progress: (output) => ctx.update({ content: [{ type: "content", content: { type: "text", text: fence(output.slice(-8000)) } }] }),
   });
+  await watched?.();
   const output = describeResult(result, timeoutMs, maxOutputChars);
   const ok = result.exitCode === 0 && !result.timedOut && !result.cancelled;
   return {

@@ -28,6 +28,8 @@ export interface ToolContext {
   update(fields: Omit<ToolCallUpdate, "toolCallId">): Promise<void>;
   /** Records a file's content before the prompt first changes it (for the review's diff). */
   touched(absolutePath: string, before: string | null): void;
+  /** With review on: call before running a command; call what it returns afterwards (files it changed). */
+  watchCommand?(): Promise<() => Promise<void>>;
 }
 
 export interface ToolOutcome {
