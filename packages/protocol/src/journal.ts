@@ -97,4 +97,6 @@ export interface SandboxdState {
   agentPid: number | null;
   listen: { socketPath: string } | { host: string; port: number };
   startedAt: number;
+  /** Set when `pid` is a host relay serving several sandboxes (its folder): the process is not this sandbox's alone. */
+  host?: string;
 }

@@ -32,7 +32,7 @@ export interface Airlock {
 export async function startAirlock(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Airlock> {
   const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   await store.migrate();
-  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId });
+  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   // E2B cloud sandboxes when E2B_API_KEY is set; its preflight calls E2B, so it is not awaited.

@@ -12,6 +12,8 @@ export interface Config {
   /** Keys accepted besides those made with `airlock keys create`. */
   apiKeys: string[];
   allowCustomAgent: boolean;
+  /** Local sandboxes share one relay process (AIRLOCK_SHARED_RELAY=0: one relay process each). */
+  sharedRelay: boolean;
   databaseUrl: string | null;
   /** Public base URL of this control plane (E2B sandboxes reach the gateway there). */
   publicUrl: string | null;
@@ -46,6 +48,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((k) => k.trim())
       .filter(Boolean),
     allowCustomAgent: env.AIRLOCK_ALLOW_CUSTOM_AGENT === "1" || env.AIRLOCK_ALLOW_CUSTOM_AGENT === "true",
+    sharedRelay: env.AIRLOCK_SHARED_RELAY !== "0" && env.AIRLOCK_SHARED_RELAY !== "false",
     databaseUrl: env.DATABASE_URL || null,
     publicUrl: env.AIRLOCK_PUBLIC_URL || null,
     installationId: installationId(dataDir),

@@ -1,5 +1,6 @@
 /**
- * The provider contract on the local (bubblewrap) provider.
+ * The provider contract on the local (bubblewrap) provider: with the shared host relay (the default), and with a
+ * relay process per sandbox.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,9 +9,9 @@ import { sandboxdPath } from "@airlock/sandboxd";
 import { describeProviderConformance } from "@airlock/testkit";
 import { createLocalProvider } from "../src/providers/local/index.ts";
 
-describeProviderConformance("local", async () => {
+for (const sharedRelay of [true, false]) describeProviderConformance(sharedRelay ? "local" : "local, a relay process per sandbox", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "airlock-conformance-local-"));
-  const make = (relay = sandboxdPath) => createLocalProvider({ dataDir, sandboxdPath: relay, installationId: "conformance" });
+  const make = (relay = sandboxdPath) => createLocalProvider({ dataDir, sandboxdPath: relay, installationId: "conformance", sharedRelay });
   const dirOf = (id: string) => join(dataDir, "sandboxes", id);
   return {
     provider: () => make(),

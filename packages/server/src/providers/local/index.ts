@@ -32,6 +32,7 @@ import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
 import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
 import { preflight } from "./preflight.ts";
+import { HostRelay } from "./host-relay.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
@@ -42,6 +43,8 @@ export interface LocalProviderOptions {
   installationId: string;
   /** Defaults for every sandbox (a session's own `resources` win): 2 GiB, 512 processes, 1 GiB files. */
   resources?: Partial<Limits>;
+  /** Relay every sandbox from one shared sandboxd process (default), or each from a process of its own. */
+  sharedRelay?: boolean;
 }
 
 /** What create() records for a later start of the agent in the same sandbox. */
@@ -58,6 +61,9 @@ const validId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export function createLocalProvider(options: LocalProviderOptions): SandboxProviderV1 {
   const dataDir = resolve(options.dataDir);
   const root = join(dataDir, "sandboxes");
+  // Made at the first start: it reads the relay bundle, which may be built after the provider is made.
+  let hostRelay: HostRelay | undefined;
+  const hostRelayOf = () => (options.sharedRelay === false ? undefined : (hostRelay ??= new HostRelay(dataDir, options.sandboxdPath)));
   const defaults: Limits = { ...defaultLimits, ...definedOnly(options.resources ?? {}) };
   // Never visible inside, whatever an agent asks for read-only.
   const forbidden = [dataDir, homedir()];
@@ -157,7 +163,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           wrap: wrapFor(launch, inside, cgroupProcs, s),
           cgroupProcs,
         };
-        return startRelay(relay, options.sandboxdPath, config, signal);
+        return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
       },
 
       findSandboxd(token: string) {

@@ -2,17 +2,19 @@
  * @module sandboxd — starting, finding and stopping a local sandbox's relay. It runs detached on the host
  * (outside the agent's mounts, so the agent cannot touch its journal) with its state in `relay/`:
  * `config.json` (written here), `sandboxd.json` (written by sandboxd once it listens), `sandboxd.sock`,
- * `journal.ndjson`, `sandboxd.log`.
+ * `journal.ndjson`, `sandboxd.log`. The relay is a session of the shared host relay (host-relay.ts), or a
+ * process of its own.
  *
  * A pid read from `sandboxd.json` is only ever signalled after its command line shows it is this sandbox's
- * (a pid recycled after a reboot must not be killed).
+ * (a pid recycled after a reboot must not be killed); a host relay's pid is never signalled for one sandbox.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AirlockError, type SandboxdConfig, type SandboxdEndpoint, type SandboxdState } from "@airlock/protocol";
 import { SandboxdClient, waitForSandboxd } from "@airlock/sandboxd";
 import { alive, cmdline, kill } from "./host.ts";
+import type { HostRelay } from "./host-relay.ts";
 
 export const startTimeoutMs = 10_000;
 
@@ -45,9 +47,11 @@ export function endpointOf(state: SandboxdState, token: string): SandboxdEndpoin
   return "socketPath" in state.listen ? { token, socketPath: state.listen.socketPath } : { token, url: `http://${state.listen.host}:${state.listen.port}` };
 }
 
-/** The relay's pid when it runs (checked by command line), else null. */
+/** The relay's pid when it runs (checked by command line: this sandbox's own, or the host relay), else null. */
 function livePid(relay: Relay, state: SandboxdState | null): number | null {
-  return state && alive(state.pid) && cmdline(state.pid).includes(configPath(relay)) ? state.pid : null;
+  if (!state || !alive(state.pid)) return null;
+  const cmd = cmdline(state.pid);
+  return (state.host ? cmd.includes(" --host ") && cmd.includes(state.host) : cmd.includes(configPath(relay))) ? state.pid : null;
 }
 
 /** The running relay's endpoint when it answers with this token, else null. */
@@ -73,13 +77,22 @@ export async function runningRelay(relay: Relay, token: string): Promise<Sandbox
 }
 
 /**
- * Starts sandboxd with `config` and resolves once it answers `GET /health`. A relay still winding down for
- * this sandbox (its agent gone) is stopped first; its journal stays and the new one continues it.
+ * Starts sandboxd with `config` — in the host relay when there is one, else as a process of its own — and
+ * resolves once it answers `GET /health`. A relay still winding down for this sandbox (its agent gone) is
+ * stopped first; its journal stays and the new one continues it.
  */
-export async function startRelay(relay: Relay, sandboxdPath: string, config: SandboxdConfig, signal?: AbortSignal): Promise<SandboxdEndpoint> {
+export async function startRelay(relay: Relay, sandboxdPath: string, config: SandboxdConfig, signal?: AbortSignal, host?: HostRelay): Promise<SandboxdEndpoint> {
   if (livePid(relay, readState(relay)) !== null) await stopRelay(relay);
   writeFileSync(configPath(relay), JSON.stringify(config), { mode: 0o600 });
   rmSync(join(relay.dir, "sandboxd.json"), { force: true });
+  if (host) {
+    await host.add(configPath(relay), signal);
+    const state = readState(relay);
+    if (!state || livePid(relay, state) === null) throw new AirlockError("unavailable", `the sandbox relay did not start in the host relay; its log ends with:\n${logTail(relay)}`);
+    const endpoint = endpointOf(state, config.token);
+    await waitForSandboxd(endpoint, startTimeoutMs);
+    return endpoint;
+  }
   // Detached in its own session, stdio ignored, none of the server's environment (no secrets): it outlives
   // the server, which re-attaches after a restart.
   const child = spawn(process.execPath, [sandboxdPath, configPath(relay)], {
@@ -92,7 +105,7 @@ export async function startRelay(relay: Relay, sandboxdPath: string, config: San
   child.unref();
   const until = Date.now() + startTimeoutMs;
   const failed = (why: string) => {
-    stopPid(relay, child.pid ?? null, readState(relay)?.agentPid ?? null);
+    stopPid(relay, child.pid ?? null, readState(relay)?.agentPid ?? null, false);
     return new AirlockError("unavailable", `the sandbox relay ${why}; its log ends with:\n${logTail(relay)}`);
   };
   for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
@@ -123,23 +136,28 @@ export async function stopRelay(relay: Relay, timeoutMs = 5000): Promise<void> {
   const pid = livePid(relay, state);
   const token = readToken(relay);
   if (pid !== null && token) {
-    await new SandboxdClient(endpointOf(state, token)).shutdown().catch(() => {});
+    const client = new SandboxdClient(endpointOf(state, token));
+    await client.shutdown().catch(() => {});
     // The relay lingers after a shutdown so the exit record can be read; the agent is what must be gone.
+    // (In a host relay the process stays; the sandbox's session has ended once its state file is gone.)
+    const running = () => alive(pid) && (!state.host || existsSync(join(relay.dir, "sandboxd.json")));
     const until = Date.now() + timeoutMs;
-    while (alive(pid) && agentAlive(relay, state.agentPid) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-    // A moment for it to write the exit record and end by itself (it does once that record is acknowledged).
-    const grace = Date.now() + 300;
-    while (alive(pid) && Date.now() < grace) await new Promise((r) => setTimeout(r, 25));
+    while (running() && agentAlive(relay, state.agentPid) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    // Nobody reads the exit record through this relay any more (a new one continues the journal): acknowledge
+    // everything, and it ends by itself in a moment.
+    await client.ack(Number.MAX_SAFE_INTEGER).catch(() => {});
+    const grace = Date.now() + 500;
+    while (running() && Date.now() < grace) await new Promise((r) => setTimeout(r, 25));
   }
-  stopPid(relay, pid, state.agentPid);
+  stopPid(relay, pid, state.agentPid, Boolean(state.host));
 }
 
 function agentAlive(relay: Relay, agentPid: number | null): boolean {
   return agentPid !== null && alive(agentPid) && cmdline(agentPid).includes(relay.marker);
 }
 
-function stopPid(relay: Relay, pid: number | null, agentPid: number | null): void {
-  if (pid !== null && alive(pid) && cmdline(pid).includes(configPath(relay))) kill(pid);
+function stopPid(relay: Relay, pid: number | null, agentPid: number | null, shared: boolean): void {
+  if (pid !== null && !shared && alive(pid) && cmdline(pid).includes(configPath(relay))) kill(pid);
   // The agent leads its own process group (sandboxd spawns it detached): the whole group goes.
   if (agentPid !== null && agentAlive(relay, agentPid)) kill(-agentPid);
 }

@@ -23,7 +23,8 @@ export interface TestProvider {
 export function testProvider(options: Partial<LocalProviderOptions> = {}): TestProvider {
   const base = mkdtempSync("/var/tmp/airlock-local-");
   const dataDir = join(base, "data");
-  const provider = createLocalProvider({ dataDir, sandboxdPath, installationId: "inst_test", ...options });
+  // One relay process per sandbox unless a test asks for the host relay: these tests follow the relay's own pids.
+  const provider = createLocalProvider({ dataDir, sandboxdPath, installationId: "inst_test", sharedRelay: false, ...options });
   return { provider, dataDir, base, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
