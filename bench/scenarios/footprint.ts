@@ -8,6 +8,7 @@
  * Each figure is the growth over the server's RSS before, divided by the count: it includes whatever the
  * heap kept from the work of creating them, so it is an upper bound.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { type BenchServer, startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { round } from "../lib/stats.ts";
@@ -24,6 +25,22 @@ async function createReady(server: BenchServer, count: number, body: Record<stri
     ids.push(...batch.map((s) => s.id));
   }
   return ids;
+}
+
+/** RSS of the sandbox relays (sandboxd processes) of this server's data folder. */
+function relayRssMb(dataDir: string): { mb: number; processes: number } {
+  let kb = 0;
+  let processes = 0;
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, "utf8");
+      if (!cmd.includes("sandboxd") || !cmd.includes(dataDir)) continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${name}/status`, "utf8"))?.[1] ?? 0);
+      processes++;
+    } catch {}
+  }
+  return { mb: kb / 1024, processes };
 }
 
 /** How many of the server's sessions have `status`. */
@@ -54,6 +71,14 @@ export async function footprint(ctx: BenchContext): Promise<void> {
     await settle();
     const perSession = (server.rssMb() - base) / live;
     ctx.record({ scenario: "footprint", metric: `server RSS per idle live session (${live} sessions)`, value: round(perSession, 2), unit: "MB", target: "≤ 1", note: `server ${round(server.rssMb(), 0)} MB in all` });
+    const relays = relayRssMb(server.dataDir);
+    ctx.record({
+      scenario: "footprint",
+      metric: `relay RSS per idle live session (${live + 1} sessions)`,
+      value: round(relays.mb / (live + 1), 2),
+      unit: "MB",
+      note: `${relays.processes} relay process${relays.processes === 1 ? "" : "es"}, ${round(relays.mb, 0)} MB in all (agents not counted: they are the user's)`,
+    });
 
     const before = server.rssMb();
     const aborts: AbortController[] = [];

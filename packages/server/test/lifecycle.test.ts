@@ -1,6 +1,8 @@
 /**
- * Lifecycle through the public API: idle timeout, DELETE, and a SIGKILL of the server mid-turn.
+ * Lifecycle through the public API: idle timeout, DELETE, a relay that dies, and a SIGKILL of the server mid-turn.
  */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
@@ -58,6 +60,32 @@ describe("lifecycle", () => {
       expect(Date.parse(res.body.idleDeadline)).toBeGreaterThan(Date.now() + 1000);
     }
     expect((await server.api("GET", `/v1/sessions/${id}`)).body.status).toBe("ready");
+    sse.close();
+  });
+
+  it("a relay that dies mid-turn stops the session, not fails it: the turn ends with the error, the next prompt starts the agent again with its history", async () => {
+    server = await startServer();
+    const id = await create(server);
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    await sse.waitFor(hasStatus("ready"));
+    const t1 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo remember the heron" })).body.turnId;
+    await sse.waitFor(turnEnded(t1), 20_000, "first turn");
+    const t2 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 30" })).body.turnId;
+    await sse.waitFor((evs) => evs.some((e) => e.type === "update" && e.turnId === t2), 20_000, "second turn running");
+    const hostDir = join(server.dataDir, "relay-host");
+    const hostPid = JSON.parse(readFileSync(join(hostDir, readdirSync(hostDir)[0], "host.json"), "utf8")).pid as number;
+    process.kill(hostPid, "SIGKILL");
+    const events = await sse.waitFor(hasStatus("stopped"), 20_000, "stopped after the relay died");
+    expect(events.find((e) => e.type === "error" && (e.data as any).code === "relay_lost")).toBeTruthy();
+    expect((events.find((e) => e.type === "turn.ended" && e.turnId === t2)!.data as any).stopReason).toBe("error");
+    const view = (await server.api("GET", `/v1/sessions/${id}`)).body;
+    expect([view.status, view.final]).toEqual(["stopped", false]);
+
+    const t3 = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "recall" })).body.turnId;
+    const after = await sse.waitFor(turnEnded(t3), 30_000, "turn after the restart");
+    expect((after.find((e) => e.type === "turn.ended" && e.turnId === t3)!.data as any).stopReason).toBe("end_turn");
+    expect(textOf(after, t3)).toContain("remember the heron");
+    expect(after.some((e) => e.type === "error" && (e.data as any).code === "context_lost")).toBe(false);
     sse.close();
   });
 

@@ -417,7 +417,7 @@ export class SessionDriver {
           this.client = new SandboxdClient(again.endpoint);
           continue;
         }
-        await this.serial(() => this.failNow(`the sandbox relay stopped answering${again.error ? `: ${again.error}` : ""}`));
+        await this.serial(() => (again.error ? this.failNow(`the sandbox relay stopped answering: ${again.error}`) : this.relayLost("the sandbox relay stopped answering")));
         return;
       }
       await sleep(backoff);
@@ -636,6 +636,39 @@ export class SessionDriver {
       replaying: false,
       stderrTail: "",
     };
+  }
+
+  /**
+   * The relay died, and its agent with it, but the sandbox is still there: the session stops as an idle one
+   * does (the running turn ends with the error), and the next prompt starts the agent again and reloads its
+   * session. Only a sandbox that is gone too fails the session.
+   */
+  private async relayLost(reason: string): Promise<void> {
+    const sandbox = this.session.sandbox as StoredSandbox | null;
+    const handle = sandbox ? await this.deps.providers.get(sandbox.provider)?.connect(sandbox).catch(() => null) : null;
+    if (!handle) return this.failNow(`${reason}, and the sandbox is gone`);
+    const message = `${reason}; the agent stopped with it. The workspace is kept: the next prompt starts the agent again.`;
+    const running = this.state.runningTurnId;
+    const queued = await this.deps.store.listTurns(this.id, "queued");
+    const events: NewEvent[] = [{ type: "error", data: { message, code: "relay_lost" } }];
+    if (running) events.push({ type: "turn.ended", turnId: running, data: { turnId: running, stopReason: "error", error: message } });
+    events.push(statusEvent("stopped", message));
+    await this.commitNow({
+      events,
+      session: { status: "stopped", statusReason: message, idleDeadline: null },
+      turns: {
+        update: [
+          ...(running ? [{ id: running, patch: { status: "ended" as const, stopReason: "error" as const, error: message, endedAt: Date.now() } }] : []),
+          ...queued.map((t) => ({ id: t.id, patch: { status: "ended" as const, stopReason: "cancelled" as const, endedAt: Date.now() } })),
+        ],
+      },
+    });
+    this.state.status = "stopped";
+    this.state.runningTurnId = null;
+    this.agentGone = true;
+    this.detach();
+    this.client = null;
+    this.retire();
   }
 
   private async failNow(reason: string): Promise<void> {
