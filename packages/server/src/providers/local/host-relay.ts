@@ -8,7 +8,6 @@
  * version while the old one keeps serving the sandboxes it has. Like any relay it outlives the control plane:
  * a restarted server finds it by `host.json` (pid checked against its command line) and its token file.
  */
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -16,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AirlockError } from "@airlock/protocol";
 import { alive, cmdline } from "./host.ts";
+import { spawnRelay } from "./sandboxd.ts";
 
 const startTimeoutMs = 10_000;
 /** Unix socket paths are limited to 107 bytes. */
@@ -70,15 +70,7 @@ export class HostRelay {
     if (this.pid() !== null && (await this.request("GET", "/health", undefined, 3000).then((r) => r.status === 200, () => false))) return;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileSync(join(this.dir, "host.token"), randomBytes(32).toString("hex"), { mode: 0o600 });
-    // Detached in its own session, stdio ignored, none of the server's environment (no secrets).
-    const child = spawn(process.execPath, [this.sandboxdPath, "--host", this.dir], {
-      detached: true,
-      stdio: "ignore",
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" },
-      cwd: this.dir,
-    });
-    child.on("error", () => {});
-    child.unref();
+    const child = spawnRelay(this.sandboxdPath, ["--host", this.dir], this.dir);
     const until = Date.now() + startTimeoutMs;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
       if (signal?.aborted) throw new AirlockError("unavailable", "the host relay's start was cancelled");

@@ -8,7 +8,7 @@
  * A pid read from `sandboxd.json` is only ever signalled after its command line shows it is this sandbox's
  * (a pid recycled after a reboot must not be killed); a host relay's pid is never signalled for one sandbox.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AirlockError, type SandboxdConfig, type SandboxdEndpoint, type SandboxdState } from "@airlock/protocol";
@@ -93,16 +93,7 @@ export async function startRelay(relay: Relay, sandboxdPath: string, config: San
     await waitForSandboxd(endpoint, startTimeoutMs);
     return endpoint;
   }
-  // Detached in its own session, stdio ignored, none of the server's environment (no secrets): it outlives
-  // the server, which re-attaches after a restart.
-  const child = spawn(process.execPath, [sandboxdPath, configPath(relay)], {
-    detached: true,
-    stdio: "ignore",
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" },
-    cwd: relay.dir,
-  });
-  child.on("error", () => {});
-  child.unref();
+  const child = spawnRelay(sandboxdPath, [configPath(relay)], relay.dir);
   const until = Date.now() + startTimeoutMs;
   const failed = (why: string) => {
     stopPid(relay, child.pid ?? null, readState(relay)?.agentPid ?? null, false);
@@ -124,6 +115,17 @@ export async function startRelay(relay: Relay, sandboxdPath: string, config: San
     if (Date.now() > until) throw failed(`did not start within ${startTimeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, wait));
   }
+}
+
+/**
+ * Starts a sandboxd process: detached in its own session, stdio ignored, none of the server's environment (no
+ * secrets). It outlives the server, which re-attaches after a restart.
+ */
+export function spawnRelay(sandboxdPath: string, args: string[], cwd: string): ChildProcess {
+  const child = spawn(process.execPath, [sandboxdPath, ...args], { detached: true, stdio: "ignore", env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" }, cwd });
+  child.on("error", () => {});
+  child.unref();
+  return child;
 }
 
 /**
