@@ -648,21 +648,8 @@ export class SessionDriver {
     const handle = sandbox ? await this.deps.providers.get(sandbox.provider)?.connect(sandbox).catch(() => null) : null;
     if (!handle) return this.failNow(`${reason}, and the sandbox is gone`);
     const message = `${reason}; the agent stopped with it. The workspace is kept: the next prompt starts the agent again.`;
-    const running = this.state.runningTurnId;
     const queued = await this.deps.store.listTurns(this.id, "queued");
-    const events: NewEvent[] = [{ type: "error", data: { message, code: "relay_lost" } }];
-    if (running) events.push({ type: "turn.ended", turnId: running, data: { turnId: running, stopReason: "error", error: message } });
-    events.push(statusEvent("stopped", message));
-    await this.commitNow({
-      events,
-      session: { status: "stopped", statusReason: message, idleDeadline: null },
-      turns: {
-        update: [
-          ...(running ? [{ id: running, patch: { status: "ended" as const, stopReason: "error" as const, error: message, endedAt: Date.now() } }] : []),
-          ...queued.map((t) => ({ id: t.id, patch: { status: "ended" as const, stopReason: "cancelled" as const, endedAt: Date.now() } })),
-        ],
-      },
-    });
+    await this.commitNow(this.endOfRun("stopped", message, "relay_lost", queued.map((t) => t.id)));
     this.state.status = "stopped";
     this.state.runningTurnId = null;
     this.agentGone = true;
@@ -673,15 +660,7 @@ export class SessionDriver {
 
   private async failNow(reason: string): Promise<void> {
     if (this.state.status === "failed") return;
-    const running = this.state.runningTurnId;
-    const events: NewEvent[] = [{ type: "error", data: { message: reason } }];
-    if (running) events.push({ type: "turn.ended", turnId: running, data: { turnId: running, stopReason: "error", error: reason } });
-    events.push(statusEvent("failed", reason));
-    await this.commitNow({
-      events,
-      session: { status: "failed", statusReason: reason, idleDeadline: null },
-      ...(running ? { turns: { update: [{ id: running, patch: { status: "ended", stopReason: "error", error: reason, endedAt: Date.now() } }] } } : {}),
-    }).catch((err) => this.deps.log.error({ err, session: this.id }, "could not record the failure"));
+    await this.commitNow(this.endOfRun("failed", reason)).catch((err) => this.deps.log.error({ err, session: this.id }, "could not record the failure"));
     this.state.status = "failed";
     this.state.runningTurnId = null;
     this.detach();
@@ -689,6 +668,20 @@ export class SessionDriver {
     await this.client?.shutdown().catch(() => {});
     this.client = null;
     this.retire();
+  }
+
+  /** The agent is gone (for good, or until the next prompt): the error, the running turn ended with it, the new status. */
+  private endOfRun(status: "failed" | "stopped", reason: string, code?: string, cancelledTurns: string[] = []): CommitBatch {
+    const running = this.state.runningTurnId;
+    const endedAt = Date.now();
+    const events: NewEvent[] = [{ type: "error", data: code ? { message: reason, code } : { message: reason } }];
+    if (running) events.push({ type: "turn.ended", turnId: running, data: { turnId: running, stopReason: "error", error: reason } });
+    events.push(statusEvent(status, reason));
+    const update = [
+      ...(running ? [{ id: running, patch: { status: "ended" as const, stopReason: "error" as const, error: reason, endedAt } }] : []),
+      ...cancelledTurns.map((id) => ({ id, patch: { status: "ended" as const, stopReason: "cancelled" as const, endedAt } })),
+    ];
+    return { events, session: { status, statusReason: reason, idleDeadline: null }, ...(update.length ? { turns: { update } } : {}) };
   }
 
   private async commitNow(batch: CommitBatch): Promise<EventRow[]> {
