@@ -10,6 +10,7 @@ import { mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import * as acp from "@agentclientprotocol/sdk";
 import type { AgentContext, ClientCapabilities } from "@agentclientprotocol/sdk";
+import { describeRpcError as describe } from "@airlock/protocol/rpc-error";
 import { ToolError } from "./tool.ts";
 
 /** Largest file a tool reads whole (edit, write's diff, review). */
@@ -62,15 +63,23 @@ export class Workspace {
     }
   }
 
-  async exists(path: string): Promise<boolean> {
-    return (await stat(await this.resolveReal(path)).catch(() => null)) !== null;
-  }
-
   /** Lines `line`.. (1-based, `limit` of them) of a text file, or all of it. */
   async read(path: string, range: { line?: number; limit?: number } = {}): Promise<string> {
+    const text = await this.load(path, range);
+    if (text === null) throw new ToolError(`${this.relative(this.resolve(path))} does not exist`);
+    return text;
+  }
+
+  /** The whole file, or null when it does not exist. */
+  readIfExists(path: string): Promise<string | null> {
+    return this.load(path, {});
+  }
+
+  /** One resolve and one stat for both: a read-before-write must not look the file up twice. */
+  private async load(path: string, range: { line?: number; limit?: number }): Promise<string | null> {
     const absolute = await this.resolveReal(path);
     const st = await stat(absolute).catch(() => null);
-    if (!st) throw new ToolError(`${this.relative(absolute)} does not exist`);
+    if (!st) return null;
     if (st.isDirectory()) throw new ToolError(`${this.relative(absolute)} is a folder; use list_files`);
     if (this.capabilities.fs?.readTextFile && this.client) {
       try {
@@ -85,11 +94,6 @@ export class Workspace {
     if (!range.line && !range.limit) return text;
     const start = (range.line ?? 1) - 1;
     return text.split("\n").slice(start, range.limit ? start + range.limit : undefined).join("\n");
-  }
-
-  /** The whole file, or null when it does not exist. */
-  async readIfExists(path: string): Promise<string | null> {
-    return (await this.exists(path)) ? this.read(path) : null;
   }
 
   async write(path: string, content: string): Promise<void> {
@@ -127,16 +131,4 @@ export class Workspace {
   private contains(root: string, path: string): boolean {
     return path === root || path.startsWith(root.endsWith(sep) ? root : root + sep);
   }
-}
-
-/** A message for an error from an ACP request (the SDK puts a thrown Error's message in `data.details`). */
-export function describe(err: unknown): string {
-  if (err && typeof err === "object" && "message" in err) {
-    const data = (err as { data?: unknown }).data;
-    const detail = typeof data === "string" ? data : data && typeof data === "object" && "details" in data ? String((data as { details: unknown }).details) : "";
-    const message = String((err as Error).message);
-    if (!detail || message.includes(detail)) return message;
-    return message === "Internal error" ? detail : `${message}: ${detail}`;
-  }
-  return String(err);
 }
