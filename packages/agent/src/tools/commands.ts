@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import * as acp from "@agentclientprotocol/sdk";
 import type { AgentContext, ClientCapabilities, ToolCallContent } from "@agentclientprotocol/sdk";
 import { ToolError, clip } from "./tool.ts";
-import { describe } from "./workspace.ts";
+import { describeRpcError as describe } from "@airlock/protocol/rpc-error";
 
 export interface CommandRequest {
   command: string;

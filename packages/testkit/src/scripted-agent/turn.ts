@@ -66,17 +66,7 @@ export function newToolCallId(): string {
 }
 
 /** A message for an error thrown by a client call. */
-export function describe(err: unknown): string {
-  if (err && typeof err === "object" && "message" in err) {
-    const data = (err as { data?: unknown }).data;
-    const detail = typeof data === "string" ? data : data && typeof data === "object" && "details" in data ? String((data as { details: unknown }).details) : "";
-    const message = String((err as Error).message);
-    if (!detail || message.includes(detail)) return message;
-    // The SDK wraps a thrown Error as "Internal error" with the real message in `data.details`.
-    return message === "Internal error" ? detail : `${message}: ${detail}`;
-  }
-  return String(err);
-}
+export { describeRpcError as describe } from "@airlock/protocol/rpc-error";
 
 /** `text` as a Markdown code block, with a fence no line of it can close early. */
 export function fenced(text: string): string {
