@@ -20,12 +20,12 @@ export interface CpuSample {
   at: number;
 }
 
-function stat(pid: number): { ppid: number; seconds: number } | null {
+function stat(pid: number): { ppid: number; ticks: number } | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name is in parentheses and may hold spaces: the fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { ppid: Number(fields[1]), seconds: cpuSeconds(pid) ?? (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
   } catch {
     return null;
   }
@@ -68,21 +68,22 @@ function roleOf(pid: number, root: number): Role {
 /** CPU seconds of `root` and all its descendants, by pid. */
 export function sampleTree(root: number): CpuSample {
   const parents = new Map<number, number>();
-  const seconds = new Map<number, number>();
+  const ticks = new Map<number, number>();
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     const s = stat(pid);
     if (!s) continue;
     parents.set(pid, s.ppid);
-    seconds.set(pid, s.seconds);
+    ticks.set(pid, s.ticks);
   }
   const byPid = new Map<number, [Role, number, number]>();
-  for (const [pid, secs] of seconds) {
+  for (const [pid, t] of ticks) {
     let p: number | undefined = pid;
     for (let depth = 0; p !== undefined && p > 1 && depth < 32; depth++) {
       if (p === root) {
-        byPid.set(pid, [roleOf(pid, root), secs, runDelay(pid)]);
+        // schedstat only for the tree's processes: every thread of every process on the machine is many reads.
+        byPid.set(pid, [roleOf(pid, root), cpuSeconds(pid) ?? t / ticksPerSecond, runDelay(pid)]);
         break;
       }
       p = parents.get(p);
