@@ -2,7 +2,7 @@
  * Starts an Airlock server for a benchmark (a child process on a temp data folder) and drives it over HTTP.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +24,9 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const dataDir = mkdtempSync(join(tmpdir(), "airlock-bench-"));
   // BENCH_CPU_PROF=DIR writes a CPU profile of the server there (to find where a figure's time goes).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const proc: ChildProcess = spawn(process.execPath, [...profile, "--import", "tsx", join(root, "packages/server/src/main.ts")], {
+  // BENCH_SERVER_FLAGS adds node flags (say --trace-gc); BENCH_SERVER_LOG=FILE keeps what the server prints.
+  const flags = process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const proc: ChildProcess = spawn(process.execPath, [...profile, ...flags, "--import", "tsx", join(root, "packages/server/src/main.ts")], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_DATA_DIR: dataDir, AIRLOCK_PORT: "0", AIRLOCK_LOG_LEVEL: "warn", AIRLOCK_MAX_SESSIONS: "100000", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -41,6 +43,11 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       }
     });
     proc.stderr!.on("data", (c: Buffer) => (output += c));
+    if (process.env.BENCH_SERVER_LOG) {
+      const log = createWriteStream(process.env.BENCH_SERVER_LOG);
+      proc.stdout!.pipe(log);
+      proc.stderr!.pipe(log);
+    }
     proc.once("exit", (code) => reject(new Error(`server exited ${code}:\n${output}`)));
   });
   const api = async (method: string, path: string, body?: unknown) => {

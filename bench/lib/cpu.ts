@@ -130,3 +130,20 @@ export function describeCpu(used: CpuUse, clientSeconds?: number, rootName = "se
   const waited = rootName === "server" ? `; server loop waited for a CPU ${Math.round((100 * used.serverWaited) / used.wall)}% of the time` : "";
   return `CPU cores: ${parts.join(", ")}${waited}`;
 }
+
+/**
+ * The machine's CPU time stolen by its hypervisor (the `steal` column of /proc/stat) between two calls, as a
+ * share of all CPU time: on a shared virtual machine a stolen slice stalls whatever ran on that CPU, and no
+ * code of ours can make up for it. Read beside a latency tail.
+ */
+export function stealMeter(): () => number {
+  const read = () => {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  const start = read();
+  return () => {
+    const end = read();
+    return end.total > start.total ? (end.steal - start.steal) / (end.total - start.total) : 0;
+  };
+}

@@ -59,7 +59,7 @@ export async function startBareRelay(): Promise<BareRelay> {
     },
     stream: (after, signal) => client.stream(after, signal),
     async stop() {
-      const exited = new Promise((r) => proc.once("exit", r));
+      const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once("exit", r));
       await client.shutdown().catch(() => proc.kill("SIGKILL"));
       await client.ack(Number.MAX_SAFE_INTEGER).catch(() => {});
       setTimeout(() => proc.kill("SIGKILL"), 5000).unref();

@@ -4,13 +4,18 @@
  *
  * The scripted Anthropic server stamps each text delta with the wall-clock time it wrote it; the client
  * subtracts that from when the frame arrived (same machine, same clock). That is the upstream's write, one
- * loopback hop before the gateway receives it, so the figure is an upper bound on gateway → client.
+ * loopback hop before the gateway receives it, so the figure is an upper bound on gateway → client. The
+ * scripted server runs in a process of its own (its collections must not stall the tokens it stamps), and its
+ * first token follows `message_start` by 4 ms, as the later ones follow each other: the first token races the
+ * end of the turn's set-up (storing the prompt, the agent's request), which a real model's time to first token
+ * (hundreds of ms) would hide.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
+import { stealMeter } from "../lib/cpu.ts";
+import { startLlmProcess } from "../lib/llm-process.ts";
 import { readSse } from "../lib/sse.ts";
 import { percentile, round, summarize } from "../lib/stats.ts";
 
@@ -49,17 +54,21 @@ async function startUp(ctx: BenchContext): Promise<void> {
   ctx.record({ scenario: "agent", metric: `process start → ACP initialize answered, p95 of ${runs}`, value: round(percentile(agentTimes, 95), 0), unit: "ms" });
 }
 
-/** Tokens streamed by the LLM at a steady pace, each timed from the upstream's write to an SSE client. */
+/**
+ * Tokens streamed by the LLM at a steady pace, each timed from the upstream's write to an SSE client: first
+ * with the first token 4 ms after the request was answered (racing the turn's set-up), then after a time to
+ * first token of 100 ms, as a model takes at least (the set-up is over by then).
+ */
 async function firstToken(ctx: BenchContext): Promise<void> {
-  const turns = ctx.quick ? 2 : 100;
+  // 300 turns a series: the p99 of 100 would be the second-worst sample.
+  const turns = ctx.quick ? 2 : 300;
   const pieces = ctx.quick ? 5 : 25;
-  const llm = await startFakeAnthropic();
+  const llm = await startLlmProcess();
   const server = await startBenchServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "bench-key" });
   const abort = new AbortController();
   try {
     const { id } = await server.readySession({ agent: "airlock" });
-    const first: number[] = [];
-    const all: number[] = [];
+    let series = { first: [] as number[], all: [] as number[] };
     let turnStarted = false;
     let ended = 0;
     let onEnded = () => {};
@@ -75,31 +84,35 @@ async function firstToken(ctx: BenchContext): Promise<void> {
           const m = stampPattern.exec(frame);
           if (!m) return;
           const latency = now - Number(m[1]);
-          all.push(latency);
-          if (turnStarted) first.push(latency);
+          series.all.push(latency);
+          if (turnStarted) series.first.push(latency);
           turnStarted = false;
         }
       },
     });
-    for (let t = 0; t < turns; t++) {
-      llm.reply({ text: "x".repeat(pieces), pieces, delayMs: 4, timestamps: true });
-      const done = new Promise<void>((resolve) => (onEnded = () => ended > t && resolve()));
-      await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `say something (${t})` });
-      await done;
-    }
+    const run = async (firstTokenMs: number) => {
+      series = { first: [], all: [] };
+      const stolen = stealMeter();
+      for (let t = 0; t < turns; t++) {
+        llm.reply({ text: "x".repeat(pieces), pieces, delayMs: 4, firstTokenMs, timestamps: true });
+        const target = ended + 1;
+        const done = new Promise<void>((resolve) => (onEnded = () => ended >= target && resolve()));
+        await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `say something (${t})` });
+        await done;
+      }
+      const { first, all } = series;
+      if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
+      return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen() };
+    };
+    const racing = await run(0);
+    const settled = await run(100);
     abort.abort();
     await reading;
-    if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
-    const f = summarize(first);
-    const a = summarize(all);
-    ctx.record({
-      scenario: "agent",
-      metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`,
-      value: round(f.p99, 2),
-      unit: "ms",
-      target: "< 5",
-      note: `p50 ${round(f.p50, 2)} ms, max ${round(f.max, 2)} ms`,
-    });
+    const note = (r: typeof racing) =>
+      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%`;
+    ctx.record({ scenario: "agent", metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`, value: round(racing.first.p99, 2), unit: "ms", target: "< 5", note: note(racing) });
+    ctx.record({ scenario: "agent", metric: `the same after 100 ms to the first token, p99 of ${turns}`, value: round(settled.first.p99, 2), unit: "ms", target: "< 5", note: note(settled) });
+    const a = racing.all;
     ctx.record({ scenario: "agent", metric: `every token (${pieces} per turn, 4 ms apart), p99 of ${a.n}`, value: round(a.p99, 2), unit: "ms", note: `p50 ${round(a.p50, 2)} ms, max ${round(a.max, 2)} ms` });
   } finally {
     abort.abort();

@@ -35,7 +35,12 @@ export async function relay(ctx: BenchContext): Promise<void> {
       const own0 = process.cpuUsage();
       const t0 = performance.now();
       await relay.client.send({ jsonrpc: "2.0", id: `p${after}`, method: "session/prompt", params: { sessionId: session, prompt: [{ type: "text", text }] } });
-      await reading;
+      // A stream that stops short says where, instead of leaving the benchmark (or its smoke test) hanging.
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the relay's stream stalled: ${chunks} of ${n} chunks after 60 s (${reads} reads, last seq ${after})`)), 60_000);
+      });
+      await Promise.race([reading, stalled]).finally(() => clearTimeout(timer));
       const seconds = (performance.now() - t0) / 1000;
       const own = process.cpuUsage(own0);
       return { seconds, reads, relayCpu: cpuSeconds(relay.pid) - cpu0, readerCpu: (own.user + own.system) / 1e6 };

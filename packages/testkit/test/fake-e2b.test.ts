@@ -142,9 +142,10 @@ describe.skipIf(!canRun)("fake E2B through the real SDK", () => {
   });
 
   it("expires on its timeout: paused with lifecycle onTimeout 'pause', killed otherwise", async () => {
-    const pausing = await Sandbox.create({ ...opts, timeoutMs: 1000, lifecycle: { onTimeout: "pause" } });
-    const dying = await Sandbox.create({ ...opts, timeoutMs: 1000 });
-    await pausing.setTimeout(1000);
+    // Created with time to spare (a loaded machine may take a second to create one), then set to run out.
+    const pausing = await Sandbox.create({ ...opts, timeoutMs: 60_000, lifecycle: { onTimeout: "pause" } });
+    const dying = await Sandbox.create({ ...opts, timeoutMs: 60_000 });
+    await Promise.all([pausing.setTimeout(1000), dying.setTimeout(1000)]);
     await sleep(1500);
     expect(fake.sandbox(pausing.sandboxId)?.state).toBe("paused");
     expect(fake.sandbox(dying.sandboxId)?.state).toBe("killed");

@@ -14,7 +14,7 @@ import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getRequestListener } from "@hono/node-server";
+import { type Http2Bindings, type HttpBindings, getRequestListener } from "@hono/node-server";
 import { AirlockError, type AgentLaunch } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
 import type { GatewayTokens } from "./tokens.ts";
@@ -36,6 +36,9 @@ export const openaiGatewayPath = "/gateway/openai";
 export const geminiGatewayPath = "/gateway/gemini";
 const servedPaths = [gatewayPath, openaiGatewayPath, geminiGatewayPath];
 const socketName = "gw.sock";
+
+/** The app's fetch; `env` carries Node's request and response, so the gateway can stream straight into it. */
+type FetchHandler = (req: Request, env?: HttpBindings | Http2Bindings) => Response | Promise<Response>;
 
 /** One API as the agent reaches it. */
 export interface ApiAccess {
@@ -68,11 +71,11 @@ export interface GatewayConfig {
 
 export class Gateway {
   private readonly servers = new Map<string, Server>();
-  private fetchHandler: ((req: Request) => Response | Promise<Response>) | null = null;
+  private fetchHandler: FetchHandler | null = null;
 
   constructor(private readonly options: GatewayConfig) {}
 
-  setFetch(fetch: (req: Request) => Response | Promise<Response>): void {
+  setFetch(fetch: FetchHandler): void {
     this.fetchHandler = fetch;
   }
 
@@ -148,9 +151,9 @@ export class Gateway {
    * this session's token, whatever token the agent found (defence in depth: the socket is the sandbox's one
    * way out).
    */
-  private socketHandler(sessionId: string, fetch: (req: Request) => Response | Promise<Response>) {
+  private socketHandler(sessionId: string, fetch: FetchHandler) {
     const tokens = this.options.tokens;
-    return (req: Request) => {
+    return (req: Request, env: HttpBindings | Http2Bindings) => {
       const path = new URL(req.url).pathname;
       if (!servedPaths.some((p) => path === p || path.startsWith(`${p}/`))) {
         return Response.json({ type: "error", error: { type: "not_found_error", message: `only the LLM gateway (${servedPaths.join(", ")}) is served here` } }, { status: 404 });
@@ -160,7 +163,7 @@ export class Gateway {
       if (token && tokens.verify(token) !== sessionId) {
         return Response.json({ type: "error", error: { type: "authentication_error", message: "Airlock gateway: this token belongs to another session" } }, { status: 401 });
       }
-      return fetch(req);
+      return fetch(req, env);
     };
   }
 

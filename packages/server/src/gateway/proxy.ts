@@ -4,6 +4,10 @@
  * as it comes, counts tokens and cost per session and turn, and refuses calls once the session's budget is
  * spent. A `Dialect` (anthropic.ts, openai.ts) says how that API spells credentials, errors and usage.
  */
+import { type IncomingMessage, type ServerResponse, request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { Readable } from "node:stream";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { UsageMeter, type UsageReader } from "./meter.ts";
@@ -98,46 +102,50 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       if (value) headers.set(name, value);
     }
     if (options.apiKey) dialect.authorize(headers, options.apiKey);
-    let upstream: Response;
+    let upstream: IncomingMessage;
     try {
-      upstream = await fetch(options.upstreamUrl.replace(/\/$/, "") + rest + url.search, {
-        method: c.req.method,
-        headers,
-        body: c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.arrayBuffer(),
-        signal: c.req.raw.signal,
-      });
+      const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : Buffer.from(await c.req.arrayBuffer());
+      upstream = await callUpstream(new URL(options.upstreamUrl.replace(/\/$/, "") + rest + url.search), c.req.method, headers, body, c.req.raw.signal);
     } catch (err) {
       if (c.req.raw.signal.aborted) return fail(499, dialect.errorTypes.upstream, "Airlock gateway: the client went away");
       const message = `the LLM upstream (${options.upstreamUrl}) could not be reached: ${(err as Error).message}`;
       await report(sessionId, message, "upstream_unreachable");
       return fail(502, dialect.errorTypes.upstream, `Airlock gateway: ${message}`);
     }
+    const status = upstream.statusCode ?? 502;
     const answer = new Headers();
-    upstream.headers.forEach((value, name) => (name === "content-type" || dialect.answerHeader(name)) && answer.set(name, value));
-    if (!upstream.ok) {
-      const text = await upstream.text();
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      if (value !== undefined && (name === "content-type" || dialect.answerHeader(name))) answer.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    if (status < 200 || status > 299) {
+      const text = await textOf(upstream);
       let detail = text;
       try {
         detail = JSON.parse(text).error?.message ?? text;
       } catch {}
-      await report(sessionId, `the LLM upstream answered ${upstream.status}: ${detail}`, "upstream_error");
-      return new Response(text, { status: upstream.status, headers: answer });
+      await report(sessionId, `the LLM upstream answered ${status}: ${detail}`, "upstream_error");
+      return new Response(text, { status, headers: answer });
     }
 
     const record = (model: string, counts: TokenCounts) =>
       options.sessions
         .recordUsage(sessionId, { inputTokens: totalInput(counts), outputTokens: counts.output, costUsd: costUsd(options.prices, model, counts), model })
         .catch(() => {});
-    if ((answer.get("content-type") ?? "").includes("text/event-stream") && upstream.body) {
+    if ((answer.get("content-type") ?? "").includes("text/event-stream")) {
       answer.set("cache-control", "no-cache");
-      return new Response(metered(upstream.body, new UsageMeter(dialect.usage), (m) => m.seen && void record(m.model, m.counts)), { status: upstream.status, headers: answer });
+      const meter = new UsageMeter(dialect.usage);
+      metered(upstream, meter, () => meter.seen && void record(meter.model, meter.counts));
+      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      if (!outgoing) return new Response(Readable.toWeb(upstream) as ReadableStream<Uint8Array>, { status, headers: answer });
+      streamTo(outgoing, upstream, status, answer);
+      return RESPONSE_ALREADY_SENT;
     }
-    const text = await upstream.text();
+    const text = await textOf(upstream);
     try {
       const usage = dialect.usageOfBody(JSON.parse(text));
       if (usage) await record(usage.model, usage.counts);
     } catch {}
-    return new Response(text, { status: upstream.status, headers: answer });
+    return new Response(text, { status, headers: answer });
   };
   for (const version of dialect.versions) app.all(`/${version}/*`, handle);
   return app;
@@ -147,38 +155,47 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
 export const totalInput = (c: TokenCounts) => c.input + (c.cacheRead ?? 0) + (c.cacheWrite ?? 0);
 
 /**
- * Passes every chunk on as it arrives (no buffering: the agent sees tokens as the model makes them) and reads
- * the usage on the side. `done` runs once: at the end, on an upstream error, or when the agent hangs up
- * (a cancelled turn still used the tokens streamed so far).
+ * Calls the upstream with node:http(s) (keep-alive agents): its answer arrives as a Node stream, so a token
+ * goes from the upstream's socket to the agent's with one write, not through layers of web streams.
  */
-function metered(body: ReadableStream<Uint8Array>, meter: UsageMeter, done: (meter: UsageMeter) => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+function callUpstream(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, { method, headers: Object.fromEntries(headers), signal }, resolve);
+    req.once("error", reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Reads the usage off a streamed answer as it passes. `done` runs once: at the end, on an upstream error, or
+ * when the agent hangs up (a cancelled turn still used the tokens streamed so far).
+ */
+function metered(upstream: IncomingMessage, meter: UsageMeter, done: () => void): void {
   const decoder = new TextDecoder();
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    done(meter);
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done: end, value } = await reader.read();
-        if (end) {
-          finish();
-          controller.close();
-          return;
-        }
-        meter.feed(decoder.decode(value, { stream: true }));
-        controller.enqueue(value);
-      } catch (err) {
-        finish();
-        controller.error(err);
-      }
-    },
-    cancel(reason) {
-      finish();
-      return reader.cancel(reason).catch(() => {});
-    },
+  upstream.on("data", (chunk: Buffer) => meter.feed(decoder.decode(chunk, { stream: true })));
+  upstream.once("close", done);
+}
+
+/** Passes every chunk on as it arrives (no buffering: the agent sees tokens as the model makes them). */
+function streamTo(outgoing: ServerResponse, upstream: IncomingMessage, status: number, headers: Headers): void {
+  outgoing.writeHead(status, Object.fromEntries(headers));
+  outgoing.flushHeaders();
+  upstream.on("data", (chunk: Buffer) => {
+    if (!outgoing.write(chunk)) upstream.pause();
+  });
+  outgoing.on("drain", () => upstream.resume());
+  upstream.once("end", () => outgoing.end());
+  // The agent hung up, or the upstream broke off: end the other side too.
+  outgoing.once("close", () => upstream.destroy());
+  upstream.once("error", () => outgoing.destroy());
+}
+
+function textOf(stream: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    stream.once("error", reject);
   });
 }

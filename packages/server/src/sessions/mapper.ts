@@ -58,50 +58,8 @@ const stderrTailBytes = 4096;
 export const rpcKey = (id: JsonRpcId | null | undefined): string => JSON.stringify(id ?? null);
 
 export function mapRecords(state: MapperState, records: JournalRecord[]): MappedBatch {
-  const events: NewEvent[] = [];
-  const turnUpdates: Array<{ id: string; patch: TurnPatch }> = [];
-  const inserts: InteractionRecord[] = [];
-  const interactionUpdates: Array<{ id: string; patch: Partial<InteractionRecord> }> = [];
-  const session: SessionPatch = {};
-  const actions: MapperAction[] = [];
-
-  const emit = <T extends keyof EventDataMap>(type: T, data: EventDataMap[T], turnId = state.runningTurnId) => {
-    events.push({ type, data, ...(turnId ? { turnId } : {}) } as NewEvent);
-  };
-  const setStatus = (status: SessionStatus, reason?: string) => {
-    if (state.status === status && !reason) return;
-    state.status = status;
-    session.status = status;
-    session.statusReason = reason ?? null;
-    emit("session.status", reason ? { status, reason } : { status }, null);
-  };
-  const settleStatus = () => {
-    if (!liveStatuses.includes(state.status)) return;
-    const pending = [...state.undelivered.values()].some((i) => i.pending);
-    setStatus(pending ? "awaiting_input" : state.runningTurnId ? "running" : "ready");
-  };
-  const fail = (message: string, detail?: string) => {
-    emit("error", detail ? { message, detail } : { message });
-    if (state.runningTurnId) endTurn(state.runningTurnId, "error", message);
-    cancelPending();
-    setStatus("failed", message);
-  };
-  const endTurn = (turnId: string, stopReason: EventDataMap["turn.ended"]["stopReason"], error?: string) => {
-    emit("turn.ended", error ? { turnId, stopReason, error } : { turnId, stopReason }, turnId);
-    turnUpdates.push({ id: turnId, patch: { status: "ended", stopReason, error: error ?? null, endedAt: Date.now() } });
-    if (state.runningTurnId === turnId) state.runningTurnId = null;
-    actions.push({ type: "turnEnded", turnId });
-  };
-  /** Pending interactions can no longer be answered (agent gone): resolve them as cancelled, never silently. */
-  const cancelPending = () => {
-    for (const [key, i] of state.undelivered) {
-      if (!i.pending) continue;
-      const resolution = { interactionId: i.id, outcome: "cancelled" as const };
-      emit("interaction.resolved", resolution);
-      interactionUpdates.push({ id: i.id, patch: { status: "resolved", resolution, resolvedAt: Date.now(), delivered: true } });
-      state.undelivered.delete(key);
-    }
-  };
+  const b = new BatchBuilder(state);
+  const { actions } = b;
 
   for (const record of records) {
     switch (record.kind) {
@@ -110,7 +68,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         if (msg.method !== undefined) {
           const hasId = msg.id !== undefined && msg.id !== null;
           if (msg.method === "session/update") {
-            if (msg.params?.update && !state.replaying) emit("update", msg.params.update);
+            if (msg.params?.update && !state.replaying) b.emit("update", msg.params.update);
           } else if (msg.method === "session/request_permission" && hasId) {
             const interactionId = newId("interaction");
             const data: EventDataMap["interaction.requested"] = {
@@ -119,7 +77,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
               toolCall: msg.params?.toolCall,
               options: msg.params?.options ?? [],
             };
-            addInteraction(interactionId, msg.id!, data);
+            b.addInteraction(interactionId, msg.id!, data);
           } else if (msg.method === "elicitation/create" && hasId) {
             const interactionId = newId("interaction");
             const data: EventDataMap["interaction.requested"] = {
@@ -128,14 +86,14 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
               prompt: String(msg.params?.message ?? ""),
               schema: msg.params?.requestedSchema,
             };
-            addInteraction(interactionId, msg.id!, data);
+            b.addInteraction(interactionId, msg.id!, data);
           } else if (msg.method.startsWith("fs/") || msg.method.startsWith("terminal/")) {
             // sandboxd answers these inside the sandbox; its answers are journaled as `local`.
           } else if (hasId) {
             actions.push({ type: "reply", id: msg.id!, error: { code: -32601, message: `method not supported by Airlock: ${msg.method}` } });
           }
         } else {
-          onResponse(msg);
+          b.onResponse(msg);
         }
         break;
       }
@@ -143,24 +101,24 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         const msg = record.msg as { id?: JsonRpcId; method?: string; params?: any };
         if (msg.method === "session/prompt" && typeof msg.id === "string") {
           state.runningTurnId = msg.id;
-          turnUpdates.push({ id: msg.id, patch: { status: "running", startedAt: record.at } });
-          emit("turn.started", { turnId: msg.id, prompt: msg.params?.prompt ?? [] }, msg.id);
+          b.turnUpdates.push({ id: msg.id, patch: { status: "running", startedAt: record.at } });
+          b.emit("turn.started", { turnId: msg.id, prompt: msg.params?.prompt ?? [] }, msg.id);
         } else if (msg.method === undefined) {
           const key = rpcKey(msg.id);
           const i = state.undelivered.get(key);
           if (i && !i.pending) {
             state.undelivered.delete(key);
-            interactionUpdates.push({ id: i.id, patch: { delivered: true } });
+            b.interactionUpdates.push({ id: i.id, patch: { delivered: true } });
           }
         }
         break;
       }
       case "file":
-        emit("file.changed", { path: record.path, change: record.change, diff: record.diff, ...(record.truncated ? { truncated: true } : {}) });
+        b.emit("file.changed", { path: record.path, change: record.change, diff: record.diff, ...(record.truncated ? { truncated: true } : {}) });
         break;
       case "terminal":
-        if (record.stream === "output") emit("terminal.output", { terminalId: record.terminalId, data: record.data ?? "" });
-        else emit("terminal.output", { terminalId: record.terminalId, exitCode: record.exitCode ?? null, signal: record.signal ?? null });
+        if (record.stream === "output") b.emit("terminal.output", { terminalId: record.terminalId, data: record.data ?? "" });
+        else b.emit("terminal.output", { terminalId: record.terminalId, exitCode: record.exitCode ?? null, signal: record.signal ?? null });
         break;
       case "stderr":
       case "garbage":
@@ -168,11 +126,11 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         break;
       case "exit": {
         if (record.requested || state.stopping) {
-          if (state.runningTurnId) endTurn(state.runningTurnId, "cancelled", "the agent was stopped");
-          cancelPending();
+          if (state.runningTurnId) b.endTurn(state.runningTurnId, "cancelled", "the agent was stopped");
+          b.cancelPending();
         } else {
           const how = record.signal ? `signal ${record.signal}` : `code ${record.code}`;
-          fail(`the agent process exited unexpectedly (${how})`, state.stderrTail.trim() || undefined);
+          b.fail(`the agent process exited unexpectedly (${how})`, state.stderrTail.trim() || undefined);
         }
         actions.push({ type: "agentExited", requested: record.requested || state.stopping });
         break;
@@ -181,14 +139,72 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
       case "local":
         break;
     }
-    settleStatus();
+    b.settleStatus();
   }
 
-  function addInteraction(interactionId: string, rpcId: JsonRpcId, data: EventDataMap["interaction.requested"]) {
-    inserts.push({
+  return b.finish(records.at(-1)?.seq);
+}
+
+/** What one call of mapRecords collects; its methods are the mapper's steps (state changes and the events they make). */
+class BatchBuilder {
+  readonly events: NewEvent[] = [];
+  readonly turnUpdates: Array<{ id: string; patch: TurnPatch }> = [];
+  readonly inserts: InteractionRecord[] = [];
+  readonly interactionUpdates: Array<{ id: string; patch: Partial<InteractionRecord> }> = [];
+  readonly session: SessionPatch = {};
+  readonly actions: MapperAction[] = [];
+
+  constructor(private readonly state: MapperState) {}
+
+  emit<T extends keyof EventDataMap>(type: T, data: EventDataMap[T], turnId = this.state.runningTurnId): void {
+    this.events.push({ type, data, ...(turnId ? { turnId } : {}) } as NewEvent);
+  }
+
+  setStatus(status: SessionStatus, reason?: string): void {
+    if (this.state.status === status && !reason) return;
+    this.state.status = status;
+    this.session.status = status;
+    this.session.statusReason = reason ?? null;
+    this.emit("session.status", reason ? { status, reason } : { status }, null);
+  }
+
+  settleStatus(): void {
+    if (!liveStatuses.includes(this.state.status)) return;
+    let pending = false;
+    for (const i of this.state.undelivered.values()) pending ||= i.pending;
+    this.setStatus(pending ? "awaiting_input" : this.state.runningTurnId ? "running" : "ready");
+  }
+
+  fail(message: string, detail?: string): void {
+    this.emit("error", detail ? { message, detail } : { message });
+    if (this.state.runningTurnId) this.endTurn(this.state.runningTurnId, "error", message);
+    this.cancelPending();
+    this.setStatus("failed", message);
+  }
+
+  endTurn(turnId: string, stopReason: EventDataMap["turn.ended"]["stopReason"], error?: string): void {
+    this.emit("turn.ended", error ? { turnId, stopReason, error } : { turnId, stopReason }, turnId);
+    this.turnUpdates.push({ id: turnId, patch: { status: "ended", stopReason, error: error ?? null, endedAt: Date.now() } });
+    if (this.state.runningTurnId === turnId) this.state.runningTurnId = null;
+    this.actions.push({ type: "turnEnded", turnId });
+  }
+
+  /** Pending interactions can no longer be answered (agent gone): resolve them as cancelled, never silently. */
+  cancelPending(): void {
+    for (const [key, i] of this.state.undelivered) {
+      if (!i.pending) continue;
+      const resolution = { interactionId: i.id, outcome: "cancelled" as const };
+      this.emit("interaction.resolved", resolution);
+      this.interactionUpdates.push({ id: i.id, patch: { status: "resolved", resolution, resolvedAt: Date.now(), delivered: true } });
+      this.state.undelivered.delete(key);
+    }
+  }
+
+  addInteraction(interactionId: string, rpcId: JsonRpcId, data: EventDataMap["interaction.requested"]) {
+    this.inserts.push({
       id: interactionId,
-      sessionId: state.sessionId,
-      turnId: state.runningTurnId,
+      sessionId: this.state.sessionId,
+      turnId: this.state.runningTurnId,
       kind: data.kind,
       rpcId,
       request: data as unknown as Record<string, unknown>,
@@ -198,42 +214,43 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
       createdAt: Date.now(),
       resolvedAt: null,
     });
-    state.undelivered.set(rpcKey(rpcId), { id: interactionId, pending: true });
-    emit("interaction.requested", data);
+    this.state.undelivered.set(rpcKey(rpcId), { id: interactionId, pending: true });
+    this.emit("interaction.requested", data);
   }
 
-  function onResponse(msg: { id?: JsonRpcId; result?: any; error?: { message: string; code: number } }) {
+  onResponse(msg: { id?: JsonRpcId; result?: any; error?: { message: string; code: number } }) {
     const id = msg.id;
     if (id === rpcIds.initialize) {
-      if (msg.error) fail(`the agent refused to initialize: ${msg.error.message}`);
-      else actions.push({ type: "initialized", result: msg.result ?? {} });
+      if (msg.error) this.fail(`the agent refused to initialize: ${msg.error.message}`);
+      else this.actions.push({ type: "initialized", result: msg.result ?? {} });
     } else if (id === rpcIds.newSession || id === rpcIds.loadSession) {
-      state.replaying = false;
-      if (msg.error) fail(`the agent could not start a session: ${msg.error.message}`);
+      this.state.replaying = false;
+      if (msg.error) this.fail(`the agent could not start a session: ${msg.error.message}`);
       else {
         if (id === rpcIds.newSession && msg.result?.sessionId) {
-          state.acpSessionId = String(msg.result.sessionId);
-          session.acpSessionId = state.acpSessionId;
+          this.state.acpSessionId = String(msg.result.sessionId);
+          this.session.acpSessionId = this.state.acpSessionId;
         }
-        if (state.status === "provisioning" || state.status === "stopped" || state.status === "paused") setStatus("ready");
-        actions.push({ type: "sessionReady", loaded: id === rpcIds.loadSession });
+        if (this.state.status === "provisioning" || this.state.status === "stopped" || this.state.status === "paused") this.setStatus("ready");
+        this.actions.push({ type: "sessionReady", loaded: id === rpcIds.loadSession });
       }
     } else if (typeof id === "string" && id.startsWith("airlock:setup:")) {
       // A refused setup request (the permission mode, ...) must not pass unseen: the agent runs, but not as asked.
       const method = id.split(":").slice(3).join(":");
-      if (msg.error) emit("error", { message: `the agent refused ${method} after starting its session: ${msg.error.message}`, code: "setup_failed" }, null);
+      if (msg.error) this.emit("error", { message: `the agent refused ${method} after starting its session: ${msg.error.message}`, code: "setup_failed" }, null);
     } else if (typeof id === "string" && id.startsWith("turn_")) {
-      if (msg.error) endTurn(id, "error", msg.error.message);
-      else endTurn(id, msg.result?.stopReason ?? "end_turn");
-      if (msg.error) emit("error", { message: `the turn failed: ${msg.error.message}`, code: String(msg.error.code) }, id);
+      if (msg.error) this.endTurn(id, "error", msg.error.message);
+      else this.endTurn(id, msg.result?.stopReason ?? "end_turn");
+      if (msg.error) this.emit("error", { message: `the turn failed: ${msg.error.message}`, code: String(msg.error.code) }, id);
     }
   }
 
-  const batch: CommitBatch = { events };
-  const last = records.at(-1);
-  if (last) batch.journalOffset = last.seq;
-  if (Object.keys(session).length) batch.session = session;
-  if (turnUpdates.length) batch.turns = { update: turnUpdates };
-  if (inserts.length || interactionUpdates.length) batch.interactions = { insert: inserts, update: interactionUpdates };
-  return { batch, actions };
+  finish(journalOffset: number | undefined): MappedBatch {
+    const batch: CommitBatch = { events: this.events };
+    if (journalOffset !== undefined) batch.journalOffset = journalOffset;
+    if (Object.keys(this.session).length) batch.session = this.session;
+    if (this.turnUpdates.length) batch.turns = { update: this.turnUpdates };
+    if (this.inserts.length || this.interactionUpdates.length) batch.interactions = { insert: this.inserts, update: this.interactionUpdates };
+    return { batch, actions: this.actions };
+  }
 }

@@ -35,6 +35,11 @@ export interface Reply {
   stopReason?: "end_turn" | "tool_use" | "max_tokens" | "stop_sequence" | "pause_turn" | "refusal";
   /** Delay before each streamed delta, for slow streams. */
   delayMs?: number;
+  /**
+   * Streaming only: the wait between `message_start` and the first content block (ms), as a real model's
+   * time to first token (hundreds of ms and more) — for measurements that must not race the turn's set-up.
+   */
+  firstTokenMs?: number;
   /** How many deltas each block is streamed in (default 3). */
   pieces?: number;
   /**

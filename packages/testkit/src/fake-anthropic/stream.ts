@@ -17,6 +17,7 @@ export async function streamReply(res: ServerResponse, model: string, reply: Rep
   const usage = usageOf(reply, blocks);
   const start = { id: nextId("msg"), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } };
   send("message_start", { type: "message_start", message: start });
+  if (reply.firstTokenMs) await new Promise((r) => setTimeout(r, reply.firstTokenMs));
 
   const failsAt = reply.streamError ? Math.min(reply.streamError.afterBlocks, blocks.length) : -1;
   const fail = () => {
