@@ -24,3 +24,12 @@ export function medianRun<T extends { p99: number }>(runs: T[]): T {
   const sorted = [...runs].sort((a, b) => a.p99 - b.p99);
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
+
+/**
+ * p99 of many clients' latencies without each client's first `skip` samples: with every session's turn
+ * starting at the same moment, the first second measures that start (prompts stored and sent, agents woken)
+ * more than the streaming; both are reported.
+ */
+export function p99After(perClient: number[][], skip: number): number {
+  return summarize(perClient.flatMap((l) => l.slice(skip))).p99;
+}

@@ -122,7 +122,7 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
         // One live event: write its shared bytes as they are; several: one string.
         if (batch.length === 1 && batch[0].seq === cursor + 1) {
           cursor = batch[0].seq;
-          if (batch[0].type === "session.status") fromStore = true;
+          if (batch[0].mayEnd) fromStore = true;
           const full = write(batch[0].bytes);
           if (full) await full;
           continue;
@@ -136,8 +136,8 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
           }
           out += e.frame;
           cursor = e.seq;
-          // A status change may be the last event: the next round checks the store and ends a final log.
-          if (e.type === "session.status") fromStore = true;
+          // A stop or failure may be the last event: the next round checks the store and ends a final log.
+          if (e.mayEnd) fromStore = true;
         }
         const full = out ? write(out) : undefined;
         if (full) await full;

@@ -4,7 +4,7 @@
  * Each event's SSE frame is built once and shared by every subscriber. Subscribers keep their own bounded
  * queues; the bus never waits for them, so a slow client cannot slow the agent or the other clients.
  */
-import { type EventRow, sseFrame } from "@airlock/protocol";
+import { type EventRow, finalStatuses, sseFrame } from "@airlock/protocol";
 
 export interface LiveEvent {
   seq: number;
@@ -12,6 +12,8 @@ export interface LiveEvent {
   frame: string;
   /** The frame encoded once, for all subscribers. */
   bytes: Buffer;
+  /** A status after which the log may be complete (stopped, failed): a subscriber checks the store. */
+  mayEnd: boolean;
 }
 
 export type Listener = (events: LiveEvent[]) => void;
@@ -24,7 +26,8 @@ export class EventBus {
     if (!set || set.size === 0 || rows.length === 0) return;
     const events = rows.map((row) => {
       const frame = sseFrame(row);
-      return { seq: row.seq, type: row.type, frame, bytes: Buffer.from(frame) };
+      const mayEnd = row.type === "session.status" && finalStatuses.includes(JSON.parse(row.data).status);
+      return { seq: row.seq, type: row.type, frame, bytes: Buffer.from(frame), mayEnd };
     });
     for (const listener of set) listener(events);
   }
