@@ -54,7 +54,7 @@ export async function concurrency(ctx: BenchContext): Promise<void> {
       metric: `${sessions} sessions × ${rate}/s at once (${sessions * rate}/s): p99 latency`,
       value: round(p99, 2),
       unit: "ms",
-      note: `p50 ${round(p50, 2)} ms, max ${round(max, 1)} ms, lost 0; after the first second (all ${sessions} turns starting at once) p99 ${round(steadyP99, 2)} ms; ${stages}; ${s.cpu}`,
+      note: `p50 ${round(p50, 2)} ms, max ${round(max, 1)} ms, lost 0; ${Number.isFinite(steadyP99) ? `after the first second (all ${sessions} turns starting at once) p99 ${round(steadyP99, 2)} ms; ` : ""}${stages}; ${s.cpu}`,
     });
 
     const b = await run(`burst ${burst}`, burst, false);

@@ -118,7 +118,7 @@ export async function sandboxAgent(ctx: BenchContext): Promise<void> {
       metric: `${sessions} sessions × 20/s at once (${sessions * 20}/s): p99 latency`,
       value: round(cl.p99, 2),
       unit: "ms",
-      note: `p50 ${round(cl.p50, 2)} ms, max ${round(cl.max, 1)} ms, lost ${c.lost}; after the first second p99 ${round(clSteady, 2)} ms${oursP99 ? `; Airlock p99 ${round(oursP99, 2)} ms (after the first second ${round(oursSteady ?? NaN, 2)} ms)` : ""}; ${describeCpu(c.cpu, undefined, "benchmark (clients)")}`,
+      note: `p50 ${round(cl.p50, 2)} ms, max ${round(cl.max, 1)} ms, lost ${c.lost}${Number.isFinite(clSteady) ? `; after the first second p99 ${round(clSteady, 2)} ms` : ""}${oursP99 ? `; Airlock p99 ${round(oursP99, 2)} ms${Number.isFinite(oursSteady ?? NaN) ? ` (after the first second ${round(oursSteady!, 2)} ms)` : ""}` : ""}; ${describeCpu(c.cpu, undefined, "benchmark (clients)")}`,
     });
     const cb = await many(`burst ${burst}`, burst, false);
     const cbRate = cb.received / cb.seconds;
