@@ -3,6 +3,7 @@
  * the request and the diff and answers APPROVED or a list of issues. Issues go back to the main model as a
  * fix pass; the loop ends on APPROVED or after the last allowed fix pass.
  */
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { createTwoFilesPatch } from "diff";
 import type { ContentBlockParam } from "@anthropic-ai/sdk/resources/messages";
@@ -31,13 +32,39 @@ If they are right, answer with the single word APPROVED and nothing else.
 Otherwise answer with a short numbered list of concrete issues: the file, what is wrong, and how to fix it. Do not restate the diff; do not suggest optional style changes.`;
 
 /**
+ * The workspace's tracked files as they are now, as a git commit that touches nothing (`git stash create`; HEAD
+ * when nothing is modified): what commands change can be diffed against it. Null outside a git repository or
+ * without git.
+ */
+function gitSnapshot(root: string): Promise<string | null> {
+  const git = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile("git", ["-C", root, ...args], { timeout: 10_000, maxBuffer: 1 << 20 }, (err, out) => (err ? reject(err) : resolve(out.trim()))),
+    );
+  return git(["stash", "create"])
+    .then((rev) => rev || git(["rev-parse", "--verify", "HEAD"]))
+    .then((rev) => rev || null)
+    .catch(() => null);
+}
+
+/** A file's content in a snapshot; undefined when the snapshot does not hold it (untracked, too large). */
+function contentAt(root: string, rev: string, path: string): Promise<string | undefined> {
+  return new Promise((resolve) =>
+    execFile("git", ["-C", root, "show", `${rev}:${path}`], { timeout: 10_000, maxBuffer: 4 << 20 }, (err, out) => resolve(err ? undefined : out)),
+  );
+}
+
+/**
  * What the prompt changed: each file's content before a file tool first changed it, and the files commands
- * changed (found by comparing the tree's sizes and mtimes around each command; their earlier content is not
- * known, so the reviewer sees what they are now).
+ * changed (found by comparing the tree's sizes and mtimes around each command). A file a command created is
+ * diffed against nothing; one it changed, against a git snapshot taken before the prompt's first command when the
+ * workspace is a repository (else the reviewer sees what it is now).
  */
 export class Changes {
   private readonly before = new Map<string, string | null>();
-  private readonly byCommand = new Set<string>();
+  /** Files commands changed: whether each existed before the first command that changed it. */
+  private readonly byCommand = new Map<string, { existed: boolean }>();
+  private snapshot: Promise<string | null> | undefined;
 
   touched(absolutePath: string, before: string | null): void {
     if (!this.before.has(absolutePath)) this.before.set(absolutePath, before);
@@ -45,32 +72,42 @@ export class Changes {
 
   /** Call before a command runs; the function it returns, after it, notes the files the command changed. */
   async watch(ws: Workspace): Promise<() => Promise<void>> {
+    this.snapshot ??= gitSnapshot(ws.root);
+    await this.snapshot;
     const before = await stamps(ws.root);
+    const note = (path: string, existed: boolean) => {
+      const absolute = join(ws.root, path);
+      if (!this.byCommand.has(absolute)) this.byCommand.set(absolute, { existed });
+    };
     return async () => {
       const after = await stamps(ws.root);
-      for (const [path, stamp] of after) if (before.get(path) !== stamp) this.byCommand.add(join(ws.root, path));
-      for (const path of before.keys()) if (!after.has(path)) this.byCommand.add(join(ws.root, path));
+      for (const [path, stamp] of after) if (before.get(path) !== stamp) note(path, before.has(path));
+      for (const path of before.keys()) if (!after.has(path)) note(path, true);
     };
   }
 
   get size(): number {
-    return this.before.size + [...this.byCommand].filter((p) => !this.before.has(p)).length;
+    return this.before.size + [...this.byCommand.keys()].filter((p) => !this.before.has(p)).length;
   }
 
   /** A unified diff of every touched file against what it was; "" when nothing really changed. */
   async diff(ws: Workspace): Promise<string> {
     const patches: string[] = [];
+    const patch = (name: string, before: string | null, after: string | null) =>
+      createTwoFilesPatch(before === null ? "/dev/null" : `a/${name}`, after === null ? "/dev/null" : `b/${name}`, before ?? "", after ?? "", undefined, undefined, { context: 3 });
     for (const [path, before] of [...this.before].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const after = await ws.readIfExists(path).catch(() => null);
-      if (after === before) continue;
-      const name = ws.relative(path);
-      patches.push(createTwoFilesPatch(before === null ? "/dev/null" : `a/${name}`, after === null ? "/dev/null" : `b/${name}`, before ?? "", after ?? "", undefined, undefined, { context: 3 }));
+      if (after !== before) patches.push(patch(ws.relative(path), before, after));
     }
-    for (const path of [...this.byCommand].sort()) {
+    const snapshot = await this.snapshot;
+    for (const [path, { existed }] of [...this.byCommand].sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (this.before.has(path)) continue;
       const now = await ws.readIfExists(path).catch(() => null);
       const name = ws.relative(path);
-      patches.push(now === null ? `${name}: deleted by a command\n` : `${name}: changed by a command (its earlier content was not kept); it is now:\n${clip(now, maxCommandFileChars)}\n`);
+      const earlier = !existed ? null : snapshot ? await contentAt(ws.root, snapshot, name) : undefined;
+      if (earlier !== undefined) {
+        if (earlier !== now) patches.push(patch(name, earlier, now === null ? null : clip(now, maxCommandFileChars)));
+      } else patches.push(now === null ? `${name}: deleted by a command\n` : `${name}: changed by a command (its earlier content was not kept); it is now:\n${clip(now, maxCommandFileChars)}\n`);
     }
     return clip(patches.join("\n"), maxDiffChars);
   }

@@ -379,19 +379,31 @@ describe("self-review", () => {
     sse.close();
   });
 
-  it("reviews files a command changed too", async () => {
-    const { id, sse } = await session({ permissionMode: "auto", review: true, workspace: { files: { "keep.txt": "same\n" } } });
+  it("reviews files a command changed too: a created file against nothing, a changed one against git, others as they are now", async () => {
+    const { id, sse } = await session({ permissionMode: "auto", review: true, workspace: { files: { "keep.txt": "same\n", "config.py": "VALUE = 1\n", "notes.txt": "draft\n" } } });
     const reviews: RecordedRequest[] = [];
+    let command = "";
     llm.respond((r) => {
       if (isReview(r)) return reviews.push(r), { text: "APPROVED" };
-      return toolResults(r).length ? { text: "Generated." } : { toolUse: [{ name: "run_command", input: { command: "printf 'VALUE = 42\\n' > generated.py" } }] };
+      return toolResults(r).length ? { text: "Done." } : { toolUse: [{ name: "run_command", input: { command } }] };
     });
-    const t = await prompt(id, "generate the constants file");
-    await sse.waitFor(turnEnded(t), 30_000, "turn");
+    // config.py is committed; notes.txt stays untracked, so git cannot say what it was.
+    command = "git init -q && git add config.py keep.txt && git -c user.name=t -c user.email=t@example.com commit -qm base && git rev-parse HEAD";
+    const t1 = await prompt(id, "make this a repository");
+    const first = await sse.waitFor(turnEnded(t1), 30_000, "turn 1");
+    expect(JSON.stringify(first)).toMatch(/[0-9a-f]{40}/); // git ran in the sandbox
+    expect(reviews.length).toBe(0); // nothing in the tree changed
+
+    command = "printf 'VALUE = 42\\n' > config.py && printf 'NEW = 1\\n' > generated.py && printf 'final\\n' > notes.txt";
+    const t2 = await prompt(id, "set the value and generate the constants file");
+    await sse.waitFor(turnEnded(t2), 30_000, "turn 2");
     expect(reviews.length).toBe(1);
-    const seen = JSON.stringify(reviews[0].body.messages);
-    expect(seen).toContain("generated.py: changed by a command");
-    expect(seen).toContain("VALUE = 42");
+    const seen: string = reviews[0].body.messages[0].content[0].text;
+    expect(seen).toContain("--- a/config.py\n+++ b/config.py");
+    expect(seen).toContain("-VALUE = 1\n+VALUE = 42");
+    expect(seen).toContain("--- /dev/null\n+++ b/generated.py");
+    expect(seen).toContain("+NEW = 1");
+    expect(seen).toContain("notes.txt: changed by a command (its earlier content was not kept); it is now:\nfinal");
     expect(seen).not.toContain("keep.txt");
     sse.close();
   });
