@@ -189,6 +189,7 @@ function streamTo(outgoing: ServerResponse, upstream: IncomingMessage, status: n
   // The agent hung up, or the upstream broke off: end the other side too.
   outgoing.once("close", () => upstream.destroy());
   upstream.once("error", () => outgoing.destroy());
+  if (outgoing.destroyed) upstream.destroy();
 }
 
 function textOf(stream: IncomingMessage): Promise<string> {
