@@ -8,11 +8,11 @@
  * private home. An unchanged project gives byte-identical text, so the system prompt stays in the LLM's
  * prompt cache across turns and across agent restarts.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { git } from "./git.ts";
 import { renderTree, walk } from "./tools/walk.ts";
 
 const treeDepth = 3;
@@ -101,11 +101,9 @@ async function head(path: string, maxChars: number, maxLines: number): Promise<s
 /** `git status` (branch and changes), or "" outside a repository or without git. */
 function gitState(root: string, isRepo: boolean): Promise<string> {
   if (!isRepo) return Promise.resolve("");
-  return new Promise((resolve) => {
-    execFile("git", ["status", "--porcelain=v1", "--branch", "--untracked-files=normal"], { cwd: root, timeout: gitTimeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout) => {
-      if (err) return resolve("");
-      const lines = stdout.trimEnd().split("\n");
-      resolve(lines.length > gitLines ? `${lines.slice(0, gitLines).join("\n")}\n[… ${lines.length - gitLines} more]` : lines.join("\n"));
-    });
+  return git(root, ["status", "--porcelain=v1", "--branch", "--untracked-files=normal"], { timeoutMs: gitTimeoutMs, maxBuffer: 1024 * 1024 }).then((stdout) => {
+    if (stdout === null) return "";
+    const lines = stdout.trimEnd().split("\n");
+    return lines.length > gitLines ? `${lines.slice(0, gitLines).join("\n")}\n[… ${lines.length - gitLines} more]` : lines.join("\n");
   });
 }

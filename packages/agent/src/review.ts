@@ -3,9 +3,9 @@
  * the request and the diff and answers APPROVED or a list of issues. Issues go back to the main model as a
  * fix pass; the loop ends on APPROVED or after the last allowed fix pass.
  */
-import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { createTwoFilesPatch } from "diff";
+import { git } from "./git.ts";
 import type { ContentBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import type { Llm, LlmResult, StreamHandlers } from "./llm.ts";
 import { clip } from "./tools/index.ts";
@@ -36,22 +36,16 @@ Otherwise answer with a short numbered list of concrete issues: the file, what i
  * when nothing is modified): what commands change can be diffed against it. Null outside a git repository or
  * without git.
  */
-function gitSnapshot(root: string): Promise<string | null> {
-  const git = (args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile("git", ["-C", root, ...args], { timeout: 10_000, maxBuffer: 1 << 20 }, (err, out) => (err ? reject(err) : resolve(out.trim()))),
-    );
-  return git(["stash", "create"])
-    .then((rev) => rev || git(["rev-parse", "--verify", "HEAD"]))
-    .then((rev) => rev || null)
-    .catch(() => null);
+async function gitSnapshot(root: string): Promise<string | null> {
+  const options = { timeoutMs: 10_000, maxBuffer: 1 << 20 };
+  const stash = await git(root, ["stash", "create"], options);
+  if (stash === null) return null;
+  return stash.trim() || (await git(root, ["rev-parse", "--verify", "HEAD"], options))?.trim() || null;
 }
 
 /** A file's content in a snapshot; undefined when the snapshot does not hold it (untracked, too large). */
-function contentAt(root: string, rev: string, path: string): Promise<string | undefined> {
-  return new Promise((resolve) =>
-    execFile("git", ["-C", root, "show", `${rev}:${path}`], { timeout: 10_000, maxBuffer: 4 << 20 }, (err, out) => resolve(err ? undefined : out)),
-  );
+async function contentAt(root: string, rev: string, path: string): Promise<string | undefined> {
+  return (await git(root, ["show", `${rev}:${path}`], { timeoutMs: 10_000, maxBuffer: 4 << 20 })) ?? undefined;
 }
 
 /**
@@ -95,12 +89,12 @@ export class Changes {
     const patches: string[] = [];
     const patch = (name: string, before: string | null, after: string | null) =>
       createTwoFilesPatch(before === null ? "/dev/null" : `a/${name}`, after === null ? "/dev/null" : `b/${name}`, before ?? "", after ?? "", undefined, undefined, { context: 3 });
-    for (const [path, before] of [...this.before].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [path, before] of [...this.before].sort(byPath)) {
       const after = await ws.readIfExists(path).catch(() => null);
       if (after !== before) patches.push(patch(ws.relative(path), before, after));
     }
     const snapshot = await this.snapshot;
-    for (const [path, { existed }] of [...this.byCommand].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [path, { existed }] of [...this.byCommand].sort(byPath)) {
       if (this.before.has(path)) continue;
       const now = await ws.readIfExists(path).catch(() => null);
       const name = ws.relative(path);
@@ -112,6 +106,8 @@ export class Changes {
     return clip(patches.join("\n"), maxDiffChars);
   }
 }
+
+const byPath = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : 1);
 
 export interface Verdict {
   approved: boolean;

@@ -59,7 +59,6 @@ export const rpcKey = (id: JsonRpcId | null | undefined): string => JSON.stringi
 
 export function mapRecords(state: MapperState, records: JournalRecord[]): MappedBatch {
   const b = new BatchBuilder(state);
-  const { actions } = b;
 
   for (const record of records) {
     switch (record.kind) {
@@ -90,7 +89,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
           } else if (msg.method.startsWith("fs/") || msg.method.startsWith("terminal/")) {
             // sandboxd answers these inside the sandbox; its answers are journaled as `local`.
           } else if (hasId) {
-            actions.push({ type: "reply", id: msg.id!, error: { code: -32601, message: `method not supported by Airlock: ${msg.method}` } });
+            b.actions.push({ type: "reply", id: msg.id!, error: { code: -32601, message: `method not supported by Airlock: ${msg.method}` } });
           }
         } else {
           b.onResponse(msg);
@@ -132,7 +131,7 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
           const how = record.signal ? `signal ${record.signal}` : `code ${record.code}`;
           b.fail(`the agent process exited unexpectedly (${how})`, state.stderrTail.trim() || undefined);
         }
-        actions.push({ type: "agentExited", requested: record.requested || state.stopping });
+        b.actions.push({ type: "agentExited", requested: record.requested || state.stopping });
         break;
       }
       case "started":

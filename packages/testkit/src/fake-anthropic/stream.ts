@@ -12,12 +12,12 @@ export async function streamReply(res: ServerResponse, model: string, reply: Rep
   const send = (event: string, data: unknown) => {
     if (!closed()) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
-  const wait = () => (reply.delayMs ? new Promise((r) => setTimeout(r, reply.delayMs)) : Promise.resolve());
+  const sleep = (ms?: number) => (ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve());
   const blocks = blocksOf(reply);
   const usage = usageOf(reply, blocks);
   const start = { id: nextId("msg"), type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } };
   send("message_start", { type: "message_start", message: start });
-  if (reply.firstTokenMs) await new Promise((r) => setTimeout(r, reply.firstTokenMs));
+  await sleep(reply.firstTokenMs);
 
   const failsAt = reply.streamError ? Math.min(reply.streamError.afterBlocks, blocks.length) : -1;
   const fail = () => {
@@ -30,7 +30,7 @@ export async function streamReply(res: ServerResponse, model: string, reply: Rep
     send("content_block_start", { type: "content_block_start", index, content_block: startOf(block) });
     if (index === 0) send("ping", { type: "ping" });
     for (const delta of deltasOf(block, json, reply.pieces ?? 3)) {
-      await wait();
+      await sleep(reply.delayMs);
       if (closed()) return;
       const stamped = reply.timestamps && delta.type === "text_delta" ? { ...delta, text: `⏱${(performance.timeOrigin + performance.now()).toFixed(3)} ` } : delta;
       send("content_block_delta", { type: "content_block_delta", index, delta: stamped });
