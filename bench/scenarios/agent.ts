@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { stealMeter } from "../lib/cpu.ts";
+import { hopFloor } from "../lib/floor.ts";
 import { startLlmProcess } from "../lib/llm-process.ts";
 import { readSse } from "../lib/sse.ts";
 import { percentile, round, summarize } from "../lib/stats.ts";
@@ -108,10 +109,14 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     const settled = await run(100);
     abort.abort();
     await reading;
-    const note = (r: typeof racing) =>
-      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%`;
-    ctx.record({ scenario: "agent", metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`, value: round(racing.first.p99, 2), unit: "ms", target: "< 5", note: note(racing) });
-    ctx.record({ scenario: "agent", metric: `the same after 100 ms to the first token, p99 of ${turns}`, value: round(settled.first.p99, 2), unit: "ms", target: "< 5", note: note(settled) });
+    // The token changes process 5 times (upstream → server → agent → sandboxd → server → client): the same
+    // handovers between bare processes, at the same pace, are what this machine allows.
+    const floors = { racing: await hopFloor(5, turns, 4), settled: await hopFloor(5, turns, 100) };
+    const note = (r: typeof racing, floor: typeof floors.racing) =>
+      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%; ` +
+      `the machine's floor (a line through 5 bare processes at that pace): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms`;
+    ctx.record({ scenario: "agent", metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`, value: round(racing.first.p99, 2), unit: "ms", target: "< 5", note: note(racing, floors.racing) });
+    ctx.record({ scenario: "agent", metric: `the same after 100 ms to the first token, p99 of ${turns}`, value: round(settled.first.p99, 2), unit: "ms", target: "< 5", note: note(settled, floors.settled) });
     const a = racing.all;
     ctx.record({ scenario: "agent", metric: `every token (${pieces} per turn, 4 ms apart), p99 of ${a.n}`, value: round(a.p99, 2), unit: "ms", note: `p50 ${round(a.p50, 2)} ms, max ${round(a.max, 2)} ms` });
   } finally {

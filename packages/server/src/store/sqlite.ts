@@ -83,7 +83,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     return rows;
   };
 
-  // Nested inside `flushTx`, better-sqlite3 runs this as a savepoint.
+  // Nested inside `flushTx`, better-sqlite3 runs this as a savepoint; alone, as a transaction of its own.
   const commitTx = db.transaction((sessionId: string, batch: CommitBatch): EventRow[] => {
     const s = st();
     const head = s.sessionHead.get(sessionId) as Row | undefined;
@@ -111,22 +111,22 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
   });
 
   let queue: Pending[] = [];
-  const flushTx = db.transaction((items: Pending[]) =>
-    items.map((item) => {
-      try {
-        return { rows: commitTx(item.sessionId, item.batch) };
-      } catch (error) {
-        return { error: translate(error) };
-      }
-    }),
-  );
+  const attempt = (item: Pending): { rows?: EventRow[]; error?: unknown } => {
+    try {
+      return { rows: commitTx(item.sessionId, item.batch) };
+    } catch (error) {
+      return { error: translate(error) };
+    }
+  };
+  const flushTx = db.transaction((items: Pending[]) => items.map(attempt));
   const flush = () => {
     if (queue.length === 0) return;
     const items = queue;
     queue = [];
     let results: Array<{ rows?: EventRow[]; error?: unknown }>;
     try {
-      results = flushTx(items);
+      // A batch alone in its tick (the usual case at token rates) needs no savepoint around it.
+      results = items.length === 1 ? [attempt(items[0])] : flushTx(items);
     } catch (error) {
       // The transaction itself failed (disk full, I/O error): nothing of any batch was stored.
       for (const item of items) item.reject(translate(error));
