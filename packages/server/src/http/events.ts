@@ -2,14 +2,14 @@
  * @module events — a session's log over SSE (backlog from the store, then the live tail) or as JSON pages.
  *
  * Frames are written straight to Node's response: at a hundred subscribers a web-stream per subscriber costs
- * more than the rest of the pipeline. Each subscriber keeps a bounded queue of live frames (built once by the
+ * more than the rest of the pipeline. Each subscriber keeps a bounded queue of live frames (encoded once by the
  * bus and shared); when it overflows (a slow client) the queue is dropped and the subscriber catches up from
  * the store, so it never holds the agent or the other subscribers back. A frame is written only if its seq
  * follows the last one sent; anything else is read from the store.
  */
 import type { ServerResponse } from "node:http";
 import { type EventRow, eventJson, sseFrame } from "@airlock/protocol";
-import type { EventBus, LiveEvent } from "../sessions/bus.ts";
+import { type EventBus, type LiveEvent, joinBytes } from "../sessions/bus.ts";
 
 export interface EventSource {
   readEvents(sessionId: string, after: number, limit: number): Promise<EventRow[]>;
@@ -50,7 +50,7 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
     if (!fromStore) {
       for (const e of events) {
         queue.push(e);
-        queuedBytes += e.frame.length;
+        queuedBytes += e.bytes.length;
       }
       if (queuedBytes > maxQueuedBytes) {
         queue = [];
@@ -119,27 +119,21 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
         const batch = queue;
         queue = [];
         queuedBytes = 0;
-        // One live event: write its shared bytes as they are; several: one string.
-        if (batch.length === 1 && batch[0].seq === cursor + 1) {
-          cursor = batch[0].seq;
-          if (batch[0].mayEnd) fromStore = true;
-          const full = write(batch[0].bytes);
-          if (full) await full;
-          continue;
-        }
-        let out = "";
+        const fresh: LiveEvent[] = [];
         for (const e of batch) {
           if (e.seq <= cursor) continue;
           if (e.seq !== cursor + 1) {
             fromStore = true; // a gap: the store has what is missing
             break;
           }
-          out += e.frame;
+          fresh.push(e);
           cursor = e.seq;
           // A stop or failure may be the last event: the next round checks the store and ends a final log.
           if (e.mayEnd) fromStore = true;
         }
-        const full = out ? write(out) : undefined;
+        // The shared bytes as they are: a batch's events are one slice, written without copying.
+        let full: Promise<void> | undefined;
+        for (const bytes of joinBytes(fresh)) full = write(bytes) ?? full;
         if (full) await full;
       }
     } catch {
