@@ -160,10 +160,10 @@ export const queries = {
       started_at  = iif(json_type(@patch, '$.startedAt') IS NULL, started_at, @patch ->> '$.startedAt'),
       ended_at    = iif(json_type(@patch, '$.endedAt') IS NULL, ended_at, @patch ->> '$.endedAt')
     WHERE id = @id AND session_id = @sessionId`,
-  listTurns: `
-    SELECT * FROM turns
-    WHERE session_id = @sessionId AND (@status IS NULL OR status = @status)
-    ORDER BY created_at, rowid`,
+  // With a status, its own statement: `(@status IS NULL OR status = @status)` would keep SQLite from the
+  // (session_id, status) index, and every prompt would scan all of a long session's turns for queued ones.
+  listTurns: `SELECT * FROM turns WHERE session_id = @sessionId ORDER BY created_at, rowid`,
+  listTurnsWithStatus: `SELECT * FROM turns WHERE session_id = @sessionId AND status = @status ORDER BY created_at, rowid`,
   getTurn: `SELECT * FROM turns WHERE id = ? AND session_id = ?`,
 
   // Interactions, in creation order.
@@ -180,11 +180,14 @@ export const queries = {
       resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt')
     WHERE id = @id AND session_id = @sessionId`,
   interactionStatus: `SELECT status FROM interactions WHERE id = ? AND session_id = ?`,
+  // As for turns: with a status, a statement that can use the (session_id, status) index.
   listInteractions: `
     SELECT * FROM interactions
-    WHERE session_id = @sessionId
-      AND (@status IS NULL OR status = @status)
-      AND (@delivered IS NULL OR delivered = @delivered)
+    WHERE session_id = @sessionId AND (@delivered IS NULL OR delivered = @delivered)
+    ORDER BY created_at, rowid`,
+  listInteractionsWithStatus: `
+    SELECT * FROM interactions
+    WHERE session_id = @sessionId AND status = @status AND (@delivered IS NULL OR delivered = @delivered)
     ORDER BY created_at, rowid`,
   getInteraction: `SELECT * FROM interactions WHERE id = ? AND session_id = ?`,
 

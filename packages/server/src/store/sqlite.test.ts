@@ -120,7 +120,7 @@ describe("sqlite store on disk", () => {
     await newer.close();
   });
 
-  it("reads events and lists sessions through index ranges, never a scan", async () => {
+  it("reads events, lists sessions and finds turns and interactions by status through index ranges, never a scan", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.close();
     const db = new Database(":memory:");
@@ -131,6 +131,11 @@ describe("sqlite store on disk", () => {
     const listPlan = plan(queries.listSessions, { tenant: "t", status: null, before: "ses_x", metadata: "{}", limit: 10 });
     expect(listPlan).toMatch(/SEARCH sessions USING INDEX sessions_tenant \(tenant=\? AND id<\?\)/);
     expect(listPlan).not.toMatch(/TEMP B-TREE/);
+    // A prompt looks for queued turns, an answer for pending interactions: both by (session, status).
+    expect(plan(queries.listTurnsWithStatus, { sessionId: "ses_x", status: "queued" })).toMatch(/USING INDEX turns_session \(session_id=\? AND status=\?\)/);
+    expect(plan(queries.listInteractionsWithStatus, { sessionId: "ses_x", status: "pending", delivered: null })).toMatch(
+      /USING INDEX interactions_session \(session_id=\? AND status=\?\)/,
+    );
     db.close();
   });
 });

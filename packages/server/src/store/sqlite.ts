@@ -205,7 +205,8 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
 
     async listTurns(sessionId, status) {
-      return (st().listTurns.all({ sessionId, status: status ?? null }) as Row[]).map(toTurn);
+      const rows = status ? st().listTurnsWithStatus.all({ sessionId, status }) : st().listTurns.all({ sessionId });
+      return (rows as Row[]).map(toTurn);
     },
     async getTurn(sessionId, id) {
       const row = st().getTurn.get(id, sessionId) as Row | undefined;
@@ -213,7 +214,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async listInteractions(sessionId, filter = {}) {
       const delivered = filter.delivered === undefined ? null : filter.delivered ? 1 : 0;
-      return (st().listInteractions.all({ sessionId, status: filter.status ?? null, delivered }) as Row[]).map(toInteraction);
+      const rows = filter.status
+        ? st().listInteractionsWithStatus.all({ sessionId, status: filter.status, delivered })
+        : st().listInteractions.all({ sessionId, delivered });
+      return (rows as Row[]).map(toInteraction);
     },
     async getInteraction(sessionId, id) {
       const row = st().getInteraction.get(id, sessionId) as Row | undefined;
