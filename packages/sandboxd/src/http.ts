@@ -102,6 +102,7 @@ export function createHttp(token: string, journal: Journal, relay: Relay, contro
           throw new HttpError(400, "bad_request", 'body must be one JSON-RPC message (an object with "jsonrpc": "2.0")');
         }
         if (!relay.running) throw new HttpError(409, "agent_not_running", "the agent is not running");
+        if (relay.stopping) throw new HttpError(409, "agent_not_running", "the agent is stopping");
         return sendJson(res, 200, { seq: relay.send(msg) });
       }
       case "/shutdown":

@@ -71,6 +71,10 @@ export class Relay {
   get running(): boolean {
     return this.proc !== null && this.exitInfo === null;
   }
+  /** A stop was asked for: nothing more is handed to the agent. */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
   get exit(): ExitInfo | null {
     return this.exitInfo;
   }
@@ -167,6 +171,7 @@ export class Relay {
   /** Journals a message from the control plane (on disk before the agent can act on it), then hands it over. */
   send(message: unknown): number {
     if (!this.running) throw new Error("the agent is not running");
+    if (this.stopRequested) throw new Error("the agent is stopping");
     const line = JSON.stringify(message);
     const seq = this.journal.append("client", ',"msg":' + line);
     this.journal.flush();
@@ -174,16 +179,23 @@ export class Relay {
     return seq;
   }
 
-  /** SIGTERM to the agent's process group, SIGKILL after `graceMs`; resolves once the exit is journaled. */
-  async stop(graceMs = 2000): Promise<void> {
+  /**
+   * Closes the agent's stdin (ACP's "the client is done": agents exit on it, keeping what they save), SIGTERM
+   * to its process group if it is still there after `eofGraceMs`, SIGKILL after `graceMs`; resolves once the
+   * exit is journaled. stdin comes first because inside bubblewrap the agent runs in a session of its own: a
+   * signal to the group reaches only bwrap, whose death takes the agent down with SIGKILL.
+   */
+  async stop(graceMs = 2000, eofGraceMs = Math.min(500, graceMs / 2)): Promise<void> {
     this.stopRequested = true;
     this.terminals.killAll();
     if (!this.running || !this.proc) return;
     const proc = this.proc;
-    killGroup(proc, "SIGTERM");
-    const timer = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
+    proc.stdin!.end();
+    const term = setTimeout(() => killGroup(proc, "SIGTERM"), eofGraceMs);
+    const kill = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
     await this.exited;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
   }
 
   private onLine(raw: string): void {
@@ -212,7 +224,7 @@ export class Relay {
     }
     const line = JSON.stringify(response);
     this.journal.append("local", ',"msg":' + line);
-    if (this.running) this.proc!.stdin!.write(line + "\n");
+    if (this.running && !this.stopRequested) this.proc!.stdin!.write(line + "\n");
   }
 
   private finish(status: ExitInfo): void {

@@ -20,10 +20,15 @@ export function buildBundle(dir: string): string {
   return out;
 }
 
+/** A process that still runs: a zombie (dead, waiting for init here to reap it) does not count. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
   } catch {
     return false;
   }

@@ -51,7 +51,7 @@ describe("sandboxd lifecycle", () => {
     expect(records.map((r) => r.seq)).toEqual(records.map((_, i) => i + 1));
   });
 
-  it("on shutdown kills the agent's whole process group (SIGKILL after a grace when SIGTERM is ignored) and its terminals, then exits", async () => {
+  it("on shutdown kills the agent's whole process group (SIGKILL after a grace when the end of stdin and SIGTERM are ignored) and its terminals, then exits", async () => {
     const s = await lab.start();
     const { childPid, grandchildPid } = await s.request("spawn");
     lab.track(childPid);
@@ -63,7 +63,7 @@ describe("sandboxd lifecycle", () => {
 
     const started = Date.now();
     expect(await s.client.shutdown()).toEqual({ ok: true });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1500); // the agent ignored SIGTERM
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500); // the agent ignored both
     for (const pid of [s.state.agentPid!, childPid, grandchildPid]) expect(alive(pid), `pid ${pid}`).toBe(false);
     const exit = await s.waitFor<Rec<"exit">>("exit record", (r) => r.kind === "exit");
     expect(exit).toMatchObject({ requested: true, signal: "SIGKILL" });
@@ -72,13 +72,13 @@ describe("sandboxd lifecycle", () => {
     await until("sandboxd to exit", () => !alive(s.state.pid), 5000);
   });
 
-  it("on SIGTERM stops the agent and exits", async () => {
+  it("on SIGTERM stops the agent by closing its stdin first (it exits cleanly), then exits", async () => {
     const s = await lab.start();
     await s.request("echo");
     process.kill(s.state.pid, "SIGTERM");
     await until("sandboxd to exit", () => !alive(s.state.pid), 5000);
     expect(alive(s.state.agentPid!)).toBe(false);
-    expect(journalOf(s.stateDir).at(-1)).toMatchObject({ kind: "exit", requested: true, signal: "SIGTERM" });
+    expect(journalOf(s.stateDir).at(-1)).toMatchObject({ kind: "exit", requested: true, code: 0, signal: null });
   });
 
   it("continues the journal's seq when restarted on the same state folder", async () => {

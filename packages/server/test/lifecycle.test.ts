@@ -20,7 +20,7 @@ async function create(s: TestServer, body: Record<string, unknown> = {}) {
 }
 
 describe("lifecycle", () => {
-  it("stops an idle session, never one with a pending interaction; a prompt resumes the idle one", async () => {
+  it("stops an idle session (its agent exits cleanly), never one with a pending interaction; a prompt resumes the idle one", async () => {
     server = await startServer();
     const idle = await create(server, { idleTimeoutSec: 1 });
     const waiting = await create(server, { idleTimeoutSec: 1 });
@@ -35,6 +35,9 @@ describe("lifecycle", () => {
     const stopped = idleSse.events.find((e) => e.type === "session.status" && (e.data as any).status === "stopped")!;
     expect((stopped.data as any).reason).toMatch(/idle/);
     expect((await server.api("GET", `/v1/sessions/${idle}`)).body.status).toBe("stopped");
+    // The agent (in bubblewrap) was asked to stop by the end of its stdin and exited by itself, not by a signal.
+    const journal = readFileSync(join(server.dataDir, "sandboxes", idle, "relay", "journal.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(journal.filter((r) => r.kind === "exit").at(-1)).toMatchObject({ code: 0, signal: null, requested: true });
 
     // well past the idle timeout, the one waiting for a human is still waiting
     await new Promise((r) => setTimeout(r, 2500));
