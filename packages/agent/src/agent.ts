@@ -54,7 +54,7 @@ export function createAgent(config: AgentConfig): acp.AgentApp {
       };
     })
     .onRequest(acp.methods.agent.session.new, ({ params, client }) => {
-      const session = new Session(`agent_${randomUUID()}`, absolute(params.cwd), config.permissionMode, config.stateDir);
+      const session = Session.create(`agent_${randomUUID()}`, absolute(params.cwd), config.permissionMode, config.stateDir);
       sessions.set(session.id, session);
       session.save();
       announceCommands(client, session.id);

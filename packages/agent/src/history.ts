@@ -3,11 +3,14 @@
  * process can continue it (`session/load` after Airlock stopped an idle agent), and replayed to the client as
  * ACP updates so it can show the conversation again.
  *
- * Saved as JSON under `<stateDir>/sessions/<id>.json`, written to a temporary file and renamed (a crash
- * mid-write keeps the previous version); kept in memory only when there is no state folder.
+ * Kept as an append-only log, `<stateDir>/sessions/<id>.jsonl`: each save appends what changed since the last
+ * one (new messages; the last message again when more was added to it; the settings when they changed), so a
+ * save costs what the turn added, not the whole conversation (which grows with every file the agent read).
+ * A line cut short by a crash is the last one, and is skipped on load. Kept in memory only when there is no
+ * state folder. An earlier agent's whole-session `<id>.json` is still read.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { SessionUpdate } from "@agentclientprotocol/sdk";
 import type { ContentBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import type { PermissionMode } from "./config.ts";
@@ -25,32 +28,95 @@ export interface SavedSession {
   messages: ChatMessage[];
 }
 
-function fileOf(stateDir: string | null, sessionId: string): string | null {
-  // The id comes from the client on session/load: it must not name a path outside the folder.
-  if (!stateDir || !/^[A-Za-z0-9_-]{1,128}$/.test(sessionId)) return null;
-  return join(stateDir, "sessions", `${sessionId}.json`);
-}
+type Settings = Omit<SavedSession, "version" | "messages">;
+/** One line of the log. */
+type Entry = { settings: Settings } | { message: ChatMessage } | { last: ChatMessage };
 
-export function loadSession(stateDir: string | null, sessionId: string): SavedSession | null {
-  const file = fileOf(stateDir, sessionId);
-  if (!file) return null;
-  try {
-    const saved = JSON.parse(readFileSync(file, "utf8")) as SavedSession;
-    return saved?.version === 1 && Array.isArray(saved.messages) ? saved : null;
-  } catch {
-    return null;
+export class HistoryFile {
+  /** Messages on disk, the last of them as written, and the settings as written. */
+  private written = 0;
+  private lastJson = "";
+  private settingsJson = "";
+
+  private constructor(private readonly path: string | null) {}
+
+  /** The session's log (null path: nothing is kept on disk) and what it holds, if anything. */
+  static open(stateDir: string | null, sessionId: string): { file: HistoryFile; saved: SavedSession | null } {
+    // The id comes from the client on session/load: it must not name a path outside the folder.
+    if (!stateDir || !/^[A-Za-z0-9_-]{1,128}$/.test(sessionId)) return { file: new HistoryFile(null), saved: null };
+    const dir = join(stateDir, "sessions");
+    const file = new HistoryFile(join(dir, `${sessionId}.jsonl`));
+    const saved = file.read() ?? legacy(join(dir, `${sessionId}.json`));
+    if (saved && file.written === 0) file.written = -1; // a legacy file: the first save writes everything
+    return { file, saved };
+  }
+
+  /** Appends what changed since the last save. */
+  save(session: SavedSession): void {
+    if (!this.path) return;
+    const { messages, version: _, ...settings } = session;
+    // A legacy file, or fewer messages than on disk: the log is written again from the start.
+    const rewrite = this.written < 0 || this.written > messages.length;
+    if (rewrite) this.written = 0;
+    let out = "";
+    const settingsJson = JSON.stringify(settings);
+    if (settingsJson !== this.settingsJson || rewrite) out += `{"settings":${settingsJson}}\n`;
+    if (this.written > 0) {
+      const lastJson = JSON.stringify(messages[this.written - 1]);
+      if (lastJson !== this.lastJson) out += `{"last":${lastJson}}\n`;
+      this.lastJson = lastJson;
+    }
+    for (; this.written < messages.length; this.written++) {
+      this.lastJson = JSON.stringify(messages[this.written]);
+      out += `{"message":${this.lastJson}}\n`;
+    }
+    this.settingsJson = settingsJson;
+    if (!out) return;
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      if (rewrite) {
+        writeFileSync(`${this.path}.tmp`, out, { mode: 0o600 });
+        renameSync(`${this.path}.tmp`, this.path);
+      } else appendFileSync(this.path, out, { mode: 0o600 });
+    } catch (err) {
+      process.stderr.write(`airlock-agent: could not save the session to ${this.path}: ${(err as Error).message}\n`);
+    }
+  }
+
+  private read(): SavedSession | null {
+    let text: string;
+    try {
+      text = readFileSync(this.path!, "utf8");
+    } catch {
+      return null;
+    }
+    let settings: Settings | null = null;
+    const messages: ChatMessage[] = [];
+    for (const line of text.split("\n")) {
+      let entry: Entry;
+      try {
+        entry = JSON.parse(line) as Entry;
+      } catch {
+        continue; // the empty tail, or a line a crash cut short
+      }
+      if ("settings" in entry) settings = entry.settings;
+      else if ("message" in entry) messages.push(entry.message);
+      else if ("last" in entry && messages.length) messages[messages.length - 1] = entry.last;
+    }
+    if (!settings) return null;
+    this.written = messages.length;
+    this.lastJson = messages.length ? JSON.stringify(messages[messages.length - 1]) : "";
+    this.settingsJson = JSON.stringify(settings);
+    return { version: 1, ...settings, messages };
   }
 }
 
-export function saveSession(stateDir: string | null, sessionId: string, session: SavedSession): void {
-  const file = fileOf(stateDir, sessionId);
-  if (!file) return;
+function legacy(path: string): SavedSession | null {
   try {
-    mkdirSync(join(stateDir!, "sessions"), { recursive: true, mode: 0o700 });
-    writeFileSync(`${file}.tmp`, JSON.stringify(session), { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
-  } catch (err) {
-    process.stderr.write(`airlock-agent: could not save the session to ${file}: ${(err as Error).message}\n`);
+    const saved = JSON.parse(readFileSync(path, "utf8")) as SavedSession;
+    return saved?.version === 1 && Array.isArray(saved.messages) ? saved : null;
+  } catch {
+    return null;
   }
 }
 

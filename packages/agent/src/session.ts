@@ -5,7 +5,7 @@
  */
 import type { AssistantMessageParam, ContentBlockParam, UserMessageParam } from "@anthropic-ai/sdk/resources/messages";
 import type { PermissionMode } from "./config.ts";
-import { type SavedSession, loadSession, saveSession } from "./history.ts";
+import { HistoryFile } from "./history.ts";
 
 /** A message of the conversation (the API's system messages are not used: the system prompt is separate). */
 export type ChatMessage = UserMessageParam | AssistantMessageParam;
@@ -16,26 +16,30 @@ export class Session {
   /** The running prompt's abort, or null between prompts. */
   running: AbortController | null = null;
 
-  constructor(
+  private constructor(
     readonly id: string,
     public cwd: string,
     public modeId: PermissionMode,
-    private readonly stateDir: string | null,
+    private readonly history: HistoryFile,
   ) {}
+
+  /** A new conversation, kept in `stateDir` (when there is one). */
+  static create(id: string, cwd: string, modeId: PermissionMode, stateDir: string | null): Session {
+    return new Session(id, cwd, modeId, HistoryFile.open(stateDir, id).file);
+  }
 
   /** The saved session `id`, if there is one. */
   static load(id: string, cwd: string, fallbackMode: PermissionMode, stateDir: string | null): Session | null {
-    const saved = loadSession(stateDir, id);
+    const { file, saved } = HistoryFile.open(stateDir, id);
     if (!saved) return null;
-    const session = new Session(id, cwd, saved.modeId ?? fallbackMode, stateDir);
+    const session = new Session(id, cwd, saved.modeId ?? fallbackMode, file);
     session.messages = saved.messages;
     for (const name of saved.allowAlways ?? []) session.allowAlways.add(name);
     return session;
   }
 
   save(): void {
-    const saved: SavedSession = { version: 1, cwd: this.cwd, modeId: this.modeId, allowAlways: [...this.allowAlways], messages: this.messages };
-    saveSession(this.stateDir, this.id, saved);
+    this.history.save({ version: 1, cwd: this.cwd, modeId: this.modeId, allowAlways: [...this.allowAlways], messages: this.messages });
   }
 
   /** Adds user content; next to an earlier user message (tool results, a cancelled prompt) it joins it. */
