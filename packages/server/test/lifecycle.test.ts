@@ -97,7 +97,8 @@ describe("lifecycle", () => {
     const id = await create(server);
     const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
     await sse.waitFor(hasStatus("ready"));
-    await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "run sleep 300 & sleep 300" });
+    // A duration no other test uses: processes are looked for machine-wide, and test files run side by side.
+    await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "run sleep 347 & sleep 347" });
     await sse.waitFor((evs) => evs.some((e) => e.type === "update" && (e.data as any).sessionUpdate === "tool_call"), 20_000, "command started");
     expect(pidsMatching(id).length).toBeGreaterThan(0);
     const res = await server.api("DELETE", `/v1/sessions/${id}`);
@@ -107,7 +108,7 @@ describe("lifecycle", () => {
     const deadline = Date.now() + 5000;
     while (pidsMatching(id).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(pidsMatching(id)).toEqual([]);
-    expect(pidsMatching("sleep 300")).toEqual([]);
+    expect(pidsMatching("sleep 347")).toEqual([]);
     const page = await server.api("GET", `/v1/sessions/${id}/events?limit=1000`);
     expect(page.body.events.length).toBe(sse.events.length);
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "hi" })).status).toBe(409);
