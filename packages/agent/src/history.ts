@@ -37,6 +37,8 @@ export class HistoryFile {
   private written = 0;
   private lastJson = "";
   private settingsJson = "";
+  /** What was read came from an earlier agent's whole-session file: the first save writes the log whole. */
+  private fromLegacy = false;
 
   private constructor(private readonly path: string | null) {}
 
@@ -46,8 +48,11 @@ export class HistoryFile {
     if (!stateDir || !/^[A-Za-z0-9_-]{1,128}$/.test(sessionId)) return { file: new HistoryFile(null), saved: null };
     const dir = join(stateDir, "sessions");
     const file = new HistoryFile(join(dir, `${sessionId}.jsonl`));
-    const saved = file.read() ?? legacy(join(dir, `${sessionId}.json`));
-    if (saved && file.written === 0) file.written = -1; // a legacy file: the first save writes everything
+    let saved = file.read();
+    if (!saved) {
+      saved = legacy(join(dir, `${sessionId}.json`));
+      file.fromLegacy = saved !== null;
+    }
     return { file, saved };
   }
 
@@ -55,9 +60,12 @@ export class HistoryFile {
   save(session: SavedSession): void {
     if (!this.path) return;
     const { messages, version: _, ...settings } = session;
-    // A legacy file, or fewer messages than on disk: the log is written again from the start.
-    const rewrite = this.written < 0 || this.written > messages.length;
-    if (rewrite) this.written = 0;
+    // After a legacy file, or with fewer messages than on disk: the log is written again from the start.
+    const rewrite = this.fromLegacy || this.written > messages.length;
+    if (rewrite) {
+      this.written = 0;
+      this.fromLegacy = false;
+    }
     let out = "";
     const settingsJson = JSON.stringify(settings);
     if (settingsJson !== this.settingsJson || rewrite) out += `{"settings":${settingsJson}}\n`;
