@@ -61,7 +61,7 @@ function roleOf(pid: number, root: number): Role {
   if (argv0.endsWith("bwrap")) return "sandbox";
   if (argv0.endsWith("/sandbox-agent")) return "sandbox-agent";
   if (cmd.includes("sandboxd")) return "relay";
-  if (cmd.includes("scripted-agent")) return "agent";
+  if (cmd.includes("scripted-agent") || cmd.includes("airlock-agent")) return "agent";
   return "other";
 }
 

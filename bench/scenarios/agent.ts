@@ -14,7 +14,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
-import { stealMeter } from "../lib/cpu.ts";
+import { cpuBetween, sampleTree, stealMeter } from "../lib/cpu.ts";
 import { hopFloor } from "../lib/floor.ts";
 import { startLlmProcess } from "../lib/llm-process.ts";
 import { readSse } from "../lib/sse.ts";
@@ -94,6 +94,7 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     const run = async (firstTokenMs: number) => {
       series = { first: [], all: [] };
       const stolen = stealMeter();
+      const cpu0 = sampleTree(server.pid);
       for (let t = 0; t < turns; t++) {
         llm.reply({ text: "x".repeat(pieces), pieces, delayMs: 4, firstTokenMs, timestamps: true });
         const target = ended + 1;
@@ -103,7 +104,10 @@ async function firstToken(ctx: BenchContext): Promise<void> {
       }
       const { first, all } = series;
       if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
-      return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen() };
+      const { roles } = cpuBetween(cpu0, sampleTree(server.pid));
+      const perTurn = (s: number) => round((s / turns) * 1000, 2);
+      const cpu = `CPU per turn: server ${perTurn(roles.server)} ms, relay ${perTurn(roles.relay)} ms, agent ${perTurn(roles.agent)} ms`;
+      return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen(), cpu };
     };
     const racing = await run(0);
     const settled = await run(100);
@@ -113,8 +117,8 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     // handovers between bare processes, at the same pace, are what this machine allows.
     const floors = { racing: await hopFloor(5, turns, 4), settled: await hopFloor(5, turns, 100) };
     const note = (r: typeof racing, floor: typeof floors.racing) =>
-      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%; ` +
-      `the machine's floor (a line through 5 bare processes at that pace): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms`;
+      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; ${r.cpu}; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%; ` +
+      `the machine's floor (a line through 5 bare processes at that pace): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms, ${round(floor.cpuPerLineMs, 3)} ms of CPU per process and line`;
     ctx.record({ scenario: "agent", metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`, value: round(racing.first.p99, 2), unit: "ms", target: "< 5", note: note(racing, floors.racing) });
     ctx.record({ scenario: "agent", metric: `the same after 100 ms to the first token, p99 of ${turns}`, value: round(settled.first.p99, 2), unit: "ms", target: "< 5", note: note(settled, floors.settled) });
     const a = racing.all;

@@ -26,7 +26,7 @@ export async function latency(ctx: BenchContext): Promise<void> {
   // A chunk changes process 3 times (agent → sandboxd → server → client): the same handovers between bare
   // processes, a line each millisecond, are what this machine allows at 1,000/s.
   const floor = await hopFloor(3, ctx.quick ? 50 : 1000 * seconds, 1);
-  const floorNote = `; the machine's floor (a line through 3 bare processes each ms): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms`;
+  const floorNote = `; the machine's floor (a line through 3 bare processes each ms): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms, ${round(floor.cpuPerLineMs * 1000, 0)} µs of CPU per process and line`;
   const server = await startBenchServer();
   try {
     const cases: Array<[rate: number, clients: number]> = ctx.quick ? [[1000, 3]] : [[1000, 1], [1000, 100], [10_000, 1], [10_000, 10]];

@@ -3,6 +3,7 @@
  * without buffering, usage and cost (also for streams cut short), budgets and upstream errors.
  */
 import { type ServerType, serve } from "@hono/node-server";
+import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeAnthropic, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
@@ -178,6 +179,42 @@ describe("budgets and upstream errors", () => {
     const res = await app.request("/v1/messages", { method: "POST", headers: { "x-api-key": tokens.issue(alive) }, body: body() });
     expect(res.status).toBe(502);
     expect(state.errors[0].code).toBe("upstream_unreachable");
+  });
+});
+
+describe("request bodies", () => {
+  /** A raw POST (fetch would refuse a content-length that does not match its body): chunked unless declared. */
+  const post = (parts: Buffer[], declaredLength?: number) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const headers = { "x-api-key": tokens.issue(alive), "content-type": "application/json", ...(declaredLength ? { "content-length": declaredLength } : {}) };
+      const req = request(`${url}/v1/messages`, { method: "POST", headers }, (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (c) => (body += c)).once("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.once("error", reject);
+      for (const part of parts) req.write(part);
+      if (!declaredLength) req.end();
+    });
+
+  it("passes a large body sent in chunks on whole", async () => {
+    const text = "y".repeat(3 * 1024 * 1024);
+    const json = Buffer.from(body({ messages: [{ role: "user", content: text }] }));
+    const parts = Array.from({ length: 48 }, (_, i) => json.subarray(Math.floor((i * json.length) / 48), Math.floor(((i + 1) * json.length) / 48)));
+    expect((await post(parts)).status).toBe(200);
+    expect(llm.requests.at(-1)!.body.messages[0].content).toBe(text);
+  });
+
+  it("refuses a body over 32 MB with 413, declared or sent in chunks, and forwards nothing", async () => {
+    const before = llm.requests.length;
+    const declared = await post([Buffer.from("{")], 40 * 1024 * 1024);
+    expect(declared.status).toBe(413);
+    expect(JSON.parse(declared.body)).toMatchObject({ type: "error", error: { type: "request_too_large" } });
+    const mb = Buffer.alloc(1024 * 1024, "z");
+    const sent = await post(Array.from({ length: 33 }, () => mb));
+    expect(sent.status).toBe(413);
+    expect(JSON.parse(sent.body).error.message).toMatch(/limited to 33554432 bytes/);
+    expect(llm.requests.length).toBe(before);
+    expect((await call(tokens.issue(alive))).status).toBe(200);
   });
 });
 

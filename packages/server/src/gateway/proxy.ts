@@ -7,9 +7,9 @@
 import { type IncomingMessage, type ServerResponse, request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { Readable } from "node:stream";
+import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { UsageMeter, type UsageReader } from "./meter.ts";
 import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
 import type { GatewayTokens } from "./tokens.ts";
@@ -66,9 +66,8 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
   // The session keeps one error event per problem and turn, however often an agent retries.
   const report = (sessionId: string, message: string, code: string) => options.sessions.reportError(sessionId, message, code).catch(() => {});
 
-  const limit = bodyLimit({ maxSize: maxRequestBytes, onError: () => fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`) });
-  for (const version of dialect.versions) app.use(`/${version}/*`, limit);
   const handle = async (c: Context) => {
+    const node = c.env as Partial<HttpBindings> | undefined;
     const url = new URL(c.req.url);
     const token =
       c.req.header("x-api-key") ??
@@ -102,12 +101,14 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       if (value) headers.set(name, value);
     }
     if (options.apiKey) dialect.authorize(headers, options.apiKey);
+    const body = await bodyOf(c, node?.incoming);
+    if (body === null) return fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`);
+    const hungUp = hangUpSignal(c, node?.outgoing);
     let upstream: IncomingMessage;
     try {
-      const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : Buffer.from(await c.req.arrayBuffer());
-      upstream = await callUpstream(new URL(options.upstreamUrl.replace(/\/$/, "") + rest + url.search), c.req.method, headers, body, c.req.raw.signal);
+      upstream = await callUpstream(new URL(options.upstreamUrl.replace(/\/$/, "") + rest + url.search), c.req.method, headers, body, hungUp);
     } catch (err) {
-      if (c.req.raw.signal.aborted) return fail(499, dialect.errorTypes.upstream, "Airlock gateway: the client went away");
+      if (hungUp.aborted) return fail(499, dialect.errorTypes.upstream, "Airlock gateway: the client went away");
       const message = `the LLM upstream (${options.upstreamUrl}) could not be reached: ${(err as Error).message}`;
       await report(sessionId, message, "upstream_unreachable");
       return fail(502, dialect.errorTypes.upstream, `Airlock gateway: ${message}`);
@@ -135,7 +136,7 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       answer.set("cache-control", "no-cache");
       const meter = new UsageMeter(dialect.usage);
       metered(upstream, meter, () => meter.seen && void record(meter.model, meter.counts));
-      const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+      const outgoing = node?.outgoing;
       if (!outgoing) return new Response(Readable.toWeb(upstream) as ReadableStream<Uint8Array>, { status, headers: answer });
       streamTo(outgoing, upstream, status, answer);
       return RESPONSE_ALREADY_SENT;
@@ -153,6 +154,41 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
 
 /** All input tokens: fresh, cache reads and cache writes. */
 export const totalInput = (c: TokenCounts) => c.input + (c.cacheRead ?? 0) + (c.cacheWrite ?? 0);
+
+/**
+ * The request's body; null when it is over the limit. On Node it is read off the request's own stream: the web
+ * Request and stream around it would cost more than the rest of the call, on every call of every agent.
+ */
+async function bodyOf(c: Context, incoming: IncomingMessage | undefined): Promise<Buffer | undefined | null> {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
+  if (Number(c.req.header("content-length") ?? 0) > maxRequestBytes) return null;
+  if (!incoming) {
+    const body = Buffer.from(await c.req.arrayBuffer());
+    return body.length > maxRequestBytes ? null : body;
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxRequestBytes) return void chunks.push(chunk);
+      // Over the limit: the rest is read and dropped, so the answer reaches a client still sending.
+      incoming.off("data", onData).resume();
+      resolve(null);
+    };
+    incoming.on("data", onData);
+    incoming.once("end", () => resolve(Buffer.concat(chunks, size)));
+    incoming.once("error", reject);
+  });
+}
+
+/** Aborted when the agent hangs up (its answer's connection closes before the upstream answered). */
+function hangUpSignal(c: Context, outgoing: ServerResponse | undefined): AbortSignal {
+  if (!outgoing) return c.req.raw.signal;
+  const abort = new AbortController();
+  outgoing.once("close", () => abort.abort());
+  return abort.signal;
+}
 
 /**
  * Calls the upstream with node:http(s) (keep-alive agents): its answer arrives as a Node stream, so a token
