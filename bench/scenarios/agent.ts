@@ -11,6 +11,8 @@
  * (hundreds of ms) would hide.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
@@ -24,6 +26,7 @@ const agentFile = fileURLToPath(new URL("../../packages/agent/dist/airlock-agent
 const initialize = `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: 1, clientCapabilities: {} } })}\n`;
 const bareNode = "process.stdin.once('data', () => process.stdout.write('{}\\n'))";
 const stampPattern = /⏱([0-9.]+)/;
+const atPattern = /"at":"([^"]+)"/;
 
 export async function agent(ctx: BenchContext): Promise<void> {
   await startUp(ctx);
@@ -69,7 +72,8 @@ async function firstToken(ctx: BenchContext): Promise<void> {
   const abort = new AbortController();
   try {
     const { id } = await server.readySession({ agent: "airlock" });
-    let series = { first: [] as number[], all: [] as number[] };
+    /** First tokens: latency, and the upstream's stamp and store time, to split the slow ones by stage. */
+    let series = { first: [] as number[], all: [] as number[], firsts: [] as Array<{ latency: number; stamp: string; stored: number }> };
     let turnStarted = false;
     let ended = 0;
     let onEnded = () => {};
@@ -86,13 +90,16 @@ async function firstToken(ctx: BenchContext): Promise<void> {
           if (!m) return;
           const latency = now - Number(m[1]);
           series.all.push(latency);
-          if (turnStarted) series.first.push(latency);
+          if (turnStarted) {
+            series.first.push(latency);
+            series.firsts.push({ latency, stamp: m[1], stored: Date.parse(atPattern.exec(frame)?.[1] ?? "") });
+          }
           turnStarted = false;
         }
       },
     });
     const run = async (firstTokenMs: number) => {
-      series = { first: [], all: [] };
+      series = { first: [], all: [], firsts: [] };
       const stolen = stealMeter();
       const cpu0 = sampleTree(server.pid);
       for (let t = 0; t < turns; t++) {
@@ -102,12 +109,13 @@ async function firstToken(ctx: BenchContext): Promise<void> {
         await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `say something (${t})` });
         await done;
       }
-      const { first, all } = series;
+      const { first, all, firsts } = series;
       if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
       const { roles } = cpuBetween(cpu0, sampleTree(server.pid));
       const perTurn = (s: number) => round((s / turns) * 1000, 2);
       const cpu = `CPU per turn: server ${perTurn(roles.server)} ms, relay ${perTurn(roles.relay)} ms, agent ${perTurn(roles.agent)} ms`;
-      return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen(), cpu };
+      const slow = slowStages(firsts.filter((f) => f.latency > 5), journalTimes(server.dataDir, id));
+      return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen(), cpu, slow };
     };
     const racing = await run(0);
     const settled = await run(100);
@@ -117,7 +125,7 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     // handovers between bare processes, at the same pace, are what this machine allows.
     const floors = { racing: await hopFloor(5, turns, 4), settled: await hopFloor(5, turns, 100) };
     const note = (r: typeof racing, floor: typeof floors.racing) =>
-      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms; ${r.cpu}; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%; ` +
+      `p50 ${round(r.first.p50, 2)} ms, max ${round(r.first.max, 2)} ms, ${r.over} of ${turns} over 5 ms${r.slow}; ${r.cpu}; CPU stolen by the hypervisor meanwhile: ${round(r.steal * 100, 1)}%; ` +
       `the machine's floor (a line through 5 bare processes at that pace): p50 ${round(floor.p50, 2)}, p99 ${round(floor.p99, 2)} ms, ${round(floor.cpuPerLineMs, 3)} ms of CPU per process and line`;
     ctx.record({ scenario: "agent", metric: `first token of a turn, upstream → SSE client, p99 of ${turns}`, value: round(racing.first.p99, 2), unit: "ms", target: "< 5", note: note(racing, floors.racing) });
     ctx.record({ scenario: "agent", metric: `the same after 100 ms to the first token, p99 of ${turns}`, value: round(settled.first.p99, 2), unit: "ms", target: "< 5", note: note(settled, floors.settled) });
@@ -128,4 +136,33 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     await server.stop();
     await llm.close();
   }
+}
+
+/** When the relay journaled each stamped token (ms since the epoch), by the upstream's stamp. */
+function journalTimes(dataDir: string, sessionId: string): Map<string, number> {
+  const times = new Map<string, number>();
+  let text = "";
+  try {
+    text = readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "journal.ndjson"), "utf8");
+  } catch {
+    return times;
+  }
+  const pattern = /^\{"seq":\d+,"at":(\d+),.*⏱([0-9.]+)/gm;
+  for (let m; (m = pattern.exec(text)); ) times.set(m[2], Number(m[1]));
+  return times;
+}
+
+/**
+ * Where the slow first tokens lost their time, as medians (the journal and the store keep milliseconds): from the
+ * upstream's write until the relay journaled it (gateway, agent, relay), until the server stored it, until the client.
+ */
+function slowStages(slow: Array<{ latency: number; stamp: string; stored: number }>, journaled: Map<string, number>): string {
+  const staged = slow.flatMap((f) => {
+    const at = journaled.get(f.stamp);
+    const stamp = Number(f.stamp);
+    return at === undefined || !Number.isFinite(f.stored) ? [] : [{ toJournal: at - stamp, toStore: f.stored - at, toClient: stamp + f.latency - f.stored }];
+  });
+  if (staged.length === 0) return "";
+  const median = (xs: number[]) => round(percentile([...xs].sort((a, b) => a - b), 50), 1);
+  return ` (their median split: ${median(staged.map((s) => s.toJournal))} ms until the relay journaled it, ${median(staged.map((s) => s.toStore))} more until stored, ${median(staged.map((s) => s.toClient))} more until the client)`;
 }
