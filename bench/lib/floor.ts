@@ -18,8 +18,17 @@ export type Floor = ReturnType<typeof summarize> & {
 
 const passThrough = "process.stdin.on('data', (d) => process.stdout.write(d))";
 
-/** `hops` handovers between processes (so `hops - 1` children), `lines` lines, each `gapMs` after the last arrived. */
-export async function hopFloor(hops: number, lines: number, gapMs: number): Promise<Floor> {
+/** A chain of `hops` handovers between processes (so `hops - 1` bare children), kept up between measurements. */
+export interface HopChain {
+  /** Waits `gapMs`, then times one line through the chain (ms). */
+  lineAfter(gapMs: number): Promise<number>;
+  /** CPU seconds the children have used so far, in all. */
+  cpuSeconds(): number;
+  readonly children: number;
+  close(): void;
+}
+
+export async function startHopChain(hops: number): Promise<HopChain> {
   const children: ChildProcess[] = [];
   for (let i = 0; i < hops - 1; i++) {
     const input = i === 0 ? "pipe" : children[i - 1].stdout!;
@@ -27,19 +36,42 @@ export async function hopFloor(hops: number, lines: number, gapMs: number): Prom
   }
   const first = children[0].stdin!;
   const last = children[children.length - 1].stdout!;
+  const close = () => {
+    for (const child of children) child.kill("SIGKILL");
+  };
   try {
     // Every child is up once a line has gone through them all.
     await roundTrip(first, last);
-    const cpu = () => children.reduce((sum, c) => sum + (cpuSeconds(c.pid!) ?? 0), 0);
-    const cpu0 = cpu();
-    const times: number[] = [];
-    for (let i = 0; i < lines; i++) {
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return {
+    async lineAfter(gapMs) {
       await new Promise((r) => setTimeout(r, gapMs));
-      times.push(await roundTrip(first, last));
-    }
-    return { ...summarize(times), cpuPerLineMs: ((cpu() - cpu0) / children.length / lines) * 1000 };
+      return roundTrip(first, last);
+    },
+    cpuSeconds: () => children.reduce((sum, c) => sum + (cpuSeconds(c.pid!) ?? 0), 0),
+    children: children.length,
+    close,
+  };
+}
+
+/** The floor from lines timed through `chain` since it had used `cpu0` seconds. */
+export function floorOf(times: number[], chain: HopChain, cpu0: number): Floor {
+  return { ...summarize(times), cpuPerLineMs: ((chain.cpuSeconds() - cpu0) / chain.children / Math.max(times.length, 1)) * 1000 };
+}
+
+/** `hops` handovers between processes, `lines` lines, each `gapMs` after the last arrived. */
+export async function hopFloor(hops: number, lines: number, gapMs: number): Promise<Floor> {
+  const chain = await startHopChain(hops);
+  try {
+    const cpu0 = chain.cpuSeconds();
+    const times: number[] = [];
+    for (let i = 0; i < lines; i++) times.push(await chain.lineAfter(gapMs));
+    return floorOf(times, chain, cpu0);
   } finally {
-    for (const child of children) child.kill("SIGKILL");
+    chain.close();
   }
 }
 
