@@ -22,8 +22,9 @@ const passThrough = "process.stdin.on('data', (d) => process.stdout.write(d))";
 export interface HopChain {
   /** Waits `gapMs`, then times one line through the chain (ms). */
   lineAfter(gapMs: number): Promise<number>;
-  /** CPU seconds the children have used so far, in all. */
+  /** CPU seconds the children have used so far, in all, and the lines sent through them. */
   cpuSeconds(): number;
+  readonly sent: number;
   readonly children: number;
   close(): void;
 }
@@ -46,30 +47,36 @@ export async function startHopChain(hops: number): Promise<HopChain> {
     close();
     throw err;
   }
+  let sent = 0;
   return {
     async lineAfter(gapMs) {
       await new Promise((r) => setTimeout(r, gapMs));
+      sent++;
       return roundTrip(first, last);
     },
     cpuSeconds: () => children.reduce((sum, c) => sum + (cpuSeconds(c.pid!) ?? 0), 0),
+    get sent() {
+      return sent;
+    },
     children: children.length,
     close,
   };
 }
 
-/** The floor from lines timed through `chain` since it had used `cpu0` seconds. */
-export function floorOf(times: number[], chain: HopChain, cpu0: number): Floor {
-  return { ...summarize(times), cpuPerLineMs: ((chain.cpuSeconds() - cpu0) / chain.children / Math.max(times.length, 1)) * 1000 };
+/** The floor from lines timed through `chain` since `start` (its CPU seconds and lines sent then). */
+export function floorOf(times: number[], chain: HopChain, start: { cpu: number; sent: number }): Floor {
+  const lines = Math.max(chain.sent - start.sent, 1);
+  return { ...summarize(times), cpuPerLineMs: ((chain.cpuSeconds() - start.cpu) / chain.children / lines) * 1000 };
 }
 
 /** `hops` handovers between processes, `lines` lines, each `gapMs` after the last arrived. */
 export async function hopFloor(hops: number, lines: number, gapMs: number): Promise<Floor> {
   const chain = await startHopChain(hops);
   try {
-    const cpu0 = chain.cpuSeconds();
+    const start = { cpu: chain.cpuSeconds(), sent: chain.sent };
     const times: number[] = [];
     for (let i = 0; i < lines; i++) times.push(await chain.lineAfter(gapMs));
-    return floorOf(times, chain, cpu0);
+    return floorOf(times, chain, start);
   } finally {
     chain.close();
   }

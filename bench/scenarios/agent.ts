@@ -100,13 +100,15 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     });
     // The token changes process 5 times (upstream → server → agent → sandboxd → server → client): the same
     // handovers between bare processes, at the same pace, are what this machine allows. A line goes through them
-    // after every turn, so the floor and the figure see the same spell of the machine (its noise changes by the minute).
+    // after every turn, so the floor and the figure see the same spell of the machine (its noise changes by the
+    // minute): 4 ms after a line that woke them (racing: the pipeline was busy with the turn's set-up), or after
+    // 100 ms of quiet (settled).
     const chain = await startHopChain(5);
     const run = async (firstTokenMs: number) => {
       series = { first: [], all: [], firsts: [] };
       const stolen = stealMeter();
       const cpu0 = sampleTree(server.pid);
-      const floorCpu0 = chain.cpuSeconds();
+      const floorStart = { cpu: chain.cpuSeconds(), sent: chain.sent };
       const floorTimes: number[] = [];
       for (let t = 0; t < turns; t++) {
         llm.reply({ text: "x".repeat(pieces), pieces, delayMs: 4, firstTokenMs, timestamps: true });
@@ -114,9 +116,10 @@ async function firstToken(ctx: BenchContext): Promise<void> {
         const done = new Promise<void>((resolve) => (onEnded = () => ended >= target && resolve()));
         await server.api("POST", `/v1/sessions/${id}/prompt`, { text: `say something (${t})` });
         await done;
+        if (firstTokenMs === 0) await chain.lineAfter(0);
         floorTimes.push(await chain.lineAfter(firstTokenMs === 0 ? 4 : firstTokenMs));
       }
-      const floor = floorOf(floorTimes, chain, floorCpu0);
+      const floor = floorOf(floorTimes, chain, floorStart);
       const { first, all, firsts } = series;
       if (first.length !== turns || all.length !== turns * pieces) throw new Error(`expected ${turns} turns of ${pieces} tokens, got ${first.length} first tokens and ${all.length} in all`);
       const { roles } = cpuBetween(cpu0, sampleTree(server.pid));
