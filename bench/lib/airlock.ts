@@ -96,18 +96,27 @@ export function rssMb(pid: number): number {
 }
 
 /**
- * For each chunk of a session's journal (read from its relay folder): the time from the agent's stamp to the
- * relay's journal record (ms, the relay's clock is the same). Splits a latency into agent → relay and the rest.
+ * The stamped records of a session's journal (read from its relay folder): when the relay journaled each (ms since
+ * the epoch) and the stamp it carries, as written. `marker` is the text just before a stamp's digits.
  */
-export function journalLags(dataDir: string, sessionId: string): number[] {
-  const lags: number[] = [];
+export function journalStamps(dataDir: string, sessionId: string, marker: string): Array<{ at: number; stamp: string }> {
+  const found: Array<{ at: number; stamp: string }> = [];
   let text = "";
   try {
     text = readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "journal.ndjson"), "utf8");
   } catch {
-    return lags;
+    return found;
   }
-  const pattern = /^\{"seq":\d+,"at":(\d+),.*"airlockTs":([0-9.]+)/gm;
-  for (let m; (m = pattern.exec(text)); ) lags.push(Number(m[1]) - Number(m[2]));
-  return lags;
+  const literal = marker.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^\\{"seq":\\d+,"at":(\\d+),.*${literal}([0-9.]+)`, "gm");
+  for (let m; (m = pattern.exec(text)); ) found.push({ at: Number(m[1]), stamp: m[2] });
+  return found;
+}
+
+/**
+ * For each chunk of a session's journal: the time from the agent's stamp to the relay's journal record (ms, the
+ * relay's clock is the same). Splits a latency into agent → relay and the rest.
+ */
+export function journalLags(dataDir: string, sessionId: string): number[] {
+  return journalStamps(dataDir, sessionId, '"airlockTs":').map((r) => r.at - Number(r.stamp));
 }

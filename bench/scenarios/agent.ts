@@ -11,10 +11,8 @@
  * (hundreds of ms) would hide.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBenchServer } from "../lib/airlock.ts";
+import { journalStamps, startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { cpuBetween, sampleTree, stealMeter } from "../lib/cpu.ts";
 import { floorOf, startHopChain } from "../lib/floor.ts";
@@ -125,7 +123,7 @@ async function firstToken(ctx: BenchContext): Promise<void> {
       const { roles } = cpuBetween(cpu0, sampleTree(server.pid));
       const perTurn = (s: number) => round((s / turns) * 1000, 2);
       const cpu = `CPU per turn: server ${perTurn(roles.server)} ms, relay ${perTurn(roles.relay)} ms, agent ${perTurn(roles.agent)} ms`;
-      const slow = slowStages(firsts.filter((f) => f.latency > 5), journalTimes(server.dataDir, id));
+      const slow = slowStages(firsts.filter((f) => f.latency > 5), new Map(journalStamps(server.dataDir, id, "⏱").map((r) => [r.stamp, r.at])));
       return { first: summarize(first), over: first.filter((l) => l > 5).length, all: summarize(all), steal: stolen(), cpu, slow, floor };
     };
     let racing: Awaited<ReturnType<typeof run>>;
@@ -150,20 +148,6 @@ async function firstToken(ctx: BenchContext): Promise<void> {
     await server.stop();
     await llm.close();
   }
-}
-
-/** When the relay journaled each stamped token (ms since the epoch), by the upstream's stamp. */
-function journalTimes(dataDir: string, sessionId: string): Map<string, number> {
-  const times = new Map<string, number>();
-  let text = "";
-  try {
-    text = readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "journal.ndjson"), "utf8");
-  } catch {
-    return times;
-  }
-  const pattern = /^\{"seq":\d+,"at":(\d+),.*⏱([0-9.]+)/gm;
-  for (let m; (m = pattern.exec(text)); ) times.set(m[2], Number(m[1]));
-  return times;
 }
 
 /**

@@ -75,13 +75,19 @@ const until = async (check: () => boolean, ms = 5000) => {
 };
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** A bus, a store holding `backlog` events, and a client reading the stream from `after`. */
+async function connect(backlog = 0, after = 0) {
+  const bus = new EventBus();
+  const store = memorySource();
+  store.make(backlog);
+  const client = reader(await serve(store.source, bus, after));
+  await client.opened;
+  return { bus, store, client };
+}
+
 describe("SSE writer", () => {
   it("sends the backlog, then live events as they are published, in order", async () => {
-    const bus = new EventBus();
-    const store = memorySource();
-    store.make(5);
-    const client = reader(await serve(store.source, bus, 2));
-    await client.opened;
+    const { bus, store, client } = await connect(5, 2);
     await until(() => client.ids.length === 3);
     for (let i = 0; i < 20; i++) bus.publish(sessionId, store.make(1 + (i % 3)));
     await until(() => client.ids.length === store.rows.length - 2);
@@ -89,10 +95,7 @@ describe("SSE writer", () => {
   });
 
   it("reads from the store what a gap in the published events left out", async () => {
-    const bus = new EventBus();
-    const store = memorySource();
-    const client = reader(await serve(store.source, bus));
-    await client.opened;
+    const { bus, store, client } = await connect();
     bus.publish(sessionId, store.make(2));
     await until(() => client.ids.length === 2);
     store.make(3); // committed, never published
@@ -102,10 +105,7 @@ describe("SSE writer", () => {
   });
 
   it("a client too slow for the live queue catches up from the store, losing and repeating nothing", async () => {
-    const bus = new EventBus();
-    const store = memorySource();
-    const client = reader(await serve(store.source, bus));
-    await client.opened;
+    const { bus, store, client } = await connect();
     client.res.pause();
     // About 24 MB: more than the sockets' buffers (a few MB on loopback) and the 1 MB live queue hold. Nothing is
     // published after it, so only the store can deliver what the dropped queue held.
@@ -118,10 +118,7 @@ describe("SSE writer", () => {
   });
 
   it("ends the stream when the log is final, and a publish after the client left changes nothing", async () => {
-    const bus = new EventBus();
-    const store = memorySource();
-    const client = reader(await serve(store.source, bus));
-    await client.opened;
+    const { bus, store, client } = await connect();
     const [row] = store.make(1);
     store.end();
     bus.publish(sessionId, [{ ...row, type: "session.status", data: JSON.stringify({ status: "stopped" }) }]);
