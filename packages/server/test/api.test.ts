@@ -1,6 +1,7 @@
 /**
  * The HTTP edge: bad input gets the right 4xx and changes nothing; API keys; healthz and agents.
  */
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, removeDir, startServer } from "./harness.ts";
 
@@ -12,6 +13,19 @@ afterAll(async () => {
   await server?.stop();
   if (server) removeDir(server.dataDir);
 });
+
+/** POSTs `parts` with chunked transfer encoding (no content-length); the status and body of the answer. */
+function sendChunks(url: string, parts: Buffer[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on("error", reject);
+    for (const part of parts) req.write(part);
+    req.end();
+  });
+}
 
 const count = async () => (await server.api("GET", "/v1/sessions?limit=200")).body.sessions.length;
 
@@ -61,6 +75,15 @@ describe("the HTTP edge", () => {
     expect(big.status).toBe(413);
     const huge = await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "x".repeat(5 * 1024 * 1024) });
     expect(huge.status).toBe(413);
+    // Sent in chunks with no declared length, the limit holds all the same.
+    const mb = Buffer.alloc(1024 * 1024, "x");
+    const chunked = await sendChunks(`${server.url}/v1/sessions/${id}/prompt`, [Buffer.from('{"text":"'), mb, mb, mb, mb, mb, Buffer.from('"}')]);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body).error).toMatchObject({ code: "payload_too_large", message: expect.stringMatching(/limited to 4194304 bytes/) });
+    // A body in pieces is read whole: the shape is judged, not the first piece.
+    const pieces = await sendChunks(`${server.url}/v1/sessions/${id}/prompt`, [Buffer.from('{"te'), Buffer.from('xt":5}')]);
+    expect(pieces.status).toBe(400);
+    expect(JSON.parse(pieces.body).error.message).toMatch(/^invalid text/);
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, {})).status).toBe(400);
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, { content: [{ type: "video" }] })).status).toBe(400);
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, "][")).status).toBe(400);

@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
+import { readBody } from "../http/body.ts";
 import { UsageMeter, type UsageReader } from "./meter.ts";
 import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
 import type { GatewayTokens } from "./tokens.ts";
@@ -101,7 +102,7 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       if (value) headers.set(name, value);
     }
     if (options.apiKey) dialect.authorize(headers, options.apiKey);
-    const body = await bodyOf(c, node?.incoming);
+    const body = await readBody(c, maxRequestBytes);
     if (body === null) return fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`);
     const hungUp = hangUpSignal(c, node?.outgoing);
     let upstream: IncomingMessage;
@@ -154,33 +155,6 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
 
 /** All input tokens: fresh, cache reads and cache writes. */
 export const totalInput = (c: TokenCounts) => c.input + (c.cacheRead ?? 0) + (c.cacheWrite ?? 0);
-
-/**
- * The request's body; null when it is over the limit. On Node it is read off the request's own stream: the web
- * Request and stream around it would cost more than the rest of the call, on every call of every agent.
- */
-async function bodyOf(c: Context, incoming: IncomingMessage | undefined): Promise<Buffer | undefined | null> {
-  if (c.req.method === "GET" || c.req.method === "HEAD") return undefined;
-  if (Number(c.req.header("content-length") ?? 0) > maxRequestBytes) return null;
-  if (!incoming) {
-    const body = Buffer.from(await c.req.arrayBuffer());
-    return body.length > maxRequestBytes ? null : body;
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxRequestBytes) return void chunks.push(chunk);
-      // Over the limit: the rest is read and dropped, so the answer reaches a client still sending.
-      incoming.off("data", onData).resume();
-      resolve(null);
-    };
-    incoming.on("data", onData);
-    incoming.once("end", () => resolve(Buffer.concat(chunks, size)));
-    incoming.once("error", reject);
-  });
-}
 
 /** Aborted when the agent hangs up (its answer's connection closes before the upstream answered). */
 function hangUpSignal(c: Context, outgoing: ServerResponse | undefined): AbortSignal {

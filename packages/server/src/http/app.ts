@@ -3,8 +3,6 @@
  */
 import type { HttpBindings } from "@hono/node-server";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { limits } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Logger } from "../log.ts";
 import type { EventBus } from "../sessions/bus.ts";
@@ -46,13 +44,6 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
     }),
   );
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: limits.maxBodyBytes,
-      onError: (c) => errorResponse(c, 413, "payload_too_large", `request bodies are limited to ${limits.maxBodyBytes} bytes`),
-    }),
-  );
   app.use("/v1/*", auth(deps.store, deps.apiKeys));
   app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));

@@ -5,8 +5,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
-import { AirlockError, type ErrorCode } from "@airlock/protocol";
+import { AirlockError, type ErrorCode, limits } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
+import { readBody } from "./body.ts";
 
 export function errorResponse(c: Context, status: number, code: ErrorCode, message: string, details?: unknown): Response {
   return c.json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, status as 400);
@@ -29,9 +30,11 @@ export function onError(log: Logger) {
   };
 }
 
-/** Reads the body as JSON; an empty body is `{}`, malformed JSON a 400. */
+/** Reads the body as JSON; an empty body is `{}`, one over `limits.maxBodyBytes` a 413, malformed JSON a 400. */
 export async function jsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+  const body = await readBody(c, limits.maxBodyBytes);
+  if (body === null) throw new AirlockError("payload_too_large", `request bodies are limited to ${limits.maxBodyBytes} bytes`);
+  const text = body?.toString("utf8") ?? "";
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
