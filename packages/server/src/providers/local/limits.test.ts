@@ -72,6 +72,13 @@ describe.skipIf(!withCgroups)("cgroups (real)", () => {
     expect(values["pids.max"]).toBe("48");
     const agentPid = (await new SandboxdClient((await handle.findSandboxd("tok"))!).health()).agentPid!;
     expect(cgroupPids(id)).toContain(agentPid);
+    // v1 with its CPU hierarchy: the agent's CPU group is the session's, under the one airlock/ group (on v2 the
+    // session's one group is also its CPU group).
+    if (existsSync("/sys/fs/cgroup/cpu/cpu.shares")) {
+      const cpuGroup = readFileSync(`/proc/${agentPid}/cgroup`, "utf8").split("\n").find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l));
+      expect(cpuGroup).toMatch(new RegExp(`:/airlock/${id}$`));
+    }
+    for (const dir of dirs) expect(readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n"), dir).toContain(String(agentPid));
   });
 
   it("kills a process that goes over the memory limit", () => {
