@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { JournalRecord, SandboxdConfig } from "@airlock/protocol";
+import type { SandboxdConfig } from "@airlock/protocol";
 import { SandboxdClient, sandboxdPath, waitForSandboxd } from "@airlock/sandboxd";
 
 const agent = fileURLToPath(new URL("../../packages/testkit/dist/scripted-agent.mjs", import.meta.url));
@@ -18,7 +18,6 @@ export interface BareRelay {
   /** Sends a JSON-RPC request to the agent and resolves with its answer (read from the journal). */
   request(id: string, method: string, params: unknown): Promise<any>;
   /** Everything journaled so far and from now on, one array per chunk, until `signal` aborts. */
-  stream(after: number, signal: AbortSignal): AsyncIterable<JournalRecord[]>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +56,6 @@ export async function startBareRelay(): Promise<BareRelay> {
         if (records.length) after = records[records.length - 1].seq;
       }
     },
-    stream: (after, signal) => client.stream(after, signal),
     async stop() {
       const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once("exit", r));
       await client.shutdown().catch(() => proc.kill("SIGKILL"));

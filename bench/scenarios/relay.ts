@@ -13,7 +13,6 @@ const cpuSeconds = (pid: number) => cpuOf(pid) ?? NaN;
 
 export async function relay(ctx: BenchContext): Promise<void> {
   const relay = await startBareRelay();
-  const abort = new AbortController();
   try {
     await relay.request("i", "initialize", { protocolVersion: 1, clientCapabilities: {} });
     const session = (await relay.request("n", "session/new", { cwd: "/tmp", mcpServers: [] })).result.sessionId as string;
@@ -21,16 +20,19 @@ export async function relay(ctx: BenchContext): Promise<void> {
     const turn = async (text: string, n: number) => {
       let chunks = 0;
       let reads = 0;
-      const reading = (async () => {
-        for await (const records of relay.stream(after, abort.signal)) {
+      const done = new AbortController();
+      const reading = relay.client.follow(
+        after,
+        (records) => {
           reads++;
           for (const r of records) {
             after = r.seq;
             if (r.kind === "agent" && (r.msg as { method?: string }).method === "session/update") chunks++;
           }
-          if (chunks >= n) return;
-        }
-      })();
+          if (chunks >= n) done.abort();
+        },
+        done.signal,
+      );
       const cpu0 = cpuSeconds(relay.pid);
       const own0 = process.cpuUsage();
       const t0 = performance.now();
@@ -38,7 +40,7 @@ export async function relay(ctx: BenchContext): Promise<void> {
       // A stream that stops short says where, instead of leaving the benchmark (or its smoke test) hanging.
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the relay's stream stalled: ${chunks} of ${n} chunks after 60 s (${reads} reads, last seq ${after})`)), 60_000);
+        timer = setTimeout(() => reject(new Error(`the relay's stream stalled: ${chunks} of ${n} chunks after 60 s (${reads} batches, last seq ${after})`)), 60_000);
       });
       await Promise.race([reading, stalled]).finally(() => clearTimeout(timer));
       const seconds = (performance.now() - t0) / 1000;
@@ -56,7 +58,7 @@ export async function relay(ctx: BenchContext): Promise<void> {
       metric: `burst of ${n} through sandboxd's journal to its stream`,
       value: round(rate, 0),
       unit: "events/s",
-      note: `${ceiling ? `${round((100 * rate) / ceiling, 0)}% of ceiling; ` : ""}relay CPU ${round((1e6 * b.relayCpu) / n, 1)} µs/event, ${b.reads} stream reads`,
+      note: `${ceiling ? `${round((100 * rate) / ceiling, 0)}% of ceiling; ` : ""}relay CPU ${round((1e6 * b.relayCpu) / n, 1)} µs/event, ${b.reads} batches read`,
     });
 
     const steady = ctx.quick ? 50 : 1000;
@@ -70,7 +72,6 @@ export async function relay(ctx: BenchContext): Promise<void> {
       note: `one wake-up per event (the reader's: ${round((1e6 * s.readerCpu) / steady, 0)} µs/event; a bare Node process reading one line every 10 ms: ${round(floor, 0)} µs/line); at a burst: ${round((1e6 * b.relayCpu) / n, 1)} µs`,
     });
   } finally {
-    abort.abort();
     await relay.stop();
   }
 }

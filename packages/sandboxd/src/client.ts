@@ -55,32 +55,74 @@ export class SandboxdClient {
     const res = await this.request("GET", path, undefined, waitMs + 10_000);
     const text = await readAll(res);
     if (res.statusCode !== 200) throw failure("GET", path, res.statusCode ?? 0, text);
-    return parseLines(text);
+    return parseLines(text, text.length - 1, []);
   }
 
-  /** Everything after `after`, then the live tail; one array per network chunk (commit it as one batch). */
-  async *stream(after: number, signal?: AbortSignal): AsyncIterable<JournalRecord[]> {
+  /**
+   * Everything after `after`, then the live tail, handed to `onRecords` a batch at a time and never two at once:
+   * what arrives while one batch is handled comes as the next (commit each as one). A callback, not an async
+   * iterator: two iterator layers per network chunk cost more than the chunk's own parse at a steady trickle.
+   * Resolves when the relay ends the stream or `signal` aborts; rejects when the connection fails or `onRecords`
+   * throws. Past `maxPending` waiting records the socket is paused, and the relay holds the rest.
+   */
+  async follow(after: number, onRecords: (records: JournalRecord[]) => unknown, signal?: AbortSignal, maxPending = 10_000): Promise<void> {
     const path = `/journal/stream?after=${after}`;
     // Heartbeats arrive every 15 s: a minute of silence means a dead connection (a NAT or VM network drop).
     const res = await this.request("GET", path, undefined, 60_000, signal);
     if (res.statusCode !== 200) throw failure("GET", path, res.statusCode ?? 0, await readAll(res));
     res.setEncoding("utf8");
-    let carry = "";
-    try {
-      for await (const chunk of res as AsyncIterable<string>) {
+    return new Promise<void>((resolve, reject) => {
+      let carry = "";
+      let pending: JournalRecord[] = [];
+      let handling = false;
+      let ended = false;
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        res.destroy();
+        if (err === undefined || signal?.aborted) resolve();
+        else reject(err);
+      };
+      const handle = async () => {
+        handling = true;
+        try {
+          while (pending.length && !settled) {
+            const batch = pending;
+            pending = [];
+            await onRecords(batch);
+            if (res.isPaused()) res.resume();
+          }
+        } catch (err) {
+          settle(err);
+        }
+        handling = false;
+        if (ended) settle();
+      };
+      res.on("data", (chunk: string) => {
         const text = carry + chunk;
         const end = text.lastIndexOf("\n");
         if (end < 0) {
           carry = text;
-          continue;
+          return;
         }
         carry = text.slice(end + 1);
-        const records = parseLines(text.slice(0, end + 1));
-        if (records.length) yield records;
-      }
-    } finally {
-      res.destroy();
-    }
+        try {
+          parseLines(text, end, pending);
+        } catch (err) {
+          settle(err);
+          return;
+        }
+        if (pending.length >= maxPending) res.pause();
+        if (!handling && pending.length) void handle();
+      });
+      res.on("end", () => {
+        ended = true;
+        if (!handling) settle();
+      });
+      res.on("error", settle);
+      res.on("close", () => ended || settle(new SandboxdError(0, `sandboxd GET ${path}: the stream was cut`)));
+    });
   }
 
   private async json<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
@@ -145,11 +187,11 @@ function failure(method: string, path: string, status: number, body: string): Sa
   return new SandboxdError(status, `sandboxd ${method} ${path}: ${status} ${message}`, code);
 }
 
-function parseLines(text: string): JournalRecord[] {
-  const out: JournalRecord[] = [];
+/** Parses the ndjson lines of `text` up to the newline at `end` into `out`. */
+function parseLines(text: string, end: number, out: JournalRecord[]): JournalRecord[] {
   let start = 0;
   let nl: number;
-  while ((nl = text.indexOf("\n", start)) >= 0) {
+  while (start < end && (nl = text.indexOf("\n", start)) >= 0 && nl <= end) {
     if (nl > start) out.push(JSON.parse(text.slice(start, nl)));
     start = nl + 1;
   }

@@ -97,11 +97,16 @@ describe("sandboxd lifecycle", () => {
     expect(all[before.length]).toMatchObject({ seq: before.length + 1, kind: "started", pid: second.state.agentPid });
     // Old records come from the file through the same stream API.
     const abort = new AbortController();
-    for await (const batch of second.client.stream(1500, abort.signal)) {
-      expect(batch[0].seq).toBe(1501);
-      break;
-    }
-    abort.abort();
+    const firsts: number[] = [];
+    await second.client.follow(
+      1500,
+      (batch) => {
+        firsts.push(batch[0].seq);
+        abort.abort();
+      },
+      abort.signal,
+    );
+    expect(firsts).toEqual([1501]);
     await second.stop();
   });
 

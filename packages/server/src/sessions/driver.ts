@@ -397,10 +397,14 @@ export class SessionDriver {
     while (!signal.aborted && this.client) {
       const client = this.client;
       try {
-        for await (const records of client.stream(this.offset, signal)) {
-          backoff = 50;
-          await this.serial(() => this.apply(records));
-        }
+        await client.follow(
+          this.offset,
+          (records) => {
+            backoff = 50;
+            return this.serial(() => this.apply(records));
+          },
+          signal,
+        );
       } catch (err) {
         if (signal.aborted) return;
         this.deps.log.debug({ err, session: this.id }, "journal stream interrupted");
