@@ -42,6 +42,8 @@ describe("lifecycle", () => {
     // well past the idle timeout, the one waiting for a human is still waiting
     await new Promise((r) => setTimeout(r, 2500));
     expect((await server.api("GET", `/v1/sessions/${waiting}`)).body.status).toBe("awaiting_input");
+    // The exit record was acknowledged at once, so the relay let the sandbox go before its 2 s linger ran out.
+    expect(readFileSync(join(server.dataDir, "sandboxes", idle, "relay", "sandboxd.log"), "utf8")).toContain("exiting: the exit record is acknowledged");
 
     // the idle session comes back on the next prompt, with its history (session/load)
     const turn = await server.api("POST", `/v1/sessions/${idle}/prompt`, { text: "recall" });
