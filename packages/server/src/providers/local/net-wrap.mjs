@@ -10,6 +10,7 @@
  * the sandbox, and is started by the provider's wrap prefix (never with the agent's NODE_* variables).
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 const [slirp, ...argv] = process.argv.slice(2);
 if (!slirp || argv.length === 0) {
@@ -19,15 +20,39 @@ if (!slirp || argv.length === 0) {
 
 const sandbox = spawn(argv[0], argv.slice(1), { stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"] });
 let slirpProc = null;
+let childPid = 0;
 let info = "";
 sandbox.stdio[3].setEncoding("utf8");
 sandbox.stdio[3].on("data", (chunk) => {
   info += chunk;
   const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
-  if (m && !slirpProc) startSlirp(Number(m[1]));
+  if (m && !childPid) {
+    childPid = Number(m[1]);
+    whenLoopbackAddressed(childPid, () => startSlirp(childPid));
+  }
 });
 sandbox.stdio[3].on("error", () => {});
 sandbox.stdio[4].on("error", () => {});
+
+/**
+ * `slirp4netns --configure` also brings the namespace's loopback up, and the kernel then gives it 127.0.0.1 at
+ * once; a bwrap child that had not added that address yet fails ("loopback: Failed RTM_NEWADDR"), as sandboxes
+ * started now and then on a loaded machine. So slirp4netns starts once bwrap's address shows in
+ * the namespace's routing table (root may read it; network is offered only to a root server).
+ */
+function whenLoopbackAddressed(pid, then) {
+  const until = Date.now() + 5000;
+  const check = () => {
+    let addressed = false;
+    try {
+      addressed = readFileSync(`/proc/${pid}/net/fib_trie`, "utf8").includes("127.0.0.1");
+    } catch {}
+    if (sandbox.exitCode !== null || sandbox.signalCode !== null) return;
+    if (addressed || Date.now() > until) then();
+    else setTimeout(check, 1);
+  };
+  check();
+}
 
 function startSlirp(pid) {
   // The network namespace is joined by path, as root: bwrap's child already sits in a nested user namespace

@@ -59,7 +59,8 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
       expect(out).not.toContain("CONNECTED");
       if (lan) {
         const lanPort = await listen(lan);
-        expect((await runInsideAsync(config, node(probe(lan, lanPort)))).stdout.trim()).toBe(`${lan} CONNECTED`);
+        const reached = await runInsideAsync(config, node(probe(lan, lanPort)));
+        expect(reached.stdout.trim(), `status ${reached.status}, stderr: ${reached.stderr}`).toBe(`${lan} CONNECTED`);
       }
       const slirps = tree(health.pid).filter((pid) => cmdline(pid).includes("slirp4netns --configure"));
       expect(slirps.length).toBe(1);
