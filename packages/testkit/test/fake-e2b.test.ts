@@ -3,7 +3,7 @@
  * errors. Each behaviour asserted here is one the E2B provider relies on.
  */
 import { request } from "node:http";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { AuthenticationError, CommandExitError, RateLimitError, Sandbox, SandboxError, SandboxNotFoundError } from "e2b";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +23,17 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `read` until `done` holds of its value (a loaded machine may be slow to run a sandbox's loop). */
+async function eventually<T>(read: () => T, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
 
 function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -119,23 +130,30 @@ describe.skipIf(!canRun)("fake E2B through the real SDK", () => {
     const sbx = await Sandbox.create({ ...opts, metadata: { airlock: "pause-test", note: "a b&c=d" } });
     try {
       await (await sbx.commands.run("i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.02; done", { background: true, timeoutMs: 0 })).disconnect();
-      await sleep(300);
+      const countFile = join(fake.sandbox(sbx.sandboxId)!.root, "tmp/count");
+      const count = () => {
+        try {
+          return Number(readFileSync(countFile, "utf8")) || 0;
+        } catch {
+          return 0;
+        }
+      };
+      await eventually(count, (n) => n >= 3, "the loop's count before the pause");
       await sbx.pause();
       const list = (q: object) => Sandbox.list({ ...opts, query: q }).nextItems();
       expect((await list({ metadata: { airlock: "pause-test" } })).map((s) => [s.sandboxId, s.state])).toEqual([[sbx.sandboxId, "paused"]]);
       expect(await list({ metadata: { airlock: "pause-test" }, state: ["running"] })).toEqual([]);
       expect((await list({ metadata: { note: "a b&c=d" } })).map((s) => s.sandboxId)).toEqual([sbx.sandboxId]);
       expect(await list({ metadata: { note: "a b" } })).toEqual([]);
-      const frozen = await import("node:fs").then((fs) => fs.readFileSync(join(fake.sandbox(sbx.sandboxId)!.root, "tmp/count"), "utf8"));
+      const frozen = readFileSync(countFile, "utf8");
       await sleep(200);
-      expect(await import("node:fs").then((fs) => fs.readFileSync(join(fake.sandbox(sbx.sandboxId)!.root, "tmp/count"), "utf8"))).toBe(frozen);
+      expect(readFileSync(countFile, "utf8")).toBe(frozen);
       // a paused sandbox is unreachable; envd answers again once resumed
       expect(await sbx.commands.run("true").catch((e) => e)).toBeInstanceOf(SandboxNotFoundError);
       const resumed = await Sandbox.connect(sbx.sandboxId, opts);
       const after = Number((await resumed.commands.run("cat /tmp/count")).stdout);
       expect(after).toBeGreaterThanOrEqual(Number(frozen));
-      await sleep(100);
-      expect(Number((await resumed.commands.run("cat /tmp/count")).stdout)).toBeGreaterThan(after);
+      await eventually(count, (n) => n > after, "the loop's count after the resume");
     } finally {
       await sbx.kill();
     }
