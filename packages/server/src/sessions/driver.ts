@@ -704,17 +704,16 @@ export class SessionDriver {
   private scheduleAck(now: boolean): void {
     if (!this.client) return;
     const client = this.client;
+    const send = () => {
+      this.ackTimer = null;
+      client.ack(this.offset).catch(() => {});
+    };
     if (now) {
       if (this.ackTimer) clearTimeout(this.ackTimer);
-      this.ackTimer = null;
-      client.ack(this.offset).catch(() => {});
-      return;
+      send();
+    } else if (!this.ackTimer) {
+      this.ackTimer = setTimeout(send, ackEveryMs);
     }
-    if (this.ackTimer) return;
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = null;
-      client.ack(this.offset).catch(() => {});
-    }, ackEveryMs);
   }
 
   private touch(): void {

@@ -36,9 +36,9 @@ sandbox.stdio[4].on("error", () => {});
 
 /**
  * `slirp4netns --configure` also brings the namespace's loopback up, and the kernel then gives it 127.0.0.1 at
- * once; a bwrap child that had not added that address yet fails ("loopback: Failed RTM_NEWADDR"), as sandboxes
- * started now and then on a loaded machine. So slirp4netns starts once bwrap's address shows in
- * the namespace's routing table (root may read it; network is offered only to a root server).
+ * once; a bwrap child that had not added that address yet fails ("loopback: Failed RTM_NEWADDR"), which now and
+ * then happened on a loaded machine. So slirp4netns starts once bwrap's address shows in the namespace's routing
+ * table (root may read it; network is offered only to a root server).
  */
 function whenLoopbackAddressed(pid, then) {
   const until = Date.now() + 5000;
