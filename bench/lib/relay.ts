@@ -17,7 +17,6 @@ export interface BareRelay {
   client: SandboxdClient;
   /** Sends a JSON-RPC request to the agent and resolves with its answer (read from the journal). */
   request(id: string, method: string, params: unknown): Promise<any>;
-  /** Everything journaled so far and from now on, one array per chunk, until `signal` aborts. */
   stop(): Promise<void>;
 }
 
