@@ -42,6 +42,21 @@ export class Session {
     this.history.save({ version: 1, cwd: this.cwd, modeId: this.modeId, allowAlways: [...this.allowAlways], messages: this.messages });
   }
 
+  /**
+   * The conversation as it is now, and a function that puts it back so. A prompt that fails is undone with it
+   * (see turn.ts): what the API refused must not go out again with the next prompt.
+   */
+  checkpoint(): () => void {
+    const length = this.messages.length;
+    const last = this.messages.at(-1);
+    // addUser gives the last message a new content array rather than changing the old one: keeping it is enough.
+    const content = last?.content;
+    return () => {
+      this.messages.splice(length);
+      if (last) Object.assign(last, { content });
+    };
+  }
+
   /** Adds user content; next to an earlier user message (tool results, a cancelled prompt) it joins it. */
   addUser(blocks: ContentBlockParam[]): void {
     if (!blocks.length) return;

@@ -12,7 +12,7 @@ import type { AgentContext, ClientCapabilities, ContentBlock, SessionUpdate, Sto
 import type { ContentBlockParam, MessageCreateParamsStreaming, TextBlockParam, ToolResultBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import type { AgentConfig } from "./config.ts";
 import { projectContext } from "./context.ts";
-import { type Llm, LlmAborted, LlmError, type StreamHandlers, type Usage } from "./llm.ts";
+import { type Llm, LlmAborted, type StreamHandlers, type Usage } from "./llm.ts";
 import { systemPrompt } from "./prompt.ts";
 import { Changes, fixRequest, review } from "./review.ts";
 import type { ChatMessage, Session } from "./session.ts";
@@ -35,7 +35,26 @@ const cache = { type: "ephemeral" } as const;
 
 type Phase = { phase: "main" } | { phase: "review" | "fix"; pass: number };
 
+/**
+ * A prompt that fails (the API refused a request, the gateway's budget is spent, the connection was lost past
+ * its retries) is undone whole: its words, what the model had answered in part, its tool calls and their
+ * results leave the conversation, in memory and in the saved history. Kept, they would go out again with every
+ * later prompt, and a request the API refused for its content would be refused again, for ever. The client's
+ * log still shows the failed turn; the model never hears of it, so the user sends it again or something else.
+ * Files its tools changed stay changed. (A cancelled prompt is not a failure: what it did is kept.)
+ */
 export async function runPrompt(env: AgentEnv, session: Session, prompt: ContentBlock[], signal: AbortSignal): Promise<StopReason> {
+  const undo = session.checkpoint();
+  try {
+    return await runTurn(env, session, prompt, signal);
+  } catch (err) {
+    undo();
+    session.save();
+    throw err;
+  }
+}
+
+async function runTurn(env: AgentEnv, session: Session, prompt: ContentBlock[], signal: AbortSignal): Promise<StopReason> {
   const { config, llm } = env;
   const send = (update: SessionUpdate) => env.client.notify(acp.methods.client.session.update, { sessionId: session.id, update });
   const meta = (phase: Phase) => (phase.phase === "main" ? {} : { _meta: { airlock: phase } });
@@ -113,13 +132,14 @@ export async function runPrompt(env: AgentEnv, session: Session, prompt: Content
           signal,
         );
       } catch (err) {
-        // Keep what had arrived whole, with the results of the tools it started: the next prompt sees them.
-        const partial = err instanceof LlmAborted ? err.partial : err instanceof LlmError ? (err.partial ?? []) : [];
-        session.addAssistant(partial);
-        session.addUser(await Promise.all(calls));
+        // The tools it started run to their end either way: what they do is not left half done.
+        const results = await Promise.all(calls);
+        if (!(err instanceof LlmAborted)) throw err; // the whole prompt is undone (see runPrompt)
+        // Cancelled: keep what had arrived whole, with the results of its tools; the next prompt sees them.
+        session.addAssistant(err.partial);
+        session.addUser(results);
         session.save();
-        if (err instanceof LlmAborted) return "cancelled";
-        throw err;
+        return "cancelled";
       }
       session.addAssistant(result.content);
       spent.output += result.usage.output;

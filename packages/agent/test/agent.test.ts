@@ -136,6 +136,49 @@ describe("the built-in agent over stdio", () => {
     });
   });
 
+  it("undoes a failed prompt whole: the next request alternates user and assistant and holds nothing of it, also after session/load", async () => {
+    const cwd = folder("ws");
+    const home = folder("home");
+    const roles = (r: { body: any }) => r.body.messages.map((m: any) => m.role);
+    const sent = (r: { body: any }) => JSON.stringify(r.body.messages);
+    let sessionId = "";
+    await withAgent({ HOME: home, AIRLOCK_AGENT_PERMISSION_MODE: "auto" }, async ({ ctx, prompt }) => {
+      ({ sessionId } = await ctx.request(acp.methods.agent.session.new, { cwd, mcpServers: [] }));
+      llm.reply({ text: "Hello." });
+      expect((await prompt(sessionId, "greet me")).stopReason).toBe("end_turn");
+
+      // A 400 for the prompt's content: the prompt fails with the API's words.
+      llm.reply({ error: { status: 400, type: "invalid_request_error", message: "this prompt is refused" } });
+      await expect(prompt(sessionId, "POISON-ONE")).rejects.toThrow(/400 invalid_request_error.*this prompt is refused/);
+      // A turn that failed after a tool ran and part of an answer streamed: all of it is dropped too.
+      llm.reply(
+        { text: "Let me look.", toolUse: [{ name: "list_files", input: {} }] },
+        { text: "PARTIAL-ANSWER", streamError: { afterBlocks: 1, type: "invalid_request_error", message: "refused mid-answer" } },
+      );
+      await expect(prompt(sessionId, "POISON-TWO")).rejects.toThrow(/refused mid-answer/);
+
+      llm.reply({ text: "Fine again." });
+      expect((await prompt(sessionId, "are you there?")).stopReason).toBe("end_turn");
+      const next = llm.requests.at(-1)!;
+      expect(roles(next)).toEqual(["user", "assistant", "user"]);
+      expect(sent(next)).toContain("are you there?");
+      for (const gone of ["POISON", "Let me look.", "PARTIAL-ANSWER", "tool_use", "tool_result"]) expect(sent(next)).not.toContain(gone);
+      // Failing last, it leaves nothing in the saved history either.
+      llm.reply({ error: { status: 400, type: "invalid_request_error", message: "refused again" } });
+      await expect(prompt(sessionId, "POISON-THREE")).rejects.toThrow(/refused again/);
+    });
+    await withAgent({ HOME: home }, async ({ ctx, updates, prompt }) => {
+      await ctx.request(acp.methods.agent.session.load, { sessionId, cwd, mcpServers: [] });
+      await new Promise((r) => setTimeout(r, 30));
+      expect(JSON.stringify(updates)).not.toContain("POISON");
+      llm.reply({ text: "Still here." });
+      expect((await prompt(sessionId, "after the reload")).stopReason).toBe("end_turn");
+      const next = llm.requests.at(-1)!;
+      expect(roles(next)).toEqual(["user", "assistant", "user", "assistant", "user"]);
+      expect(sent(next)).not.toContain("POISON");
+    });
+  });
+
   it("answers /context from the workspace without calling the model", async () => {
     const cwd = folder("ws");
     writeFileSync(join(cwd, "go.mod"), "module example.com/demo\n");

@@ -464,6 +464,52 @@ describe("memory, limits and LLM errors", () => {
     sse.close();
   });
 
+  it("forgets a failed prompt: after a 400 and after a budget refusal the next prompt works, alternating, also after an idle stop", async () => {
+    const { id, sse } = await session({ idleTimeoutSec: 2, budgetUsd: 0.000001 });
+    const roles = (r: RecordedRequest) => r.body.messages.map((m: any) => m.role);
+    const sent = (r: RecordedRequest) => JSON.stringify(r.body.messages);
+    script({ text: "First answer." });
+    const t1 = await prompt(id, "first");
+    await sse.waitFor(turnEnded(t1), 30_000, "turn 1");
+    // That answer cost more than the budget: the gateway refuses the next call (a 400), the turn fails.
+    let from = llm.requests.length;
+    const t2 = await prompt(id, "REFUSED-BY-BUDGET");
+    let events = await sse.waitFor(turnEnded(t2), 30_000, "turn 2");
+    expect(ended(events, t2).error).toMatch(/budget .* is spent/);
+    expect(mainSince(from)).toHaveLength(0);
+    expect((await server.api("PATCH", `/v1/sessions/${id}`, { budgetUsd: null })).status).toBe(200);
+
+    // A 400 for the content of a request (after a tool ran and part of an answer streamed).
+    llm.reply({ text: "Looking first.", toolUse: [{ name: "list_files", input: {} }] }, { error: { status: 400, type: "invalid_request_error", message: "REFUSED-CONTENT is not allowed" } });
+    const t3 = await prompt(id, "REFUSED-CONTENT");
+    events = await sse.waitFor(turnEnded(t3), 30_000, "turn 3");
+    expect(ended(events, t3).error).toContain("REFUSED-CONTENT is not allowed");
+
+    script({ text: "Back to work." });
+    from = llm.requests.length;
+    const t4 = await prompt(id, "go on");
+    events = await sse.waitFor(turnEnded(t4), 30_000, "turn 4");
+    expect(ended(events, t4).stopReason).toBe("end_turn");
+    let next = mainSince(from)[0];
+    expect(roles(next)).toEqual(["user", "assistant", "user"]);
+    for (const gone of ["REFUSED", "Looking first.", "tool_use"]) expect(sent(next)).not.toContain(gone);
+
+    // One more failure as the last turn, then an idle stop: the saved history holds none of it.
+    llm.reply({ error: { status: 400, type: "invalid_request_error", message: "refused before the stop" } });
+    const t5 = await prompt(id, "REFUSED-LAST");
+    await sse.waitFor(turnEnded(t5), 30_000, "turn 5");
+    await sse.waitFor(hasStatus("stopped"), 30_000, "idle stop");
+    script({ text: "Resumed." });
+    from = llm.requests.length;
+    const t6 = await prompt(id, "after the stop");
+    events = await sse.waitFor(turnEnded(t6), 60_000, "turn after resume");
+    expect(ended(events, t6).stopReason).toBe("end_turn");
+    next = mainSince(from)[0];
+    expect(roles(next)).toEqual(["user", "assistant", "user", "assistant", "user"]);
+    expect(sent(next)).not.toContain("REFUSED");
+    sse.close();
+  });
+
   it("ends a prompt at its request limit (max_turn_requests) and on the model's max_tokens; uses the session's model", async () => {
     const { id, sse } = await session({ permissionMode: "auto", model: "claude-opus-5-5", env: { AIRLOCK_AGENT_MAX_TURN_REQUESTS: "2" } });
     script({ toolUse: [{ name: "list_files", input: {} }] }, { toolUse: [{ name: "list_files", input: {} }] });
