@@ -7,6 +7,7 @@ export const prefixes = {
   turn: "turn",
   interaction: "int",
   apiKey: "key",
+  tenant: "tnt",
 } as const;
 export type IdKind = keyof typeof prefixes;
 

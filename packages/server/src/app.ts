@@ -42,6 +42,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     (err) => log.warn({ err }, "e2b preflight failed"),
   );
   const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local");
+  const sharing = config.apiKeys.filter((k) => k.plain).length;
+  if (sharing > 1) log.warn(`${sharing} keys of AIRLOCK_API_KEYS are plain keys: they share the tenant "default" and so each other's sessions; write "tenant:key" to give each its own`);
   if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: sandboxes that cannot reach the LLM gateway get the real API keys");
   const agents = new AgentRegistry(config);
   const bus = new EventBus();

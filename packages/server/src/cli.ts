@@ -1,7 +1,8 @@
 /**
  * @module cli — `airlock` administration commands that work on the data folder directly.
  *
- *   airlock keys create [--name NAME] [--tenant TENANT]   prints a new API key once
+ *   airlock keys create [--name NAME] [--tenant TENANT]   prints a new API key once; without --tenant the key
+ *                                                           gets a tenant of its own (see store/api-key.ts)
  *   airlock keys list
  *   airlock keys revoke KEY_ID
  *   airlock serve                                           same as `npm start`
@@ -9,6 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { readConfig } from "./config.ts";
+import { defaultTenant, newTenant, tenantPattern } from "./store/api-key.ts";
 import { openStore } from "./store/index.ts";
 
 const usage = `usage:
@@ -43,10 +45,25 @@ async function main(argv: string[]): Promise<number> {
   await store.migrate();
   try {
     if (command === "create") {
-      const { record, key } = await store.createApiKey(values.tenant ?? "default", values.name ?? "cli");
+      if (values.tenant !== undefined && !tenantPattern.test(values.tenant)) {
+        console.error(`--tenant "${values.tenant}" is not a tenant name (letters, digits, '_', '.', '-'; up to 64)`);
+        return 2;
+      }
+      // Loopback clients are let in only while no key exists anywhere: this key may be the one that ends it.
+      const first = config.apiKeys.length === 0 && (await store.listApiKeys()).length === 0;
+      const { record, key } = await store.createApiKey(values.tenant ?? newTenant(), values.name ?? "cli");
       console.log(`created ${record.id} (tenant ${record.tenant}, name ${record.name})`);
       console.log(`key: ${key}`);
       console.log("Store it now: it is shown only once. Send it as `Authorization: Bearer <key>`.");
+      if (values.tenant === undefined) {
+        console.log(`Its tenant ${record.tenant} is its own: it sees only sessions made with it. To give another key the same sessions: keys create --tenant ${record.tenant}`);
+      } else console.log(`It shares tenant ${record.tenant}: it sees the sessions of every key of that tenant, and they see its.`);
+      if (first) {
+        console.log(
+          "This is the first API key, so loopback access is now off: the server answers only requests that carry a key (a client on this machine without one gets 401)." +
+            ` Sessions made before over loopback belong to tenant ${defaultTenant}: a key made with --tenant ${defaultTenant} reaches them.`,
+        );
+      }
       return 0;
     }
     if (command === "list") {

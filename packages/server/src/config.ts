@@ -4,13 +4,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { type EnvApiKey, parseEnvApiKeys } from "./store/api-key.ts";
 
 export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  /** Keys accepted besides those made with `airlock keys create`. */
-  apiKeys: string[];
+  /** Keys accepted besides those made with `airlock keys create`, each with its tenant. */
+  apiKeys: EnvApiKey[];
   allowCustomAgent: boolean;
   /** Local sandboxes share one relay process (AIRLOCK_SHARED_RELAY=0: one relay process each). */
   sharedRelay: boolean;
@@ -43,10 +44,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.AIRLOCK_HOST || "127.0.0.1",
     port: intOf(env.AIRLOCK_PORT, 4600, "AIRLOCK_PORT"),
     dataDir,
-    apiKeys: (env.AIRLOCK_API_KEYS || "")
-      .split(",")
-      .map((k) => k.trim())
-      .filter(Boolean),
+    apiKeys: parseEnvApiKeys(env.AIRLOCK_API_KEYS),
     allowCustomAgent: env.AIRLOCK_ALLOW_CUSTOM_AGENT === "1" || env.AIRLOCK_ALLOW_CUSTOM_AGENT === "true",
     sharedRelay: env.AIRLOCK_SHARED_RELAY !== "0" && env.AIRLOCK_SHARED_RELAY !== "false",
     databaseUrl: env.DATABASE_URL || null,

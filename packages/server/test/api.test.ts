@@ -1,6 +1,7 @@
 /**
  * The HTTP edge: bad input gets the right 4xx and changes nothing; API keys; healthz and agents.
  */
+import { spawnSync } from "node:child_process";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type TestServer, removeDir, startServer } from "./harness.ts";
@@ -95,42 +96,138 @@ describe("the HTTP edge", () => {
   });
 });
 
-describe("API keys", () => {
+const root = new URL("../../..", import.meta.url).pathname;
+
+/** Runs the admin CLI on a data folder: exit status and what it printed. */
+function cli(dataDir: string, ...args: string[]): { status: number; out: string } {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "packages/server/src/cli.ts", ...args], { cwd: root, env: { ...process.env, AIRLOCK_DATA_DIR: dataDir }, encoding: "utf8" });
+  return { status: run.status ?? -1, out: run.stdout + run.stderr };
+}
+const keyOf = (out: string) => out.match(/key: (\S+)/)![1];
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe("API keys and tenants", () => {
   let keyed: TestServer;
   beforeAll(async () => {
-    keyed = await startServer({ AIRLOCK_API_KEYS: "secret-one,secret-two" });
+    // Debug logging: nothing the server prints may carry a key, at any level.
+    keyed = await startServer({ AIRLOCK_API_KEYS: "secret-one,secret-two,acme:secret-acme", AIRLOCK_LOG_LEVEL: "debug" });
   });
   afterAll(async () => {
     await keyed?.stop();
     if (keyed) removeDir(keyed.dataDir);
   });
 
-  it("requires a valid bearer key (or ?access_token=) once keys are configured", async () => {
+  it("requires a valid bearer key once keys are configured; ?access_token= only on GET …/events", async () => {
     expect((await keyed.api("GET", "/v1/sessions")).status).toBe(401);
     const bad = await keyed.api("GET", "/v1/sessions", undefined, { authorization: "Bearer wrong" });
     expect(bad.status).toBe(401);
     expect(bad.body.error.message).toMatch(/invalid API key/);
-    expect((await keyed.api("GET", "/v1/sessions", undefined, { authorization: "Bearer secret-two" })).status).toBe(200);
-    expect((await keyed.api("GET", "/v1/sessions?access_token=secret-one")).status).toBe(200);
+    expect((await keyed.api("GET", "/v1/sessions", undefined, bearer("secret-two"))).status).toBe(200);
     const create = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, { authorization: "Bearer nope" });
     expect(create.status).toBe(401);
-    expect((await keyed.api("GET", "/v1/sessions", undefined, { authorization: "Bearer secret-one" })).body.sessions).toEqual([]);
+    expect((await keyed.api("GET", "/v1/sessions", undefined, bearer("secret-one"))).body.sessions).toEqual([]);
     expect((await keyed.api("GET", "/healthz")).status).toBe(200);
+
+    // A key in the URL is refused everywhere but the event stream, even when it is valid, and changes nothing.
+    const s = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, bearer("secret-one"));
+    expect(s.status).toBe(201);
+    const refused: Array<[string, string, unknown?]> = [
+      ["GET", "/v1/sessions?access_token=secret-one"],
+      ["POST", "/v1/sessions?access_token=secret-one", { agent: "scripted" }],
+      ["GET", `/v1/sessions/${s.body.id}?access_token=secret-one`],
+      ["GET", `/v1/sessions/${s.body.id}/files?path=&access_token=secret-one`],
+      ["POST", `/v1/sessions/${s.body.id}/prompt?access_token=secret-one`, { text: "hi" }],
+      ["DELETE", `/v1/sessions/${s.body.id}?access_token=secret-one`],
+      ["POST", `/v1/sessions/${s.body.id}/events?access_token=secret-one`, {}],
+      ["GET", "/v1/agents?access_token=secret-one"],
+    ];
+    for (const [method, path, body] of refused) {
+      const res = await keyed.api(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(401);
+      expect(res.body.error.message).toMatch(/access_token= is accepted only on GET .*\/events/);
+    }
+    // Even beside a valid header: the URL carries a key, and that is what is refused.
+    expect((await keyed.api("GET", "/v1/sessions?access_token=secret-one", undefined, bearer("secret-one"))).status).toBe(401);
+    const view = await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer("secret-one"));
+    expect(view.body.queuedTurns + view.body.lastSeq).toBeGreaterThanOrEqual(0);
+    expect((await keyed.api("GET", "/v1/sessions", undefined, bearer("secret-one"))).body.sessions).toHaveLength(1);
+
+    const page = await keyed.api("GET", `/v1/sessions/${s.body.id}/events?access_token=secret-one`);
+    expect(page.status).toBe(200);
+    expect(Array.isArray(page.body.events)).toBe(true);
+    const sse = await fetch(`${keyed.url}/v1/sessions/${s.body.id}/events?access_token=secret-one`, { headers: { accept: "text/event-stream" } });
+    expect(sse.status).toBe(200);
+    await sse.body?.cancel();
+    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}/events?access_token=wrong`)).status).toBe(401);
+    await keyed.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, bearer("secret-one"));
+    for (const secret of ["secret-one", "secret-two", "secret-acme"]) expect(keyed.log()).not.toContain(secret);
   });
 
-  it("accepts keys made with `airlock keys create`, scoped to their tenant", async () => {
-    const { execFileSync } = await import("node:child_process");
-    const out = execFileSync(process.execPath, ["--import", "tsx", "packages/server/src/cli.ts", "keys", "create", "--tenant", "acme", "--name", "ci"], {
-      cwd: new URL("../../..", import.meta.url).pathname,
-      env: { ...process.env, AIRLOCK_DATA_DIR: keyed.dataDir },
-    }).toString();
-    const key = out.match(/key: (\S+)/)![1];
-    const acme = { authorization: `Bearer ${key}` };
-    const s = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, acme);
+  it("gives a key made without --tenant a tenant of its own; --tenant and tenant:key entries share one", async () => {
+    const x = cli(keyed.dataDir, "keys", "create", "--name", "x");
+    const y = cli(keyed.dataDir, "keys", "create", "--name", "y");
+    expect(x.status).toBe(0);
+    expect(x.out).toMatch(/tenant (tnt_[0-9a-f]+) is its own/);
+    const tenantX = x.out.match(/tenant (tnt_[0-9a-f]+)/)![1];
+    expect(y.out).not.toContain(tenantX);
+    const [kx, ky] = [keyOf(x.out), keyOf(y.out)];
+    const s = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, bearer(kx));
     expect(s.status).toBe(201);
-    // another tenant does not see it
-    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, { authorization: "Bearer secret-one" })).status).toBe(404);
-    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, acme)).status).toBe(200);
-    await keyed.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, acme);
+    // Key Y neither sees, steers nor deletes X's session; nor do the env keys of other tenants.
+    for (const key of [ky, "secret-one", "secret-acme"]) {
+      expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer(key))).status).toBe(404);
+      expect((await keyed.api("POST", `/v1/sessions/${s.body.id}/prompt`, { text: "hi" }, bearer(key))).status).toBe(404);
+      expect((await keyed.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, bearer(key))).status).toBe(404);
+      expect((await keyed.api("GET", "/v1/sessions", undefined, bearer(key))).body.sessions.map((v: any) => v.id)).not.toContain(s.body.id);
+    }
+    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer(kx))).body.status).not.toBe("stopped");
+    // A second key of X's tenant sees it.
+    const x2 = cli(keyed.dataDir, "keys", "create", "--tenant", tenantX);
+    expect(x2.out).toMatch(new RegExp(`shares tenant ${tenantX}`));
+    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer(keyOf(x2.out)))).status).toBe(200);
+    await keyed.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, bearer(kx));
+
+    // `acme:secret-acme` in AIRLOCK_API_KEYS and a key made with --tenant acme are one tenant.
+    const acme = keyOf(cli(keyed.dataDir, "keys", "create", "--tenant", "acme", "--name", "ci").out);
+    const a = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, bearer(acme));
+    expect((await keyed.api("GET", `/v1/sessions/${a.body.id}`, undefined, bearer("secret-acme"))).status).toBe(200);
+    expect((await keyed.api("GET", `/v1/sessions/${a.body.id}`, undefined, bearer("secret-one"))).status).toBe(404);
+    await keyed.api("DELETE", `/v1/sessions/${a.body.id}`, undefined, bearer(acme));
+
+    expect(cli(keyed.dataDir, "keys", "create", "--tenant", "no good").status).toBe(2);
+    expect(cli(keyed.dataDir, "keys", "list").out).not.toMatch(/\tno good\t/);
+  });
+
+  it("keeps plain AIRLOCK_API_KEYS entries in tenant default, as before, and warns that they share it", async () => {
+    const s = await keyed.api("POST", "/v1/sessions", { agent: "scripted" }, bearer("secret-one"));
+    expect((await keyed.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer("secret-two"))).status).toBe(200);
+    await keyed.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, bearer("secret-two"));
+    expect(keyed.log()).toMatch(/2 keys of AIRLOCK_API_KEYS are plain keys: they share the tenant/);
+  });
+});
+
+describe("the first API key", () => {
+  it("says it turns loopback access off, and does; sessions made over loopback stay reachable with a key of tenant default", async () => {
+    const open = await startServer();
+    try {
+      const s = await open.api("POST", "/v1/sessions", { agent: "scripted" });
+      expect(s.status).toBe(201);
+      const first = cli(open.dataDir, "keys", "create", "--name", "first");
+      expect(first.out).toMatch(/first API key, so loopback access is now off/);
+      const deadline = Date.now() + 10_000;
+      let status = 200;
+      while ((status = (await open.api("GET", "/v1/sessions")).status) === 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(status).toBe(401);
+      // The key's own tenant does not hold the loopback session; tenant default does.
+      expect((await open.api("GET", `/v1/sessions/${s.body.id}`, undefined, bearer(keyOf(first.out)))).status).toBe(404);
+      const second = cli(open.dataDir, "keys", "create", "--tenant", "default");
+      expect(second.out).not.toMatch(/loopback access is now off/);
+      const old = bearer(keyOf(second.out));
+      expect((await open.api("GET", `/v1/sessions/${s.body.id}`, undefined, old)).status).toBe(200);
+      await open.api("DELETE", `/v1/sessions/${s.body.id}`, undefined, old);
+    } finally {
+      await open.stop();
+      removeDir(open.dataDir);
+    }
   });
 });

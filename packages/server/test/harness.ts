@@ -57,7 +57,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     return { proc, url };
   };
   let current = await launch();
-  const firstKey = env.AIRLOCK_API_KEYS?.split(",")[0];
+  // Entries are `tenant:key` or a plain key (the tenant is what comes before the first ':').
+  const firstKey = env.AIRLOCK_API_KEYS?.split(",")[0].replace(/^[^:]*:/, "");
   const adminAuth: Record<string, string> = firstKey ? { authorization: `Bearer ${firstKey}` } : {};
   const server: TestServer = {
     url: current.url,

@@ -9,6 +9,7 @@ import type { EventBus } from "../sessions/bus.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { ProviderRegistry } from "../sessions/providers.ts";
 import type { StoreV1 } from "@airlock/protocol";
+import type { EnvApiKey } from "../store/api-key.ts";
 import { type AuthVars, auth } from "./auth.ts";
 import { errorResponse, onError } from "./errors.ts";
 import { sessionRoutes } from "./sessions.ts";
@@ -20,7 +21,7 @@ export interface HttpDeps {
   manager: SessionManager;
   agents: AgentRegistry;
   providers: ProviderRegistry;
-  apiKeys: string[];
+  apiKeys: EnvApiKey[];
   log: Logger;
   version: string;
   /** Sub-apps with their own auth (the LLM gateway), mounted before the web UI's catch-all. */
