@@ -10,21 +10,58 @@ export const limits = {
   maxPromptBytes: 256 * 1024,
   maxSeedFiles: 1000,
   maxSeedBytes: 8 * 1024 * 1024,
+  /** A seed file's path, and one name in it (the file systems' own limit, NAME_MAX). */
+  maxSeedPathBytes: 1024,
+  maxFileNameBytes: 255,
   maxEventsPerPage: 1000,
   maxEnvVars: 100,
+  /** Names and values of `env` together: the kernel refuses a program whose environment and argv pass 2 MiB. */
+  maxEnvBytes: 256 * 1024,
   maxMetadataKeys: 32,
 } as const;
 
-const isRelativeInside = (p: string) => p.length > 0 && p.length <= 1024 && !p.startsWith("/") && !p.split(/[\\/]/).includes("..") && !p.includes("\0");
+/**
+ * Strings that become a file name, an argv element or an environment value: the kernel ends those at a NUL,
+ * so one would be accepted here and fail the session later.
+ */
+const noNul = (s: z.ZodString) => s.refine((v) => !v.includes("\0"), "must not contain a NUL character");
+
+/** Bytes of `s` in UTF-8 (browsers use this module too: no Buffer). */
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+
+/** Why `path` cannot name a seed file (a relative path of plain names), or null when it can. */
+export function seedPathProblem(path: string): string | null {
+  if (path === "") return "must not be empty";
+  if (path.includes("\0")) return "must not contain a NUL character";
+  if (utf8Bytes(path) > limits.maxSeedPathBytes) return `is longer than ${limits.maxSeedPathBytes} bytes`;
+  if (path.startsWith("/")) return "must be a relative path inside the workspace (no leading '/')";
+  const names = path.split("/");
+  if (names.includes("")) return "has an empty name in it ('//', or a '/' at the end)";
+  if (path.split(/[\\/]/).some((n) => n === "..") || names.includes(".")) return "must be a path inside the workspace (no '.' or '..' in it)";
+  const long = names.find((n) => utf8Bytes(n) > limits.maxFileNameBytes);
+  if (long) return `has a name longer than ${limits.maxFileNameBytes} bytes (${long.slice(0, 20)}…)`;
+  return null;
+}
 
 const seedFiles = z.record(z.string(), z.string()).superRefine((files, ctx) => {
-  for (const path of Object.keys(files)) {
-    if (!isRelativeInside(path)) ctx.addIssue({ code: "custom", path: [path], message: "must be a relative path inside the workspace (no leading '/', no '..')" });
+  const paths = Object.keys(files);
+  for (const path of paths) {
+    const problem = seedPathProblem(path);
+    if (problem) ctx.addIssue({ code: "custom", path: [path], message: problem });
+  }
+  // "a" and "a/b" cannot both be written: "a" would have to be a file and a folder.
+  const given = new Set(paths);
+  for (const path of paths) {
+    const names = path.split("/");
+    for (let i = 1; i < names.length; i++) {
+      const folder = names.slice(0, i).join("/");
+      if (given.has(folder)) ctx.addIssue({ code: "custom", path: [path], message: `needs "${folder}" to be a folder, but "${folder}" is given as a file` });
+    }
   }
 });
 
 export const WorkspaceSeed = z
-  .object({ files: seedFiles.optional(), git: z.string().url().optional() })
+  .object({ files: seedFiles.optional(), git: noNul(z.string().max(2048).url()).optional() })
   .strict()
   .refine((w) => (w.files ? 1 : 0) + (w.git ? 1 : 0) === 1, { message: "give either `files` or `git`" });
 export type WorkspaceSeed = z.infer<typeof WorkspaceSeed>;
@@ -32,24 +69,38 @@ export type WorkspaceSeed = z.infer<typeof WorkspaceSeed>;
 export const PermissionMode = z.enum(["ask", "acceptEdits", "auto"]);
 export type PermissionMode = z.infer<typeof PermissionMode>;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+const envName = z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
+
+const env = z
+  .record(envName, noNul(z.string().max(32 * 1024)))
+  .refine((e) => Object.keys(e).length <= limits.maxEnvVars, `at most ${limits.maxEnvVars} variables`)
+  .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v) + 2, 0) <= limits.maxEnvBytes, `names and values together are limited to ${limits.maxEnvBytes} bytes`);
+
+const metadata = z
+  .record(z.string().min(1).max(64), z.string().max(1024))
+  .refine((m) => Object.keys(m).length <= limits.maxMetadataKeys, `at most ${limits.maxMetadataKeys} keys`);
 
 export const CreateSession = z
   .object({
     agent: z.string().min(1).max(64),
     provider: z.string().min(1).max(64).optional(),
     /** argv of the ACP agent when `agent` is `custom`. */
-    command: z.array(z.string().max(4096)).min(1).max(64).optional(),
+    command: z
+      .array(noNul(z.string().max(4096)))
+      .min(1)
+      .max(64)
+      .refine((argv) => argv[0] !== "", "the program (the first element) must not be empty")
+      .optional(),
     workspace: WorkspaceSeed.optional(),
-    env: z.record(envName, z.string().max(32 * 1024)).optional(),
+    env: env.optional(),
     permissionMode: PermissionMode.optional(),
-    model: z.string().max(200).optional(),
+    model: noNul(z.string().max(200)).optional(),
     /** Agents that can review their own changes (the built-in agent): a reviewer pass after each turn that changed files. */
     review: z.boolean().optional(),
     idleTimeoutSec: z.number().int().min(1).max(7 * 24 * 3600).optional(),
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     network: z.boolean().optional(),
-    metadata: z.record(z.string().max(64), z.string().max(1024)).optional(),
+    metadata: metadata.optional(),
   })
   .strict();
 export type CreateSession = z.infer<typeof CreateSession>;

@@ -33,12 +33,21 @@ export class LocalError extends Error {
     if (code === "ENOTDIR") return LocalError.invalidParams(`a parent of ${path} is not a folder`);
     if (code === "ELOOP") return LocalError.invalidParams(`${path} is a symlink loop`);
     if (code === "EACCES" || code === "EPERM") return new LocalError(-32603, `permission denied: ${path}`);
-    return LocalError.internal(`${path}: ${(err as Error).message}`);
+    return LocalError.internal(`${path}: ${reasonOf(err)}`);
   }
 
   /** Any thrown value as a JSON-RPC error object. */
   static toJson(err: unknown): { code: number; message: string } {
     if (err instanceof LocalError) return { code: err.code, message: err.message };
-    return { code: -32603, message: err instanceof Error ? err.message : String(err) };
+    return { code: -32603, message: reasonOf(err) };
   }
+}
+
+/**
+ * Node's message without the path it names (`ENAMETOOLONG: name too long, open '/srv/…/workspace/…'`): that is
+ * the host's path, which the agent (and whoever reads its events) must not learn; the caller names the path.
+ */
+export function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/, \w+ '.*$/s, "");
 }

@@ -52,6 +52,13 @@ describe("the HTTP edge", () => {
       ["POST", "/v1/sessions", { agent: "scripted", provider: "mars" }, 400, /unknown provider/],
       ["POST", "/v1/sessions", { agent: "scripted", workspace: { files: { "../escape": "x" } } }, 400, /inside the workspace/],
       ["POST", "/v1/sessions", { agent: "scripted", idleTimeoutSec: -1 }, 400],
+      // Accepted once, then failed the session: now refused up front, naming the field.
+      ["POST", "/v1/sessions", { agent: "scripted", workspace: { files: { ".": "x" } } }, 400, /^invalid workspace\.files\.\.: /],
+      ["POST", "/v1/sessions", { agent: "scripted", workspace: { files: { a: "x", "a/b": "y" } } }, 400, /^invalid workspace\.files\.a\/b: needs "a" to be a folder/],
+      ["POST", "/v1/sessions", { agent: "scripted", workspace: { files: { ["n".repeat(300)]: "x" } } }, 400, /^invalid workspace\.files\.n+: has a name longer than 255 bytes/],
+      ["POST", "/v1/sessions", { agent: "scripted", env: { A: "x\0y" } }, 400, /^invalid env\.A: must not contain a NUL/],
+      ["POST", "/v1/sessions", { agent: "scripted", env: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`V${i}`, "v"])) }, 400, /^invalid env: at most 100 variables/],
+      ["POST", "/v1/sessions", { agent: "scripted", metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"])) }, 400, /^invalid metadata: at most 32 keys/],
       ["POST", "/v1/sessions", [], 400],
       ["GET", "/v1/sessions/ses_00000000000000deadbeef", undefined, 404],
       ["GET", "/v1/sessions/whatever", undefined, 404],

@@ -33,6 +33,7 @@ import { hostLayout, which } from "./host.ts";
 import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
+import { hidingHostPaths } from "./host-paths.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
@@ -130,7 +131,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       async startSandboxd(launch: AgentLaunch, token: string, signal?: AbortSignal): Promise<SandboxdEndpoint> {
         if (!existsSync(dir)) throw conflict("this sandbox no longer exists");
         if (!existsSync(options.sandboxdPath)) {
-          throw new AirlockError("unavailable", `the sandbox relay is not built (${options.sandboxdPath}); run \`npm run build -w @airlock/sandboxd\``);
+          throw new AirlockError("unavailable", "the sandbox relay is not built; run `npm run build -w @airlock/sandboxd` on the Airlock host");
         }
         // A retried start: the agent runs already (and must not see its home rewritten under it).
         const running = await runningRelay(relay, token);
@@ -188,7 +189,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     };
   };
 
-  return {
+  const provider: SandboxProviderV1 = {
     specificationVersion: "v1",
     name: "local",
     get capabilities() {
@@ -267,6 +268,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       return refs;
     },
   };
+  return hidingHostPaths(provider, { dataDir, sandboxesDir: root });
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
