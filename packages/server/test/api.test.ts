@@ -31,6 +31,24 @@ function sendChunks(url: string, parts: Buffer[]): Promise<{ status: number; bod
 const count = async () => (await server.api("GET", "/v1/sessions?limit=200")).body.sessions.length;
 
 describe("the HTTP edge", () => {
+  it("answers GET …/events with a JSON page unless the stream is asked for (Accept with q-values)", async () => {
+    const created = await server.api("POST", "/v1/sessions", { agent: "scripted" });
+    const formats: Array<[string, string]> = [
+      ["text/event-stream", "text/event-stream"],
+      ["text/event-stream;q=0, */*", "application/json"],
+      ["*/*", "application/json"],
+      ["text/event-stream;q=0.1, application/json", "application/json"],
+    ];
+    for (const [accept, type] of formats) {
+      const res = await fetch(`${server.url}/v1/sessions/${created.body.id}/events`, { headers: { accept } });
+      expect(res.headers.get("content-type"), accept).toContain(type);
+      if (type === "application/json") expect((await res.json()).events[0].seq).toBe(1);
+      else await res.body?.cancel();
+    }
+    await server.api("DELETE", `/v1/sessions/${created.body.id}`);
+  });
+
+
   it("answers healthz and lists agents with availability", async () => {
     const health = await server.api("GET", "/healthz");
     expect(health.status).toBe(200);

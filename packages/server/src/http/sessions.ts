@@ -10,6 +10,7 @@ import type { AuthVars } from "./auth.ts";
 import { jsonBody } from "./errors.ts";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
+import { wantsEventStream } from "./accept.ts";
 import { jsonPage, writeSse } from "./events.ts";
 
 const UpdateSession = z.object({ budgetUsd: z.number().positive().max(1_000_000).nullable() }).strict();
@@ -89,7 +90,7 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
   app.get("/:id/events", async (c) => {
     const session = await manager.get(c.get("tenant"), c.req.param("id"));
     const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
-    if ((c.req.header("accept") ?? "").includes("text/event-stream")) {
+    if (wantsEventStream(c)) {
       writeSse(c.env.outgoing, session.id, after, manager, bus);
       return RESPONSE_ALREADY_SENT;
     }
