@@ -4,7 +4,8 @@
  * but the stream", and gets the JSON page.
  */
 import type { Context } from "hono";
-import { type Accept, accepts } from "hono/accepts";
+import { accepts } from "hono/accepts";
+import type { Accept } from "hono/utils/accept";
 
 const eventStream = "text/event-stream";
 const json = "application/json";
