@@ -9,7 +9,7 @@ import type { Config } from "./config.ts";
 import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, geminiGateway, geminiGatewayPath, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
-import { e2bProviderFromEnv } from "./providers/e2b/env.ts";
+import { e2bNotConfigured, e2bProviderFromEnv } from "./providers/e2b/env.ts";
 import { createLocalProvider } from "./providers/local/index.ts";
 import { sandboxdPath } from "@airlock/sandboxd";
 import { EventBus } from "./sessions/bus.ts";
@@ -41,7 +41,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     (r) => r.problems.forEach((p) => log.warn({ code: p.code, fix: p.fix }, `e2b sandbox: ${p.message}`)),
     (err) => log.warn({ err }, "e2b preflight failed"),
   );
-  const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local");
+  const e2bOff = e2bNotConfigured(process.env);
+  const providers = new ProviderRegistry(e2b ? [local, e2b] : [local], "local", e2bOff ? [e2bOff] : []);
   const sharing = config.apiKeys.filter((k) => k.plain).length;
   if (sharing > 1) log.warn(`${sharing} keys of AIRLOCK_API_KEYS are plain keys: they share the tenant "default" and so each other's sessions; write "tenant:key" to give each its own`);
   if (config.passRealKey) log.warn("AIRLOCK_PASS_REAL_KEY=1: sandboxes that cannot reach the LLM gateway get the real API keys");

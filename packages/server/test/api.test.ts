@@ -53,6 +53,16 @@ describe("the HTTP edge", () => {
     const health = await server.api("GET", "/healthz");
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ ok: true, store: "sqlite", providers: ["local"] });
+    // E2B is known but off here: the reason and the fix, in /healthz, /v1/providers and the 400 that names it.
+    const e2bOff = { name: "e2b", configured: false, reason: "E2B_API_KEY is not set", fix: expect.stringContaining("set E2B_API_KEY") };
+    expect(health.body.unconfiguredProviders).toEqual([e2bOff]);
+    const providers = await server.api("GET", "/v1/providers");
+    expect(providers.body.providers).toEqual([{ name: "local", configured: true, default: true, capabilities: expect.any(Object) }, e2bOff]);
+    const e2b = await server.api("POST", "/v1/sessions", { agent: "scripted", provider: "e2b" });
+    expect(e2b.status).toBe(400);
+    expect(e2b.body.error.message).toMatch(/^provider "e2b" is not configured on this server: E2B_API_KEY is not set\. Fix: set E2B_API_KEY/);
+    expect(e2b.body.error.details).toMatchObject({ provider: "e2b", fix: expect.stringContaining("E2B_API_KEY") });
+    expect((await server.api("POST", "/v1/sessions", { agent: "scripted", provider: "mars" })).body.error.message).toBe('unknown provider "mars"; the providers are: local, e2b (not configured)');
     const agents = await server.api("GET", "/v1/agents");
     const byName = Object.fromEntries(agents.body.agents.map((a: any) => [a.name, a]));
     expect(byName.scripted.available).toBe(true);

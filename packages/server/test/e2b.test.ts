@@ -61,7 +61,9 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
   it("prompt, permission and SSE resume; the sandbox carries Airlock's labels and DELETE kills it", async () => {
     server = await startServer(fake.env);
     const health = await server.api("GET", "/healthz");
-    expect(JSON.stringify(health.body)).toContain("e2b");
+    expect(health.body.providers).toContain("e2b");
+    expect(health.body.unconfiguredProviders).toEqual([]);
+    expect((await server.api("GET", "/v1/providers")).body.providers.find((p: any) => p.name === "e2b")).toMatchObject({ configured: true, default: false });
     const id = await create(server, { workspace: { files: { "README.md": "# demo\n" } } });
     const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
     const readyEvents = await ready(sse);

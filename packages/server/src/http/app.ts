@@ -40,6 +40,8 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
       store: deps.store.kind,
       providers: deps.providers.names(),
       defaultProvider: deps.providers.defaultName,
+      // Known but off: the reason and the fix, for whoever reads about a provider and wants it.
+      unconfiguredProviders: deps.providers.list().filter((p) => !p.configured),
       agents: deps.agents.list().map((a) => ({ name: a.name, available: a.available })),
       liveSessions: deps.manager.liveCount(),
     }),
@@ -47,6 +49,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
 
   app.use("/v1/*", auth(deps.store, deps.apiKeys));
   app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
+  app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);

@@ -11,6 +11,7 @@
  * | `AIRLOCK_E2B_REQUEST_TIMEOUT_MS` | longest wait for one E2B API call | 30000 |
  */
 import type { SandboxProviderV1 } from "@airlock/protocol";
+import type { UnconfiguredProvider } from "../../sessions/providers.ts";
 import { nodeModules } from "../../agents/packages.ts";
 import type { Connection } from "./handle.ts";
 import { createE2bProvider } from "./index.ts";
@@ -24,6 +25,16 @@ export function e2bConnectionFromEnv(env: NodeJS.ProcessEnv): Connection {
     ...(env.E2B_DOMAIN ? { domain: env.E2B_DOMAIN } : {}),
     // A stuck call must not hold a session's queue for the SDK's default minute.
     requestTimeoutMs: Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) > 0 ? Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) : 30_000,
+  };
+}
+
+/** Why the `e2b` provider is off, and how to turn it on (null when it is on). */
+export function e2bNotConfigured(env: NodeJS.ProcessEnv): UnconfiguredProvider | null {
+  if (env.E2B_API_KEY) return null;
+  return {
+    name: "e2b",
+    reason: "E2B_API_KEY is not set",
+    fix: "set E2B_API_KEY (https://e2b.dev/dashboard?tab=keys) in the server's environment and restart Airlock; `npm run airlock -- e2b template build` then makes its sandboxes start in seconds",
   };
 }
 
