@@ -37,6 +37,19 @@ describe("project context", () => {
     expect(text).toContain("?? package.json");
   });
 
+  it("puts the tree and the manifests in code blocks, so they keep their lines wherever Markdown is shown", async () => {
+    const root = temp("ws");
+    mkdirSync(join(root, "src/lib"), { recursive: true });
+    writeFileSync(join(root, "src/lib/util.ts"), "");
+    writeFileSync(join(root, "odd ```name.txt"), "");
+    writeFileSync(join(root, "package.json"), '{"description":"has ``` inside"}\n');
+    const { text } = await projectContext(root, null);
+    const tree = text.match(/## Files[^\n]*\n\n(`{3,})\n([\s\S]*?)\n\1\n/);
+    expect(tree?.[1]).toBe("````");
+    expect(tree?.[2].split("\n")).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/$/), expect.stringMatching(/^ +lib\/$/), expect.stringMatching(/^ +util\.ts/)]));
+    expect(text).toMatch(/## package\.json\n\n````\n\{"description":"has ``` inside"\}\n````/);
+  });
+
   it("is cached by fingerprint: reused while nothing changed, made anew after a change or on request", async () => {
     const root = temp("ws");
     const cache = temp("cache");

@@ -54,12 +54,12 @@ export async function projectContext(root: string, cacheDir: string | null, forc
   const files = entries.filter((e) => e.path !== ".git");
   parts.push(
     files.length
-      ? `## Files (to depth ${treeDepth}; "…" marks folders not opened)\n\n${renderTree(files)}${truncated ? `\n[… more than ${treeEntries} entries]` : ""}`
+      ? `## Files (to depth ${treeDepth}; "…" marks folders not opened)\n\n${fenced(`${renderTree(files)}${truncated ? `\n[… more than ${treeEntries} entries]` : ""}`)}`
       : "## Files\n\nThe workspace is empty.",
   );
   for (const name of manifests) {
     const text = await head(join(root, name), manifestChars, Infinity);
-    if (text !== null) parts.push(`## ${name}\n\n\`\`\`\n${text}\n\`\`\``);
+    if (text !== null) parts.push(`## ${name}\n\n${fenced(text)}`);
   }
   for (const name of readmes) {
     const text = await head(join(root, name), readmeChars, readmeLines);
@@ -67,7 +67,7 @@ export async function projectContext(root: string, cacheDir: string | null, forc
     parts.push(`## ${name} (first ${readmeLines} lines)\n\n${text}`);
     break;
   }
-  if (git) parts.push(`## git status\n\n\`\`\`\n${git}\n\`\`\``);
+  if (git) parts.push(`## git status\n\n${fenced(git)}`);
   const text = parts.join("\n\n");
 
   if (cacheFile) {
@@ -78,6 +78,16 @@ export async function projectContext(root: string, cacheDir: string | null, forc
     } catch {}
   }
   return { text, fingerprint, regenerated: true };
+}
+
+/**
+ * `text` as a Markdown code block, so it reads as it is laid out (a file tree's indents, a manifest) wherever
+ * Markdown is rendered (`/context` is shown to the user). The fence outruns any run of backticks inside.
+ */
+export function fenced(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}\n${text}\n${fence}`;
 }
 
 /** The start of a text file, or null when it is missing, not a file, or binary. */

@@ -145,6 +145,11 @@ export interface SessionView {
   statusReason: string | null;
   /** Nothing more will happen: failed, or stopped with its sandbox gone (an idle-stopped session resumes). */
   final: boolean;
+  /**
+   * The sandbox is still there, so its workspace can be read (`/files`, `/diff`): also for a failed session,
+   * whose sandbox stays for inspection until it is deleted.
+   */
+  hasWorkspace: boolean;
   permissionMode: PermissionMode;
   model: string | null;
   review: boolean;

@@ -6,12 +6,14 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, type Page, chromium } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type FakeAnthropic, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { type UiServer, ensureBuilt, startUiServer } from "./server.ts";
 
 const shots = fileURLToPath(new URL("../../../test-output/screenshots/", import.meta.url));
 const chromiumPath = "/usr/bin/chromium";
 
 let server: UiServer;
+let llm: FakeAnthropic;
 let browser: Browser;
 let context: BrowserContext;
 const pageErrors: string[] = [];
@@ -20,7 +22,9 @@ beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error("Chromium is missing: `apt-get install -y chromium` (bash .ci/run installs it)");
   mkdirSync(shots, { recursive: true });
   ensureBuilt();
-  server = await startUiServer();
+  // The built-in agent is offered once there is an LLM upstream: the scripted one stands in (`/context` never calls it).
+  llm = await startFakeAnthropic();
+  server = await startUiServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "sk-ant-test" });
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -35,6 +39,7 @@ afterEach((ctx) => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  await llm?.close();
   expect(pageErrors).toEqual([]);
 });
 
@@ -192,6 +197,70 @@ describe("the web UI", () => {
     await first.locator(".agent-message", { hasText: "Permission denied: I left permitted.txt alone." }).waitFor({ timeout: 20_000 });
     await first.close();
     await second.close();
+  });
+
+  it("answers a question in its own words, labels no output as code, and after a crash says so once and still shows the files", async () => {
+    const created = await server.api("POST", "/v1/sessions", { agent: "scripted", workspace: { files: { "notes.md": "kept after the crash\n" } } });
+    const id: string = created.body.id;
+    const page = await open(`/sessions/${id}`);
+    await idle(page);
+
+    // A question: the answer shows as the form's fields, and who answered in words.
+    await send(page, "ask");
+    const form = page.locator(".question-form");
+    await form.waitFor({ timeout: 20_000 });
+    await form.getByLabel(/What should I call you/).fill("Ada");
+    await form.getByLabel(/Favourite colour/).selectOption("blue");
+    await form.getByRole("button", { name: "Answer" }).click();
+    const resolution = page.locator(".resolution.granted");
+    await resolution.locator(".resolution-by", { hasText: "by you" }).waitFor({ timeout: 10_000 });
+    await expect(resolution.locator(".answer-field").allInnerTexts()).resolves.toEqual([expect.stringMatching(/What should I call you\?\s+Ada/), expect.stringMatching(/Favourite colour\s+blue/)]);
+    expect(await resolution.innerText()).not.toMatch(/[{}"]|loopback/);
+    await page.locator(".agent-message", { hasText: "Nice to meet you, Ada! Blue is a fine colour." }).waitFor({ timeout: 20_000 });
+    await idle(page);
+    // Another tab did not answer it: it is told where the answer came from.
+    const other = await open(`/sessions/${id}`);
+    await other.locator(".resolution-by", { hasText: "from the server's own machine" }).waitFor({ timeout: 20_000 });
+    await other.close();
+
+    // Command output in a code block without a language gets no language label (it used to be called SQL).
+    await send(page, "run ls -la");
+    const output = page.locator(".agent-message .code-block", { hasText: "drwx" });
+    await output.waitFor({ timeout: 20_000 });
+    await idle(page);
+    expect(await output.locator(".code-lang").count()).toBe(0);
+    expect(await page.locator(".code-lang", { hasText: /^sql$/ }).count()).toBe(0);
+
+    // The agent dies mid-turn: the failure is said once, and the kept sandbox's files still show.
+    await send(page, "crash");
+    await header(page).locator(".badge", { hasText: "Failed" }).waitFor({ timeout: 20_000 });
+    const failures = page.locator(".banner.bad, .notice.bad", { hasText: "exited unexpectedly" });
+    await failures.first().waitFor();
+    expect(await failures.count()).toBe(1);
+    expect((await server.api("GET", `/v1/sessions/${id}`)).body).toMatchObject({ final: true, hasWorkspace: true });
+    const panel = page.getByRole("complementary", { name: "Workspace" });
+    if (!(await panel.isVisible())) await header(page).getByRole("button", { name: "Workspace" }).click();
+    await panel.getByRole("button", { name: /notes\.md/ }).click();
+    await panel.locator(".viewer-code", { hasText: "kept after the crash" }).waitFor({ timeout: 10_000 });
+    expect(await panel.innerText()).not.toMatch(/removed|no sandbox/);
+    await page.screenshot({ path: `${shots}failed.png` });
+    await page.close();
+  });
+
+  it("shows the built-in agent's /context with its file tree line by line", async () => {
+    const files = { "src/index.ts": "export {};\n", "src/lib/util.ts": "export const x = 1;\n", "package.json": '{"name":"tree-demo"}\n' };
+    const created = await server.api("POST", "/v1/sessions", { agent: "airlock", workspace: { files } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const page = await open(`/sessions/${created.body.id}`);
+    await idle(page);
+    const before = llm.requests.length;
+    await send(page, "/context");
+    const tree = page.locator(".agent-message .code-block", { hasText: "util.ts" });
+    await tree.waitFor({ timeout: 30_000 });
+    const lines = (await tree.locator("code").innerText()).split("\n");
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/$/), expect.stringMatching(/^\s+lib\/$/), expect.stringMatching(/^\s+util\.ts/), expect.stringMatching(/^\s+index\.ts/)]));
+    expect(llm.requests.length).toBe(before);
+    await page.close();
   });
 
   it("cancels a slow turn with Esc, queues a prompt sent during a turn, works on a phone-sized dark screen, and stops", async () => {

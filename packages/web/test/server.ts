@@ -55,13 +55,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startUiServer(): Promise<UiServer> {
+export async function startUiServer(env: Record<string, string> = {}): Promise<UiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "airlock-web-e2e-"));
   const port = await freePort();
   let output = "";
   const proc: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(root, "packages/server/src/main.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_PORT: String(port), AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: "warn" },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRLOCK_PORT: String(port), AIRLOCK_DATA_DIR: dataDir, AIRLOCK_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -56,7 +56,7 @@ const scripted: AgentDefinition = {
   availability() {
     return existsSync(scriptedAgentPath)
       ? { available: true }
-      : { available: false, reason: `not built: ${scriptedAgentPath} is missing`, fix: "run `npm ci` (or `npm run build -w @airlock/testkit`)" };
+      : { available: false, reason: "not built (packages/testkit/dist is missing)", fix: "run `npm ci` (or `npm run build -w @airlock/testkit`)" };
   },
   launch({ options }) {
     return {

@@ -135,6 +135,7 @@ export class SessionManager {
       status: session.status,
       statusReason: session.statusReason,
       final: session.status === "failed" || (session.status === "stopped" && !session.sandbox),
+      hasWorkspace: session.sandbox !== null,
       permissionMode: session.options.permissionMode,
       model: session.options.model ?? null,
       review: session.options.review ?? false,

@@ -6,7 +6,7 @@ import { Markdown } from "./markdown.tsx";
 export const AgentMessage = memo(function AgentMessage({ item, streaming }: { item: ItemOf<"message">; streaming: boolean }) {
   return (
     <div className={`agent-message${streaming ? " streaming" : ""}`}>
-      <Markdown text={item.text} streaming={streaming} />
+      <Markdown text={item.text} />
     </div>
   );
 });

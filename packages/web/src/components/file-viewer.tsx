@@ -29,7 +29,7 @@ export function FileViewer({ sessionId, path, version }: { sessionId: string; pa
 
   const lines = useMemo(() => {
     if (!file || file.encoding !== "utf8") return null;
-    const { html } = highlight(file.content, languageOf(path), false);
+    const { html } = highlight(file.content, languageOf(path));
     // Split highlighted HTML by line, re-opening spans that cross a line break.
     const out: string[] = [];
     let open: string[] = [];

@@ -5,6 +5,7 @@
 import { memo, useState } from "react";
 import { AirlockApiError } from "@airlock/protocol/client";
 import { client } from "../api/client.ts";
+import { answeredBy, answeredFields } from "../state/answer.ts";
 import type { InteractionState } from "../state/view.ts";
 import { CheckIcon, XIcon } from "./icons.tsx";
 import { QuestionForm } from "./question-form.tsx";
@@ -14,6 +15,8 @@ const optionClass = (kind: string) => (kind === "allow_once" ? "btn primary" : k
 export const InteractionActions = memo(function InteractionActions({ sessionId, interaction }: { sessionId: string; interaction: InteractionState }) {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** This tab's answer was the one taken: it says "by you". */
+  const [answeredHere, setAnsweredHere] = useState(false);
   const resolution = interaction.resolution;
 
   const send = async (body: { optionId: string } | { answer: unknown }, label: string) => {
@@ -21,6 +24,7 @@ export const InteractionActions = memo(function InteractionActions({ sessionId, 
     setError(null);
     try {
       await client.answer(sessionId, interaction.interactionId, body);
+      setAnsweredHere(true);
     } catch (err) {
       setError(AirlockApiError.is(err) && err.status === 409 ? "Already answered — another tab or client was first." : (err as Error).message);
     } finally {
@@ -31,6 +35,7 @@ export const InteractionActions = memo(function InteractionActions({ sessionId, 
   if (resolution) {
     const chosen = resolution.optionId ? interaction.options.find((o) => o.optionId === resolution.optionId) : undefined;
     const denied = resolution.outcome === "cancelled" || resolution.outcome === "declined" || Boolean(chosen?.kind.startsWith("reject"));
+    const answered = !chosen && resolution.outcome !== "cancelled" && resolution.outcome !== "declined" ? answeredFields(resolution.answer, interaction.schema) : null;
     const what =
       resolution.outcome === "cancelled"
         ? "Not answered: the turn ended first"
@@ -38,12 +43,27 @@ export const InteractionActions = memo(function InteractionActions({ sessionId, 
           ? "Declined"
           : chosen
             ? chosen.name
-            : `Answered: ${typeof resolution.answer === "string" ? resolution.answer : JSON.stringify(resolution.answer)}`;
+            : typeof answered === "string"
+              ? `Answered: ${answered}`
+              : "Answered";
+    const by = resolution.outcome !== "cancelled" ? answeredBy(resolution.by, answeredHere) : null;
     return (
       <div className={`resolution ${denied ? "denied" : "granted"}`} role="status">
-        {denied ? <XIcon size={14} /> : <CheckIcon size={14} />}
-        <span className="resolution-what">{what}</span>
-        {resolution.by && resolution.outcome !== "cancelled" && <span className="resolution-by">by {resolution.by}</span>}
+        <div className="resolution-line">
+          {denied ? <XIcon size={14} /> : <CheckIcon size={14} />}
+          <span className="resolution-what">{what}</span>
+          {by && <span className="resolution-by">{by}</span>}
+        </div>
+        {Array.isArray(answered) && answered.length > 0 && (
+          <dl className="answer-fields">
+            {answered.map((f) => (
+              <div key={f.label} className="answer-field">
+                <dt>{f.label}</dt>
+                <dd>{f.value}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
       </div>
     );
   }

@@ -8,23 +8,20 @@ import { highlight } from "../lib/highlight.ts";
 const ansi = /\u001b\[[0-9;?]*[A-Za-z]/g;
 const escapeAttr = (s: string) => s.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function renderer(streaming: boolean) {
-  return new Marked({
-    gfm: true,
-    breaks: false,
-    renderer: {
-      code({ text, lang }) {
-        const language = (lang ?? "").trim().split(/\s+/)[0] || undefined;
-        // Command output pasted by an agent may carry ANSI colour codes: noise outside a terminal.
-        const out = highlight(text.replace(ansi, ""), language, !streaming);
-        const label = out.language ?? language ?? "text";
-        return `<div class="code-block"><div class="code-head"><span class="code-lang">${escapeAttr(label)}</span><button type="button" class="code-copy" data-copy="1">Copy</button></div><pre><code class="hljs">${out.html}</code></pre></div>`;
-      },
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    code({ text, lang }) {
+      const language = (lang ?? "").trim().split(/\s+/)[0] || undefined;
+      // Command output pasted by an agent may carry ANSI colour codes: noise outside a terminal.
+      const out = highlight(text.replace(ansi, ""), language);
+      // The language as the agent named it, or nothing: untagged blocks are mostly output, and a guess misleads.
+      const label = language ? `<span class="code-lang">${escapeAttr(language)}</span>` : "<span></span>";
+      return `<div class="code-block"><div class="code-head">${label}<button type="button" class="code-copy" data-copy="1">Copy</button></div><pre><code class="hljs">${out.html}</code></pre></div>`;
     },
-  });
-}
-const settled = renderer(false);
-const live = renderer(true);
+  },
+});
 
 // Links from an agent open in a new tab, without handing it this page (`noopener`).
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
@@ -44,8 +41,8 @@ function onClick(e: MouseEvent<HTMLDivElement>) {
   });
 }
 
-/** Re-parsed only when the text changes; while streaming, code blocks are not language-guessed. */
-export const Markdown = memo(function Markdown({ text, streaming = false, className = "" }: { text: string; streaming?: boolean; className?: string }) {
-  const html = useMemo(() => DOMPurify.sanitize((streaming ? live : settled).parse(text, { async: false }) as string), [text, streaming]);
+/** Re-parsed only when the text changes. */
+export const Markdown = memo(function Markdown({ text, className = "" }: { text: string; className?: string }) {
+  const html = useMemo(() => DOMPurify.sanitize(marked.parse(text, { async: false }) as string), [text]);
   return <div className={`markdown ${className}`} onClick={onClick} dangerouslySetInnerHTML={{ __html: html }} />;
 });

@@ -93,11 +93,6 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
           }}
           onOpenMenu={onOpenMenu}
         />
-        {status === "failed" && (
-          <div className="banner bad" role="alert">
-            <AlertIcon size={16} /> This session failed{view.statusReason || session?.statusReason ? `: ${view.statusReason ?? session?.statusReason}` : "."}
-          </div>
-        )}
         {status === "stopped" && session?.final && <div className="banner info">This session is stopped and its sandbox removed. The conversation stays here to read.</div>}
         <Conversation
           view={view}
@@ -133,7 +128,7 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
         <WorkspacePanel
           sessionId={id}
           version={view.workspaceVersion}
-          available={!session?.final}
+          available={session ? (session.hasWorkspace ?? !session.final) : true}
           starting={status === "provisioning" || status === null}
           onClose={() => {
             localStorage.setItem(panelKey, "closed");

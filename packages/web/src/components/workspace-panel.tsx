@@ -11,7 +11,7 @@ import { FileViewer } from "./file-viewer.tsx";
 interface Props {
   sessionId: string;
   version: number;
-  /** False once the sandbox is gone: there is nothing to read any more. */
+  /** False once the sandbox is gone (the session's `hasWorkspace`, not its status: a failed session keeps it). */
   available: boolean;
   /** True while the sandbox is being made: nothing to read yet. */
   starting: boolean;
@@ -51,12 +51,12 @@ export function WorkspacePanel({ sessionId, version, available, starting, onClos
         </button>
       </div>
       <div className="workspace-body" id="ws-panel" role="tabpanel" aria-labelledby={tab === "files" ? "ws-tab-files" : "ws-tab-changes"}>
-        {!available ? (
-          <div className="viewer-status">The sandbox has been removed, so its files can no longer be read. The conversation keeps every change the agent reported.</div>
-        ) : starting ? (
+        {starting ? (
           <div className="viewer-status">
             <span className="spinner" aria-hidden /> The sandbox is starting; its files appear here once it is up.
           </div>
+        ) : !available ? (
+          <div className="viewer-status">This session has no sandbox any more (it was deleted, or never made), so there are no files to read. The conversation keeps every change the agent reported.</div>
         ) : (
           <>
             {/* Both views stay mounted: the tree keeps its open folders, and the Changes count stays current. */}

@@ -58,14 +58,12 @@ export function languageOf(path: string): string | undefined {
 }
 
 /**
- * Highlighted HTML for code. Without a known language it guesses, unless `guess` is false (while text
- * streams, guessing on every frame would be the slowest thing on the page).
+ * Highlighted HTML for code in a language that was named (a fence's tag, a file's extension); anything else is
+ * shown plain. Never guessed: highlight.js's guesser calls `ls -la` output SQL, `git status` YAML and Rust C#, and
+ * a wrong label misleads more than none.
  */
-export function highlight(code: string, language?: string, guess = true): { html: string; language?: string } {
+export function highlight(code: string, language?: string): { html: string; language?: string } {
   // Very large inputs are shown plain: highlighting them would freeze the page for little benefit.
-  if (code.length > 200_000) return { html: escape(code) };
-  if (language && hljs.getLanguage(language)) return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, language };
-  if (!guess) return { html: escape(code) };
-  const auto = hljs.highlightAuto(code);
-  return { html: auto.value, language: auto.language };
+  if (code.length > 200_000 || !language || !hljs.getLanguage(language)) return { html: escape(code) };
+  return { html: hljs.highlight(code, { language, ignoreIllegals: true }).value, language };
 }

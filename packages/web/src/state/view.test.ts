@@ -155,6 +155,24 @@ describe("the conversation view", () => {
     expect(kinds(other)).toEqual(["turn", "turn-end", "notice"]);
   });
 
+  it("says a failure once: the error notice becomes the failure's, or goes when the setup card says it", () => {
+    const why = "the agent process exited unexpectedly (code 3)";
+    // As the server tells an agent that died mid-turn: the error, the turn's end, the failed status.
+    const crashed = reduceAll(emptyView(), logOf(started, chunk("Going…"), ["error", { message: why }, T], ["turn.ended", { turnId: T, stopReason: "error", error: why }, T], ["session.status", { status: "failed", reason: why }]));
+    expect(kinds(crashed)).toEqual(["turn", "message", "notice", "turn-end"]);
+    expect(only(crashed, "notice")).toEqual([expect.objectContaining({ tone: "bad", title: "The session failed", detail: why })]);
+    expect(only(crashed, "turn-end")[0].error).toBeUndefined();
+    // A sandbox that could not start: its card says why; no notice repeats it.
+    const setup = "provisioning failed: no space left on device";
+    const unmade = reduceAll(emptyView(), logOf(["session.status", { status: "provisioning" }], ["error", { message: setup }], ["session.status", { status: "failed", reason: setup }]));
+    expect(kinds(unmade)).toEqual(["setup"]);
+    expect(only(unmade, "setup")[0].failed).toBe(setup);
+    expect(unmade.index).toEqual({ [unmade.items[0].key]: 0 });
+    // A failure nothing said before still gets its notice.
+    const silent = reduceAll(emptyView(), logOf(started, ended(), ["session.status", { status: "failed", reason: "the sandbox is gone" }]));
+    expect(only(silent, "notice")).toEqual([expect.objectContaining({ title: "The session failed", detail: "the sandbox is gone" })]);
+  });
+
   it("bounds terminal output and marks a cancelled turn's running tools as failed", () => {
     const big = "x".repeat(maxTerminalChars - 10);
     const v = reduceAll(

@@ -183,13 +183,14 @@ function apply(v: View, event: AirlockEvent): void {
       v.statusReason = reason;
       v.step = step;
       const setup = lastOf(v, "setup");
+      const setupFailed = status === "failed" && setup !== undefined && !setup.done;
       if (status === "provisioning") {
         if (!setup || setup.done) put(v, { kind: "setup", key: `s${event.seq}`, steps: step ? [step] : [], done: false });
         else if (step && setup.steps.at(-1) !== step) put(v, { ...setup, steps: [...setup.steps, step] });
       } else if (setup && !setup.done) {
         put(v, { ...setup, done: true, ...(status === "failed" ? { failed: reason ?? "provisioning failed" } : {}) });
       }
-      if (status === "failed" && was !== "failed") put(v, { kind: "notice", key: `n${event.seq}`, tone: "bad", title: "The session failed", detail: reason });
+      if (status === "failed" && was !== "failed") sayFailure(v, `n${event.seq}`, reason, setupFailed);
       if (status === "stopped" && was !== "stopped") {
         const idle = reason?.toLowerCase().includes("idle");
         const deleted = reason === "deleted";
@@ -324,6 +325,26 @@ function apply(v: View, event: AirlockEvent): void {
   }
 }
 
+/**
+ * One failure is said once. The server tells it as an `error` event, then (with the same words) as the status's
+ * reason: the notice the error made becomes the failure's, or, when the sandbox could not even start, goes, as
+ * the setup card already says why.
+ */
+function sayFailure(v: View, key: string, reason: string | undefined, setupFailed: boolean): void {
+  let told: ItemOf<"notice"> | undefined;
+  for (let i = v.items.length - 1; i >= 0 && !told; i--) {
+    const it = v.items[i];
+    if (it.kind === "turn" || it.kind === "setup") break;
+    if (it.kind === "notice" && it.tone === "bad" && reason && sameError(it.title, reason)) told = it;
+  }
+  if (setupFailed) {
+    if (told) drop(v, told.key);
+    return;
+  }
+  if (told) put(v, { ...told, title: "The session failed", detail: reason });
+  else put(v, { kind: "notice", key, tone: "bad", title: "The session failed", detail: reason });
+}
+
 function applyUpdate(v: View, u: { sessionUpdate: string; [k: string]: any }, turnId: string | undefined, seq: number): void {
   switch (u.sessionUpdate) {
     case "agent_message_chunk":
@@ -430,6 +451,14 @@ function put(v: View, item: Item): void {
     v.index[item.key] = v.items.length;
     v.items.push(item);
   } else v.items[at] = item;
+}
+
+function drop(v: View, key: string): void {
+  const at = v.index[key];
+  if (at === undefined) return;
+  v.items.splice(at, 1);
+  delete v.index[key];
+  for (let i = at; i < v.items.length; i++) v.index[v.items[i].key] = i;
 }
 
 function lastOf<K extends Item["kind"]>(v: View, kind: K): ItemOf<K> | undefined {
