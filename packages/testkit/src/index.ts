@@ -8,6 +8,7 @@ export { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropi
 export { type FakeOpenAI, type OpenAIReply, startFakeOpenAI } from "./fake-openai/index.ts";
 export { type FakeGemini, type GeminiReply, startFakeGemini } from "./fake-gemini/index.ts";
 export { type FakeE2B, type FakeE2BOptions, type FakeTemplate, startFakeE2B } from "./fake-e2b/index.ts";
+export { seededRandom } from "./seeded-random.ts";
 export { describeProviderConformance, type ProviderFixture, scriptedAgentLaunch } from "./provider-conformance.ts";
 
 /** Absolute path of the bundled scripted agent (`node <path>` starts it); built by `npm run build -w @airlock/testkit`. */

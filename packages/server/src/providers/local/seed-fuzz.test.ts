@@ -9,26 +9,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CreateSession } from "@airlock/protocol";
+import { seededRandom } from "@airlock/testkit";
 import { seedFiles } from "./workspace.ts";
 
 const root = mkdtempSync(join(tmpdir(), "airlock-seed-fuzz-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** mulberry32: small, seeded, good enough to pick test cases. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const pieces = ["a", "b", "src", ".", "..", "/", "/", "\\", "\0", "é", "日本", " ", "\n", "-", "~", ":", "*", "n".repeat(100), "x".repeat(200), "%2e%2e", "\u202e", "\uFEFF", "😀"];
 
 describe("what the API accepts, works", () => {
   it("every accepted seed is written to a real workspace", () => {
-    const next = random(17);
+    const next = seededRandom(17);
     const pick = <T>(list: T[]) => list[Math.floor(next() * list.length)];
     const name = () => Array.from({ length: 1 + Math.floor(next() * 8) }, () => pick(pieces)).join("");
     let accepted = 0;
@@ -55,7 +46,7 @@ describe("what the API accepts, works", () => {
   });
 
   it("every accepted env and command reaches a real process", () => {
-    const next = random(29);
+    const next = seededRandom(29);
     const values = ["", "plain", "é日本😀", "\n", "=", "a=b", "x".repeat(32 * 1024), "y".repeat(20_000)];
     const bad = ["x\0y", "\0"];
     const value = () => {

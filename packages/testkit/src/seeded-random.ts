@@ -1,0 +1,12 @@
+/**
+ * @module seeded-random — numbers in [0, 1) from a seed (mulberry32): fuzz tests pick their cases with it, so a
+ * failure found once is found again with the same seed.
+ */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
