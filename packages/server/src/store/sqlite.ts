@@ -150,13 +150,15 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       // IMMEDIATE: two processes starting on the same file cannot both apply a migration.
       db.transaction(() => {
         db.exec(migration.createVersionTable);
-        const current = (db.prepare(migration.currentVersion).get() as Row).version as number;
-        const latest = migrations[migrations.length - 1].version;
-        if (current > latest) {
-          throw new AirlockError("internal", `the database is at schema version ${current}, newer than this Airlock (${latest}); upgrade Airlock`);
+        // Versions are applied by record, not by "above the highest": a migration numbered lower than one already
+        // applied (developed alongside it, released after it) must still be applied.
+        const applied = new Set((db.prepare(migration.appliedVersions).all() as Row[]).map((r) => r.version as number));
+        const unknown = [...applied].filter((v) => !migrations.some((m) => m.version === v));
+        if (unknown.length) {
+          throw new AirlockError("internal", `the database has schema version ${Math.max(...unknown)}, newer than this Airlock knows; upgrade Airlock`);
         }
         for (const m of migrations) {
-          if (m.version <= current) continue;
+          if (applied.has(m.version)) continue;
           for (const statement of m.install) db.exec(statement);
           db.prepare(migration.recordVersion).run(m.version);
         }
