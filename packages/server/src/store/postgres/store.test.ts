@@ -85,6 +85,26 @@ describe("postgres store", () => {
     await missing.close();
   });
 
+  it("replaces connections the server dropped: the next calls work, and the loss is reported", async () => {
+    await db.reset();
+    const errors: unknown[] = [];
+    const store = createPostgresStore({ url: db.url, onError: (e) => errors.push(e) });
+    await store.migrate();
+    const s = sessionRecord();
+    await store.createSession(s, []);
+    await Promise.all([store.getSession(s.id), store.readEvents(s.id, 0, 1), store.listTurns(s.id)]); // a few pooled connections
+    const [{ n }] = await sql<{ n: number }>(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    expect(n).toBeGreaterThan(0);
+    const until = Date.now() + 5000;
+    while (errors.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(errors.length).toBeGreaterThan(0);
+    expect((await store.commit(s.id, { events: [chunk("after")] }))[0].seq).toBe(1);
+    expect(await store.getSession(s.id)).toMatchObject({ lastSeq: 1 });
+    await store.close();
+  });
+
   it("stores what an agent wrote as written, and never fails a commit over U+0000 or a lone surrogate", async () => {
     await db.reset();
     const store = createPostgresStore({ url: db.url });
