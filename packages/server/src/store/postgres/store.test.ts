@@ -152,7 +152,8 @@ describe("postgres store", () => {
         // Tables this small would be scanned; with scans priced out, the plan shows which index fits.
         await client.query("SET enable_seqscan = off");
         await client.query(`PREPARE p AS ${queries[name].text}`);
-        const rows = (await client.query(`EXPLAIN EXECUTE p (${values.map((v) => (v === null ? "NULL" : `'${v}'`)).join(", ")})`)).rows;
+        const args = values.length ? ` (${values.map((v) => (v === null ? "NULL" : `'${v}'`)).join(", ")})` : "";
+        const rows = (await client.query(`EXPLAIN EXECUTE p${args}`)).rows;
         return rows.map((r) => r["QUERY PLAN"]).join("\n");
       } finally {
         await client.end();
@@ -164,6 +165,9 @@ describe("postgres store", () => {
     expect(list).not.toMatch(/Sort/);
     expect(await plan("listTurnsWithStatus", ["ses_x", "queued"])).toMatch(/turns_session/);
     expect(await plan("listInteractionsWithStatus", ["ses_x", "pending", null])).toMatch(/interactions_session/);
+    expect(await plan("endedSessions", [1, false, 5])).toMatch(/sessions_ended/);
+    expect(await plan("nextPurge", [])).toMatch(/sessions_purged/);
+    expect(await plan("purgeEvents", ["ses_x", 500])).not.toMatch(/Seq Scan/);
   });
 
   it("stores only the sha256 of API keys", async () => {
