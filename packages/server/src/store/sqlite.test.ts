@@ -17,7 +17,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const dbPath = () => join(dir, `t${n++}.db`);
 
-describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
+let lastPath = "";
+describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: (lastPath = dbPath()) }), {
+  sameDatabase: async () => createSqliteStore({ path: lastPath }),
+});
 describeStoreConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
 
 const chunk = (text: string) => ({ type: "update" as const, data: { sessionUpdate: "agent_message_chunk" as const, content: { type: "text" as const, text } } });
@@ -120,6 +123,26 @@ describe("sqlite store on disk", () => {
     await newer.close();
   });
 
+  it("upgrades a data folder made before the data lifecycle: sessions that ended count as ended since their last write", async () => {
+    const path = dbPath();
+    const old = new Database(path);
+    for (const statement of migrations[0].install) old.exec(statement);
+    old.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
+    const insert = old.prepare(
+      `INSERT INTO sessions (id, tenant, agent, provider, status, options, metadata, usage, created_at, updated_at)
+       VALUES (?, 't1', 'scripted', 'local', ?, '{}', '{}', '{"inputTokens":0,"outputTokens":0,"costUsd":0}', 1, ?)`,
+    );
+    insert.run("ses_stopped", "stopped", 1000);
+    insert.run("ses_running", "running", 500);
+    old.close();
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    expect((await store.listEndedSessions({ endedBefore: 1001, limit: 10 })).map((s) => s.id)).toEqual(["ses_stopped"]);
+    expect(await store.listEndedSessions({ endedBefore: 1000, limit: 10 })).toEqual([]);
+    expect((await store.getSession("ses_running"))!.status).toBe("running");
+    await store.close();
+  });
+
   it("reads events, lists sessions and finds turns and interactions by status through index ranges, never a scan", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.close();
@@ -136,6 +159,10 @@ describe("sqlite store on disk", () => {
     expect(plan(queries.listInteractionsWithStatus, { sessionId: "ses_x", status: "pending", delivered: null })).toMatch(
       /USING INDEX interactions_session \(session_id=\? AND status=\?\)/,
     );
+    // The sweeper finds ended and purged sessions by their own small indexes, and removes events by key range.
+    expect(plan(queries.endedSessions, { endedBefore: 1, sandboxKept: 0, limit: 5 })).toMatch(/USING INDEX sessions_ended \(ended_at<\?\)/);
+    expect(plan(queries.nextPurge, {})).toMatch(/USING INDEX sessions_purged/);
+    expect(plan(queries.purgeEvents, { id: "ses_x", limit: 500 })).toMatch(/SEARCH events USING PRIMARY KEY \(session_id=\? AND seq=\?\)/);
     db.close();
   });
 });
@@ -150,9 +177,7 @@ describe("openStore", () => {
     expect(readFileSync(join(dataDir, "airlock.db")).subarray(0, 15).toString()).toBe("SQLite format 3");
   });
 
-  it("says PostgreSQL is not supported yet, and refuses URLs it does not know", async () => {
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgres://u@localhost/airlock" })).rejects.toThrow(/PostgreSQL.*not support/);
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgresql://u@localhost/airlock" })).rejects.toMatchObject({ code: "unavailable" });
+  it("refuses URLs it does not know (postgres:// opens PostgreSQL: postgres/store.test.ts)", async () => {
     await expect(openStore({ dataDir: dir, databaseUrl: "mysql://u@localhost/airlock" })).rejects.toMatchObject({ code: "bad_request" });
   });
 });
