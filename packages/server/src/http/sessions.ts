@@ -3,6 +3,7 @@
  */
 import { Hono } from "hono";
 import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import { requestKey } from "../sessions/idempotency.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
 import type { AuthVars } from "./auth.ts";
@@ -48,7 +49,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.post("/:id/prompt", async (c) => {
     const body = Prompt.parse(await jsonBody(c));
-    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body), 202);
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body, key), 202);
   });
 
   app.post("/:id/cancel", async (c) => c.json(await manager.cancel(c.get("tenant"), c.req.param("id")), 202));
@@ -57,7 +59,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const body = AnswerInteraction.parse(await jsonBody(c));
     const iid = c.req.param("iid");
     if (!isId("interaction", iid)) throw notFound(`no interaction ${iid}`);
-    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal")));
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal"), key));
   });
 
   app.patch("/:id", async (c) => {

@@ -13,6 +13,7 @@ import {
   type AnswerInteraction,
   type CommitBatch,
   type EventRow,
+  type IdempotencyRecord,
   type JournalRecord,
   type JsonRpcMessage,
   type NewEvent,
@@ -275,7 +276,7 @@ export class SessionDriver {
 
   // ---------------------------------------------------------------- commands from the API
 
-  prompt(content: ContentBlock[]): Promise<{ turnId: string }> {
+  prompt(content: ContentBlock[], idempotency?: IdempotencyRecord): Promise<{ turnId: string }> {
     return this.serial(async () => {
       if (this.state.status === "failed") throw conflict(`the session has failed: ${this.session.statusReason ?? "see its events"}`);
       if (this.state.status === "stopping") throw conflict("the session is stopping");
@@ -284,7 +285,7 @@ export class SessionDriver {
       const now = Date.now();
       await this.commitNow({
         events: [],
-        turns: { insert: [{ id: turnId, sessionId: this.id, status: "queued", prompt: content, stopReason: null, error: null, createdAt: now, startedAt: null, endedAt: null }] },
+        turns: { insert: [{ id: turnId, sessionId: this.id, status: "queued", prompt: content, stopReason: null, error: null, createdAt: now, startedAt: null, endedAt: null, ...(idempotency ? { idempotency } : {}) }] },
         session: { idleDeadline: null },
       });
       this.touch();
@@ -309,7 +310,7 @@ export class SessionDriver {
     });
   }
 
-  answer(interactionId: string, body: AnswerInteraction, by: string): Promise<Record<string, unknown>> {
+  answer(interactionId: string, body: AnswerInteraction, by: string, idempotency?: IdempotencyRecord): Promise<Record<string, unknown>> {
     return this.serial(async () => {
       const interaction = await this.deps.store.getInteraction(this.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${this.id}`);
@@ -326,7 +327,7 @@ export class SessionDriver {
         if (body.answer === undefined) throw badRequest("a question is answered with {answer}");
         resolution = { interactionId, answer: body.answer, outcome: "answered", by };
       }
-      await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId));
+      await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId), idempotency);
       this.touch();
       return resolution;
     });
@@ -532,7 +533,7 @@ export class SessionDriver {
 
   // ---------------------------------------------------------------- helpers
 
-  private async resolveInteraction(interactionId: string, resolution: Record<string, unknown>, key: string): Promise<void> {
+  private async resolveInteraction(interactionId: string, resolution: Record<string, unknown>, key: string, idempotency?: IdempotencyRecord): Promise<void> {
     const entry = this.state.undelivered.get(key);
     if (entry) entry.pending = false;
     const next = this.settledStatus();
@@ -541,7 +542,7 @@ export class SessionDriver {
     try {
       await this.commitNow({
         events,
-        interactions: { update: [{ id: interactionId, patch: { status: "resolved", resolution, resolvedAt: Date.now() } }] },
+        interactions: { update: [{ id: interactionId, patch: { status: "resolved", resolution, resolvedAt: Date.now(), ...(idempotency ? { idempotency } : {}) } }] },
         requirePendingInteraction: interactionId,
         ...(next !== this.state.status ? { session: { status: next, statusReason: null } } : {}),
       });

@@ -150,13 +150,13 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       // IMMEDIATE: two processes starting on the same file cannot both apply a migration.
       db.transaction(() => {
         db.exec(migration.createVersionTable);
-        const current = (db.prepare(migration.currentVersion).get() as Row).version as number;
-        const latest = migrations[migrations.length - 1].version;
-        if (current > latest) {
-          throw new AirlockError("internal", `the database is at schema version ${current}, newer than this Airlock (${latest}); upgrade Airlock`);
+        const applied = new Set((db.prepare(migration.appliedVersions).all() as Row[]).map((r) => r.version as number));
+        const unknown = [...applied].filter((v) => !migrations.some((m) => m.version === v));
+        if (unknown.length > 0) {
+          throw new AirlockError("internal", `the database has schema version ${Math.max(...unknown)}, newer than this Airlock knows; upgrade Airlock`);
         }
         for (const m of migrations) {
-          if (m.version <= current) continue;
+          if (applied.has(m.version)) continue;
           for (const statement of m.install) db.exec(statement);
           db.prepare(migration.recordVersion).run(m.version);
         }
@@ -212,6 +212,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       const row = st().getTurn.get(id, sessionId) as Row | undefined;
       return row ? toTurn(row) : null;
     },
+    async findTurnByIdempotencyKey(sessionId, key) {
+      const row = st().turnByIdempotencyKey.get(sessionId, key) as Row | undefined;
+      return row ? toTurn(row) : null;
+    },
     async listInteractions(sessionId, filter = {}) {
       const delivered = filter.delivered === undefined ? null : filter.delivered ? 1 : 0;
       const rows = filter.status
@@ -221,6 +225,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async getInteraction(sessionId, id) {
       const row = st().getInteraction.get(id, sessionId) as Row | undefined;
+      return row ? toInteraction(row) : null;
+    },
+    async findInteractionByIdempotencyKey(sessionId, key) {
+      const row = st().interactionByIdempotencyKey.get(sessionId, key) as Row | undefined;
       return row ? toInteraction(row) : null;
     },
 
