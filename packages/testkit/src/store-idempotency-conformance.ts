@@ -6,19 +6,16 @@
  * @example
  * describeIdempotencyConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { StoreV1 } from "@airlock/protocol";
-import { chunk, interactionRecord, sessionRecord, snapshot, turnRecord } from "./store-fixtures.ts";
+import { chunk, interactionRecord, sessionRecord, snapshot, turnRecord, useStore } from "./store-fixtures.ts";
 
 export function describeIdempotencyConformance(name: string, make: () => Promise<StoreV1>): void {
   describe(`store idempotency conformance: ${name}`, () => {
+    const current = useStore(make);
     let store: StoreV1;
-    beforeEach(async () => {
-      store = await make();
-      await store.migrate();
-    });
-    afterEach(async () => {
-      await store.close();
+    beforeEach(() => {
+      store = current();
     });
 
     it("keeps a turn's key and finds the turn by it, only in its own session", async () => {
