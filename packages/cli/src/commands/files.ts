@@ -3,7 +3,7 @@
  * files written into a local folder).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, relative, resolve, sep } from "node:path";
 import { type CommandSpec, type Parsed, sessionId } from "../args.ts";
 import type { Context } from "../context.ts";
 import { exitCodes } from "../exit.ts";
@@ -65,7 +65,8 @@ export async function pull(ctx: Context, p: Parsed): Promise<number> {
       mkdirSync(dirname(dest), { recursive: true });
       writeFileSync(dest, entry.encoding === "base64" ? Buffer.from(entry.content, "base64") : entry.content);
     }
-    ctx.stdout.write(`${p.values["dry-run"] ? "would write" : "wrote"} ${join(relative(process.cwd(), target) || ".", file.path)}\n`);
+    const shown = relative(process.cwd(), dest);
+    ctx.stdout.write(`${p.values["dry-run"] ? "would write" : "wrote"} ${shown.startsWith("..") ? dest : shown}\n`);
   }
   return failed ? exitCodes.failed : exitCodes.ok;
 }

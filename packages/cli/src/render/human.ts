@@ -180,7 +180,8 @@ export class HumanRenderer {
     const verb = data.change === "created" ? "created" : "modified";
     this.line(`${this.c.blue("✎")} ${verb} ${data.path}`);
     if (this.shownDiffs.delete(shown)) return;
-    if (data.diff) this.block_(colorDiff(data.diff.replace(/\n$/, ""), this.c) + (data.truncated ? this.c.dim("\n[diff truncated]") : ""));
+    // The relay's diffs open with a "====" separator line: a unified diff needs none.
+    if (data.diff) this.block_(colorDiff(data.diff.replace(/^=+\n/, "").replace(/\n$/, ""), this.c) + (data.truncated ? this.c.dim("\n[diff truncated]") : ""));
   }
 
   private terminal(data: EventDataMap["terminal.output"]): void {
