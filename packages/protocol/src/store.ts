@@ -127,6 +127,26 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+export interface EndedSessionQuery {
+  /** ms since the epoch: sessions that stopped running before this. */
+  endedBefore: number;
+  /**
+   * true: only sessions whose sandbox is kept (stopped, failed or paused with a sandbox), for sandbox retention.
+   * Otherwise only final ones (stopped or failed, sandbox kept or not), for retention of the log.
+   */
+  sandboxKept?: boolean;
+  limit: number;
+}
+
+export interface PurgeStep {
+  /** Events, turns and interactions removed by this step. */
+  removedRows: number;
+  /** Purged sessions whose last row went in this step. */
+  removedSessions: number;
+  /** False when no purged session was left to work on. */
+  more: boolean;
+}
+
 export interface StoreV1 {
   readonly specificationVersion: "v1";
   readonly kind: string;
@@ -160,4 +180,20 @@ export interface StoreV1 {
   findApiKey(key: string): Promise<ApiKeyRecord | null>;
   listApiKeys(tenant?: string): Promise<ApiKeyRecord[]>;
   revokeApiKey(id: string): Promise<boolean>;
+
+  // ---- data lifecycle: purging sessions' records, in steps small enough never to hold up a commit
+
+  /**
+   * Hides a final session (stopped or failed, its sandbox gone) from every read at once — it is as good as
+   * missing — and leaves its records to `purgeStep`. Idempotent. `conflict` while the session runs or keeps its
+   * sandbox; `not_found` when there is no such session.
+   */
+  requestPurge(sessionId: string): Promise<void>;
+  /**
+   * Removes at most `maxRows` rows of one purged session (its events, then turns, then interactions) in one short
+   * transaction, and the session's own row once nothing else of it is left. Call it until `more` is false.
+   */
+  purgeStep(maxRows: number): Promise<PurgeStep>;
+  /** Sessions that stopped running (stopped, failed, paused) before a time, longest ago first; for retention. */
+  listEndedSessions(query: EndedSessionQuery): Promise<SessionRecord[]>;
 }

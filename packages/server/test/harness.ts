@@ -8,8 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AirlockEvent } from "@airlock/protocol";
+import { type TestDatabase, createTestDatabase } from "@airlock/testkit";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** The stores a test server can run on: the embedded SQLite, or PostgreSQL in a database of its own. */
+export const storeKinds = ["sqlite", "postgres"] as const;
+export type StoreKind = (typeof storeKinds)[number];
 
 export interface TestServer {
   url: string;
@@ -24,8 +29,14 @@ export interface TestServer {
   log(): string;
 }
 
-export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+/**
+ * Starts a server in a child process. With `store: "postgres"` it gets a new database, dropped by `stop()`
+ * (`kill()` and `restart()` keep it).
+ */
+export async function startServer(env: Record<string, string> = {}, dataDir?: string, options: { store?: StoreKind } = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "airlock-test-"));
+  const database: TestDatabase | null = options.store === "postgres" ? await createTestDatabase("server") : null;
+  if (database) env = { DATABASE_URL: database.url, ...env };
   let output = "";
   let port = env.AIRLOCK_PORT ?? "0";
   const launch = async (): Promise<{ proc: ChildProcess; url: string }> => {
@@ -56,7 +67,10 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     port = new URL(url).port;
     return { proc, url };
   };
-  let current = await launch();
+  let current = await launch().catch(async (err) => {
+    await database?.drop();
+    throw err;
+  });
   const firstKey = env.AIRLOCK_API_KEYS?.split(",")[0];
   const adminAuth: Record<string, string> = firstKey ? { authorization: `Bearer ${firstKey}` } : {};
   const server: TestServer = {
@@ -90,6 +104,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
         current.proc.kill("SIGTERM");
         await exited;
       }
+      await database?.drop();
     },
     async api(method, path, body, headers = {}) {
       const res = await fetch(server.url + path, {

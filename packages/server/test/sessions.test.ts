@@ -1,19 +1,12 @@
 /**
  * Sessions end to end through the public HTTP/SSE API: real server process, real bubblewrap sandbox,
- * the test kit's scripted ACP agent.
+ * the test kit's scripted ACP agent; once on SQLite, once on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
-import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, hasStatus, removeDir, startServer, storeKinds, textOf, turnEnded } from "./harness.ts";
 
 let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
 
 async function newSession(body: Record<string, unknown> = {}) {
   const res = await server.api("POST", "/v1/sessions", { agent: "scripted", ...body });
@@ -32,7 +25,20 @@ async function prompt(id: string, text: string): Promise<string> {
 
 const ofTurn = (events: AirlockEvent[], turnId: string) => events.filter((e) => e.turnId === turnId);
 
-describe("a session", () => {
+// The same sessions on either store: the store is all that differs between a node on SQLite and one on PostgreSQL.
+describe.each(storeKinds)("a session (%s store)", (store) => {
+  beforeAll(async () => {
+    server = await startServer({}, undefined, { store });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+
+  it("runs on the store it was given", async () => {
+    expect((await server.api("GET", "/healthz")).body).toMatchObject({ ok: true, store });
+  });
+
   it("streams a turn in order: turn.started, updates, turn.ended, and settles ready", async () => {
     const { id, sse } = await newSession();
     const turnId = await prompt(id, "think about it");

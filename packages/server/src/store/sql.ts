@@ -100,16 +100,47 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     ],
   },
+  {
+    // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
+    // purged (hidden at once, their rows removed in small batches afterwards).
+    version: 7,
+    install: [
+      `ALTER TABLE sessions ADD COLUMN ended_at INTEGER`,
+      `ALTER TABLE sessions ADD COLUMN purged_at INTEGER`,
+      `UPDATE sessions SET ended_at = updated_at WHERE status IN ('stopped', 'failed', 'paused')`,
+      `CREATE INDEX sessions_ended ON sessions (ended_at) WHERE ended_at IS NOT NULL`,
+      `CREATE INDEX sessions_purged ON sessions (purged_at) WHERE purged_at IS NOT NULL`,
+      // Triggers rather than a column in every status-changing statement: whatever path changes a status,
+      // ended_at follows — set when the session stops running (stopped, failed, paused), kept while it goes from
+      // one of those to another, cleared when it runs again.
+      `CREATE TRIGGER sessions_ended_insert AFTER INSERT ON sessions
+       WHEN NEW.status IN ('stopped', 'failed', 'paused')
+       BEGIN
+         UPDATE sessions SET ended_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE id = NEW.id;
+       END`,
+      `CREATE TRIGGER sessions_ended_update AFTER UPDATE OF status ON sessions
+       WHEN NEW.status IS NOT OLD.status
+       BEGIN
+         UPDATE sessions SET ended_at = CASE
+           WHEN NEW.status NOT IN ('stopped', 'failed', 'paused') THEN NULL
+           WHEN OLD.status IN ('stopped', 'failed', 'paused') THEN ended_at
+           ELSE CAST(unixepoch('subsec') * 1000 AS INTEGER) END
+         WHERE id = NEW.id;
+       END`,
+    ],
+  },
 ];
 
 export const migration = {
   createVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`,
-  // Every version applied, not just the highest: migrations written side by side may land in any order.
-  appliedVersions: `SELECT version FROM schema_version ORDER BY version`,
+  currentVersion: `SELECT coalesce(max(version), 0) AS version FROM schema_version`,
+  versions: `SELECT version FROM schema_version`,
   recordVersion: `INSERT INTO schema_version (version) VALUES (?)`,
 };
 
 const live = `status NOT IN ('stopped', 'failed')`;
+/** Purged sessions are gone for every reader at once; their rows go in small batches afterwards. */
+const visible = `purged_at IS NULL`;
 
 export const queries = {
   // Sessions
@@ -118,8 +149,8 @@ export const queries = {
                           journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at)
     VALUES (@id, @tenant, @agent, @provider, @status, @statusReason, @options, @metadata, @lastSeq,
             @journalOffset, @sandbox, @acpSessionId, @usage, @idleDeadline, @createdAt, @updatedAt)`,
-  getSession: `SELECT * FROM sessions WHERE id = ?`,
-  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ?`,
+  getSession: `SELECT * FROM sessions WHERE id = ? AND ${visible}`,
+  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ? AND ${visible}`,
   // Newest first. `before` defaults to the largest string (U+10FFFF) so the id range always uses the
   // (tenant, id DESC) index, and deep pages cost no more than the first. Every metadata key/value asked for
   // must be present in the session's metadata.
@@ -132,6 +163,7 @@ export const queries = {
         SELECT 1 FROM json_each(@metadata) AS wanted
         WHERE (SELECT have.value FROM json_each(sessions.metadata) AS have WHERE have.key = wanted.key)
               IS NOT wanted.value)
+      AND ${visible}
     ORDER BY id DESC
     LIMIT @limit`,
   liveSessions: `SELECT * FROM sessions WHERE ${live} ORDER BY id`,
@@ -221,6 +253,27 @@ export const queries = {
     WHERE revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)
     ORDER BY created_at, id`,
   revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+
+  // Data lifecycle: a purge hides the session at once, then `purge*` remove its rows a bounded number per step,
+  // each step a short transaction of its own, so commits of live sessions never wait long behind one.
+  requestPurge: `
+    UPDATE sessions SET purged_at = @now
+    WHERE id = @id AND ${visible} AND status IN ('stopped', 'failed') AND sandbox IS NULL`,
+  purgeState: `SELECT status, sandbox IS NOT NULL AS has_sandbox, purged_at FROM sessions WHERE id = @id`,
+  nextPurge: `SELECT id FROM sessions WHERE purged_at IS NOT NULL ORDER BY purged_at LIMIT 1`,
+  purgeEvents: `
+    DELETE FROM events
+    WHERE session_id = @id AND seq IN (SELECT seq FROM events WHERE session_id = @id ORDER BY seq LIMIT @limit)`,
+  purgeTurns: `DELETE FROM turns WHERE id IN (SELECT id FROM turns WHERE session_id = @id LIMIT @limit)`,
+  purgeInteractions: `DELETE FROM interactions WHERE id IN (SELECT id FROM interactions WHERE session_id = @id LIMIT @limit)`,
+  // Tables other features add cascade from the session row; by now it has nothing of its own left.
+  purgeSession: `DELETE FROM sessions WHERE id = @id AND purged_at IS NOT NULL`,
+  endedSessions: `
+    SELECT * FROM sessions
+    WHERE ended_at < @endedBefore AND ${visible}
+      AND iif(@sandboxKept, sandbox IS NOT NULL, status IN ('stopped', 'failed'))
+    ORDER BY ended_at
+    LIMIT @limit`,
 } as const;
 
 export type QueryName = keyof typeof queries;

@@ -18,7 +18,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const dbPath = () => join(dir, `t${n++}.db`);
 
-describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
+let lastPath = "";
+describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: (lastPath = dbPath()) }), {
+  sameDatabase: async () => createSqliteStore({ path: lastPath }),
+});
 describeStoreConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
 describeIdempotencyConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
 
@@ -183,9 +186,7 @@ describe("openStore", () => {
     expect(readFileSync(join(dataDir, "airlock.db")).subarray(0, 15).toString()).toBe("SQLite format 3");
   });
 
-  it("says PostgreSQL is not supported yet, and refuses URLs it does not know", async () => {
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgres://u@localhost/airlock" })).rejects.toThrow(/PostgreSQL.*not support/);
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgresql://u@localhost/airlock" })).rejects.toMatchObject({ code: "unavailable" });
+  it("refuses URLs it does not know (postgres:// opens PostgreSQL: postgres/store.test.ts)", async () => {
     await expect(openStore({ dataDir: dir, databaseUrl: "mysql://u@localhost/airlock" })).rejects.toMatchObject({ code: "bad_request" });
   });
 });
