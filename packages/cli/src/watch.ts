@@ -49,9 +49,10 @@ export async function watch(options: WatchOptions): Promise<Watched> {
   });
   for await (const event of events) {
     lastSeq = event.seq;
+    // An answer given elsewhere takes its prompt off the screen before the answer is shown.
+    if (event.type === "interaction.resolved") desk.resolved(event.data.interactionId);
     options.show(event);
     if (event.type === "interaction.requested" && (event.seq > liveFrom || pending.has(event.data.interactionId))) desk.requested(event);
-    else if (event.type === "interaction.resolved") desk.resolved(event.data.interactionId);
     if (event.seq >= liveFrom) desk.goLive();
     if (turn?.add(event)) return { turn: turn.result!, lastSeq };
   }

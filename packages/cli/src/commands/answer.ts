@@ -14,7 +14,7 @@ export const answerSpec: CommandSpec = {
   options: {},
   details: `IID may be left out when exactly one interaction is pending (\`airlock show ID\` lists them).
 For a permission, OPTION is an option id, its name, or its kind (allow_once, allow_always, reject_once,
-reject_always; "allow" and "reject" pick the once kinds). For a question, OPTION is the answer: JSON
+reject_always; "allow" and "reject" pick the once kinds, "always" and "never" the always kinds). For a question, OPTION is the answer: JSON
 (e.g. '{"name":"Ada"}') or plain text; "decline" declines.`,
 };
 
@@ -39,7 +39,7 @@ export async function answer(ctx: Context, p: Parsed): Promise<number> {
   return exitCodes.ok;
 }
 
-const shortcuts: Record<string, string[]> = { allow: ["allow_once", "allow_always"], yes: ["allow_once", "allow_always"], reject: ["reject_once", "reject_always"], deny: ["reject_once", "reject_always"], no: ["reject_once", "reject_always"] };
+const shortcuts: Record<string, string[]> = { always: ["allow_always"], never: ["reject_always"], allow: ["allow_once", "allow_always"], yes: ["allow_once", "allow_always"], reject: ["reject_once", "reject_always"], deny: ["reject_once", "reject_always"], no: ["reject_once", "reject_always"] };
 
 /** The API body for OPTION: matched against the request's options (id, name, kind), or parsed as an answer. */
 export function toAnswer(interaction: Pick<PendingInteraction, "kind" | "request">, option: string): AnswerInput {

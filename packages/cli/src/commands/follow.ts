@@ -63,10 +63,13 @@ export async function followSession(ctx: Context, session: Session, options: Fol
   };
   const interactive = !options.json && Boolean(ctx.stdin.isTTY) && Boolean(ctx.stdout.isTTY);
   const prompter = interactive ? new TtyPrompter(ctx.stdin, ctx.stdout, colorsFor(ctx.stdout), interrupt) : undefined;
-  const desk = new InteractionDesk({ session, approve: options.approve, prompter, note: view.note, warn: (text) => ctx.stderr.write(`${text}\n`) });
+  // Output while a prompt is on the screen goes above it.
+  const show = prompter ? (event: AirlockEvent) => prompter.interleave(() => view.show(event)) : view.show;
+  const note = prompter ? (text: string) => prompter.interleave(() => view.note(text)) : view.note;
+  const desk = new InteractionDesk({ session, approve: options.approve, prompter, note, warn: (text) => ctx.stderr.write(`${text}\n`) });
   process.on("SIGINT", interrupt);
   try {
-    const watched = await watch({ session, after: options.after, turnId: options.turnId, show: view.show, note: view.note, desk, signal: abort.signal });
+    const watched = await watch({ session, after: options.after, turnId: options.turnId, show, note, desk, signal: abort.signal });
     view.finish();
     if (detached) {
       view.note(`detached; the session goes on. Follow it again with: airlock attach ${session.id} --after ${watched.lastSeq}`);

@@ -18,6 +18,9 @@ export interface Choice<T> {
 }
 
 export class TtyPrompter {
+  /** The prompt on the screen now: what it shows, and how to draw it again. */
+  private shown: { text: () => string; redraw: () => void } | null = null;
+
   constructor(
     private readonly input: NodeJS.ReadStream,
     private readonly output: { write(text: string): unknown },
@@ -57,6 +60,15 @@ export class TtyPrompter {
     });
   }
 
+  /** Writes other output while a prompt may be shown: the prompt is taken off, then drawn again below it. */
+  interleave(write: () => void): void {
+    const shown = this.shown;
+    if (!shown) return write();
+    this.erase(shown.text());
+    write();
+    shown.redraw();
+  }
+
   /** Shows `render()` and feeds keys to `onKey` until it calls `done`, Esc is pressed, or `signal` aborts. */
   private session<T>(render: () => string, signal: AbortSignal, onKey: (key: Key, done: (value: T) => void) => void): Promise<T | undefined> {
     return new Promise((resolve) => {
@@ -66,7 +78,15 @@ export class TtyPrompter {
         shown = render();
         this.output.write(shown);
       };
+      this.shown = {
+        text: () => shown,
+        redraw: () => {
+          shown = render();
+          this.output.write(shown);
+        },
+      };
       const finish = (value: T | undefined) => {
+        this.shown = null;
         this.input.off("keypress", listener);
         signal.removeEventListener("abort", abort);
         if (this.input.isTTY) this.input.setRawMode(false);
