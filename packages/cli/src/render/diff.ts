@@ -32,12 +32,12 @@ export function changedFiles(diff: string): Array<{ path: string; deleted: boole
   const files: Array<{ path: string; deleted: boolean }> = [];
   let current: { path: string; deleted: boolean } | null = null;
   for (const line of diff.split("\n")) {
-    const header = line.match(/^diff --git a\/(.+) b\/(.+)$/);
+    const header = line.match(/^diff --git (?:"a\/.*"|a\/.*) ("b\/.*"|b\/.*)$/);
     if (header) {
-      current = { path: unquote(header[2]), deleted: false };
+      current = { path: unquote(header[1]).replace(/^b\//, ""), deleted: false };
       files.push(current);
     } else if (current && line.startsWith("deleted file mode")) current.deleted = true;
-    else if (current && line.startsWith("+++ b/")) current.path = unquote(line.slice(6));
+    else if (current && /^\+\+\+ "?b\//.test(line)) current.path = unquote(line.slice(4)).replace(/^b\//, "");
   }
   return files;
 }

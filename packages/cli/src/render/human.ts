@@ -170,7 +170,7 @@ export class HumanRenderer {
       if (this.shownDiffs.has(key)) continue;
       this.shownDiffs.add(key);
       this.shownDiffs.add(`file\n${baseName(block.path)}`);
-      this.block_(colorDiff(diffOf(relative(block.path), block.oldText as string | null, block.newText), this.c));
+      this.block_(colorDiff(diffOf(relative(block.path), block.oldText as string | null, block.newText).replace(/\n$/, ""), this.c));
     }
   }
 
