@@ -106,21 +106,38 @@ describe("idempotent prompts", () => {
   });
 });
 
-describe("the README", () => {
-  it("runs its SDK example against a real server and prints the agent's text", async () => {
-    const readme = readFileSync(join(here, "../README.md"), "utf8");
-    const example = readme.match(/```ts\n([\s\S]*?)```/)![1];
-    expect(example.split("\n").filter((l) => l.trim()).length).toBeLessThanOrEqual(12);
+describe("the READMEs", () => {
+  /** Runs a README's TypeScript example as a program, with AIRLOCK_URL pointing at the test server. */
+  async function runExample(readme: string, section: RegExp): Promise<string> {
+    const text = readFileSync(readme, "utf8");
+    const example = text.slice(text.search(section)).match(/```ts\n([\s\S]*?)```/)![1];
     const dir = mkdtempSync(join(here, ".readme-"));
     try {
       writeFileSync(join(dir, "example.ts"), example);
       const { stdout } = await run(process.execPath, ["--import", "tsx", join(dir, "example.ts")], { cwd: root, env: { ...process.env, AIRLOCK_URL: server.url }, timeout: 60_000 });
-      expect(stdout).toContain("Wrote notes.md (1 line, 6 bytes).");
-      expect(stdout).toContain("end_turn");
-      expect(stdout).toContain("+hello");
+      return stdout;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it("the package's 10-line example runs a task and prints the agent's text", async () => {
+    const readme = join(here, "../README.md");
+    const code = readFileSync(readme, "utf8").match(/```ts\n([\s\S]*?)```/)![1];
+    expect(code.split("\n").filter((l) => l.trim()).length).toBeLessThanOrEqual(12);
+    const stdout = await runExample(readme, /## Run a task/);
+    expect(stdout).toContain("Wrote notes.md (1 line, 6 bytes).");
+    expect(stdout).toContain("end_turn");
+    expect(stdout).toContain("+hello");
+  });
+
+  it("the repository README's SDK example runs the task, then prints the whole log and ends", async () => {
+    const stdout = await runExample(join(root, "README.md"), /## SDK/);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^end_turn Wrote notes\.md \(1 line, 6 bytes\)\. /);
+    const seqs = lines.slice(1).map((l) => Number(l.split(" ")[0]));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(lines.at(-1)).toMatch(/session\.status$/);
   });
 });
 
