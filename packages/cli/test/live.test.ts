@@ -81,6 +81,19 @@ describe("airlock run in a terminal", () => {
     expect((await server.api("GET", `/v1/sessions/${id}/diff`)).body.diff).toContain("+approved");
   });
 
+  it("asks a question's form inline, field by field, and sends the answers", async () => {
+    const cli = inTerminal(["run", "--agent", "scripted", "ask"], env);
+    await cli.waitFor("? What should I call you?:");
+    cli.type("Ada");
+    await cli.waitFor("? What should I call you?: Ada");
+    cli.type("\r");
+    await cli.waitFor(/Favourite colour\n\s+› 1\. red\n\s+2\. green/);
+    cli.type("2");
+    expect(await cli.exited).toBe(0);
+    expect(cli.screen()).toContain('answered: {"name":"Ada","colour":"green"}');
+    expect(cli.screen()).toContain("Nice to meet you, Ada! Green is a fine colour.");
+  });
+
   it("cancels the running turn on Ctrl-C and exits 3", async () => {
     const cli = inTerminal(["run", "--agent", "scripted", "slow 30"], env);
     await cli.waitFor("chunk 3");
