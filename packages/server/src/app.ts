@@ -85,7 +85,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     manager,
     log,
     async close() {
-      manager.close();
+      await manager.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

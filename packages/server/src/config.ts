@@ -34,6 +34,12 @@ export interface Config {
   geminiBaseUrl: string;
   /** Operator opt-in: hand the real key to sandboxes that cannot reach the gateway. */
   passRealKey: boolean;
+  /** Days after a session ended (stopped or failed) before it is purged, log and all; null keeps everything. */
+  retentionDays: number | null;
+  /** Hours a failed, idle-stopped or paused session keeps its sandbox; null keeps them until DELETE. */
+  sandboxRetentionHours: number | null;
+  /** How often the retention sweeper looks for work (it also runs at once after a purge). */
+  sweepIntervalSec: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,7 +68,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     geminiApiKey: env.GEMINI_API_KEY || null,
     geminiBaseUrl: env.GOOGLE_GEMINI_BASE_URL || "https://generativelanguage.googleapis.com",
     passRealKey: env.AIRLOCK_PASS_REAL_KEY === "1",
+    retentionDays: positiveOrOff(env.AIRLOCK_RETENTION_DAYS, "AIRLOCK_RETENTION_DAYS"),
+    sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
+    sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
   };
+}
+
+/** A positive number (fractions allowed: `0.5` days); unset or 0 is off (null). */
+function positiveOrOff(value: string | undefined, name: string): number | null {
+  if (value === undefined || value.trim() === "") return null;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}"`);
+  return n === 0 ? null : n;
 }
 
 function intOf(value: string | undefined, fallback: number, name: string): number {

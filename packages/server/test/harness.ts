@@ -19,6 +19,8 @@ export type StoreKind = (typeof storeKinds)[number];
 export interface TestServer {
   url: string;
   dataDir: string;
+  /** DATABASE_URL when the server runs on PostgreSQL; null on SQLite (in `dataDir`). */
+  databaseUrl: string | null;
   proc: ChildProcess;
   /** SIGKILL: no clean-up of any kind. */
   kill(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
   const server: TestServer = {
     url: current.url,
     dataDir: dir,
+    databaseUrl: env.DATABASE_URL ?? null,
     proc: current.proc,
     async kill() {
       const exited = new Promise((r) => current.proc.once("exit", r));

@@ -18,6 +18,12 @@ const seqParam = (value: string | undefined, name: string): number | undefined =
   return Number(value);
 };
 
+const flagParam = (value: string | undefined, name: string): boolean => {
+  if (value === undefined || value === "" || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1") return true;
+  throw badRequest(`${name} must be true or false`);
+};
+
 export function sessionRoutes(manager: SessionManager, bus: EventBus) {
   const app = new Hono<{ Variables: AuthVars; Bindings: HttpBindings }>();
 
@@ -71,11 +77,18 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.post("/:id/keepalive", async (c) => c.json(await manager.keepalive(c.get("tenant"), c.req.param("id"))));
 
+  // `?purge=true` also removes the session's log and records: it is missing from then on (its rows go in the
+  // background). A live session is stopped first, as without `purge`.
   app.delete("/:id", async (c) => {
     if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    const purge = flagParam(c.req.query("purge"), "purge");
     const tenant = c.get("tenant");
     const id = c.req.param("id");
     await manager.get(tenant, id);
+    if (purge) {
+      await manager.purge(tenant, id);
+      return c.json({ id, status: "stopped", purged: true }, 202);
+    }
     await manager.delete(tenant, id);
     return c.json({ id, status: "stopped" }, 202);
   });

@@ -22,6 +22,7 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { Config } from "../config.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
+import { RetentionSweeper } from "../retention/sweeper.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
@@ -40,8 +41,18 @@ export interface ManagerDeps {
 export class SessionManager {
   private readonly drivers = new Map<string, SessionDriver>();
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly retention: RetentionSweeper;
 
-  constructor(private readonly deps: ManagerDeps) {}
+  constructor(private readonly deps: ManagerDeps) {
+    const { config } = deps;
+    this.retention = new RetentionSweeper({
+      store: deps.store,
+      policy: { retentionDays: config.retentionDays, sandboxRetentionHours: config.sandboxRetentionHours },
+      intervalMs: config.sweepIntervalSec * 1000,
+      removeSandbox: (session, reason) => this.removeSandbox(session, reason),
+      log: deps.log,
+    });
+  }
 
   /** Re-attaches to every live session, reaps orphaned sandboxes, starts the idle sweeper. */
   async start(): Promise<void> {
@@ -53,10 +64,12 @@ export class SessionManager {
     await this.reapOrphans().catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
     this.sweeper.unref();
+    this.retention.start();
   }
 
   /** Stops driving sessions; sandboxes keep running and are re-attached by the next start. */
-  close(): void {
+  async close(): Promise<void> {
+    await this.retention.stop();
     if (this.sweeper) clearInterval(this.sweeper);
     for (const driver of this.drivers.values()) driver.detach();
     this.drivers.clear();
@@ -215,8 +228,23 @@ export class SessionManager {
   async delete(tenant: string, id: string): Promise<void> {
     const session = await this.get(tenant, id);
     if (session.status === "stopped" && !session.sandbox) return;
+    await this.removeSandbox(session, "deleted");
+  }
+
+  /**
+   * DELETE with `purge`: stops the session if it runs and removes its sandbox (as DELETE does), then purges it —
+   * from now on it is missing to every request, and the retention sweeper removes its rows in the background.
+   */
+  async purge(tenant: string, id: string): Promise<void> {
+    await this.delete(tenant, id);
+    await this.deps.store.requestPurge(id);
+    this.retention.kick();
+  }
+
+  /** Stops the agent if it runs and destroys the sandbox; the log stays (DELETE, sandbox retention). */
+  private async removeSandbox(session: SessionRecord, reason: string): Promise<void> {
     const driver = this.drivers.get(session.id) ?? new SessionDriver(this.driverDeps(), session);
-    await driver.stop("deleted", true);
+    await driver.stop(reason, true);
   }
 
   /** The sandbox of a session, for workspace files and diffs. */

@@ -15,6 +15,7 @@
 import type pg from "pg";
 import { AirlockError, type CommitBatch, type EventRow } from "@airlock/protocol";
 import { type Head, type Outcome, planCommits } from "./commit-plan.ts";
+import { isBatchError } from "./errors.ts";
 import { type QueryName, type Statement, bind, queries } from "./sql.ts";
 
 export interface CommitterOptions {
@@ -104,9 +105,14 @@ export class GroupCommitter {
     try {
       outcomes = await this.attempt(items);
     } catch (error) {
-      if (items.length === 1) return items[0].reject(this.translate(error));
-      // Nothing of the group was stored: each batch alone, so the error reaches its own batch only.
-      for (const item of items) await this.run([item]);
+      // Nothing of the group was stored. An error of one batch's own: each batch alone, so it reaches that batch
+      // only. Anything else (the database is out of reach) would fail every batch again: they all get it now.
+      if (items.length > 1 && isBatchError(error)) {
+        for (const item of items) await this.run([item]);
+        return;
+      }
+      const translated = this.translate(error);
+      for (const item of items) item.reject(translated);
       return;
     }
     items.forEach((item, i) => {

@@ -54,6 +54,22 @@ export function translatePgError(error: unknown, where: string): unknown {
   return error;
 }
 
+/** An error PostgreSQL answered with (a SQLSTATE): the connection is fine. Anything else may have broken it. */
+export function isServerError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57|53)/.test(code);
+}
+
+/**
+ * An error one batch's own data can cause (a value refused, an id that exists) or a transaction PostgreSQL chose
+ * to abort (deadlock, serialization): running the batches of a group one by one isolates or retries it. A lost
+ * connection is none of these: every batch would fail again.
+ */
+export function isBatchError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^(22|23|40)[0-9A-Z]{3}$/.test(code);
+}
+
 /** `host:port/database` of a connection URL, for messages: never the user's password. */
 export function describeUrl(url: string): string {
   try {

@@ -41,8 +41,12 @@ export const migrations: Migration[] = [
       ) WITH (fillfactor = 70)`,
       `CREATE INDEX sessions_tenant ON sessions (tenant, id DESC)`,
       `CREATE INDEX sessions_live ON sessions (tenant) WHERE status NOT IN ('stopped', 'failed')`,
+      // No foreign key to sessions, unlike SQLite's: its check, a lookup and a row lock per inserted event, cost
+      // a third of a burst's throughput (measured: 500-event inserts, ~45k → ~65k events/s). Nothing needs it:
+      // every insert runs under its session's row lock, taken in the same transaction, and a purge removes a
+      // session's events before its row.
       `CREATE TABLE events (
-        session_id text COLLATE "C" NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        session_id text COLLATE "C" NOT NULL,
         seq        bigint NOT NULL,
         at         bigint NOT NULL,
         type       text NOT NULL,

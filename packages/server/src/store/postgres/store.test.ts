@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@airlock/protocol";
@@ -110,12 +111,35 @@ describe("postgres store", () => {
     expect(error).toMatchObject({ code: "unavailable", message: expect.stringMatching(/cannot reach PostgreSQL at 127\.0\.0\.1:1\/airlock \(DATABASE_URL\)/) });
     expect(error.message).not.toContain("s3cret");
     await expect(refused.getSession("ses_0000000000000000000000")).rejects.toMatchObject({ code: "unavailable" });
+    // A group of commits fails together, each with the same error (not retried one by one against a dead server).
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => refused.commit(`ses_${i}`, { events: [chunk("x")] })));
+    expect(outcomes.map((o) => (o.status === "rejected" ? o.reason.code : o.status))).toEqual(Array(20).fill("unavailable"));
     await refused.close();
     const url = new URL(db.url);
     url.pathname = "/airlock_no_such_database";
     const missing = createPostgresStore({ url: url.toString() });
     await expect(missing.migrate()).rejects.toMatchObject({ code: "unavailable", message: expect.stringMatching(/does not exist.*DATABASE_URL/) });
     await missing.close();
+  });
+
+  it("replaces connections the server dropped: the next calls work, and the loss is reported", async () => {
+    await db.reset();
+    const errors: unknown[] = [];
+    const store = createPostgresStore({ url: db.url, onError: (e) => errors.push(e) });
+    await store.migrate();
+    const s = sessionRecord();
+    await store.createSession(s, []);
+    await Promise.all([store.getSession(s.id), store.readEvents(s.id, 0, 1), store.listTurns(s.id)]); // a few pooled connections
+    const [{ n }] = await sql<{ n: number }>(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    expect(n).toBeGreaterThan(0);
+    const until = Date.now() + 5000;
+    while (errors.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(errors.length).toBeGreaterThan(0);
+    expect((await store.commit(s.id, { events: [chunk("after")] }))[0].seq).toBe(1);
+    expect(await store.getSession(s.id)).toMatchObject({ lastSeq: 1 });
+    await store.close();
   });
 
   it("stores what an agent wrote as written, and never fails a commit over U+0000 or a lone surrogate", async () => {
@@ -173,6 +197,17 @@ describe("postgres store", () => {
     expect(list).not.toMatch(/Sort/);
     expect(await plan("listTurnsWithStatus", ["ses_x", "queued"])).toMatch(/turns_session/);
     expect(await plan("listInteractionsWithStatus", ["ses_x", "pending", null])).toMatch(/interactions_session/);
+  });
+
+  it("stores only the sha256 of API keys", async () => {
+    await db.reset();
+    const store = createPostgresStore({ url: db.url });
+    await store.migrate();
+    const { record, key } = await store.createApiKey("t1", "ci");
+    await store.close();
+    const [row] = await sql("SELECT * FROM api_keys WHERE id = $1", [record.id]);
+    expect(row.hash).toBe(createHash("sha256").update(key).digest("hex"));
+    expect(JSON.stringify(row)).not.toContain(key.slice(3));
   });
 
   it("is what openStore gives for a postgres:// DATABASE_URL", async () => {

@@ -14,7 +14,7 @@ import { type PurgeState, purgeRefusal } from "../purge.ts";
 import { sessionParams, toApiKey, toInteraction, toSession, toTurn } from "../rows.ts";
 import { type CommitterOptions, GroupCommitter, run } from "./commit.ts";
 import { eventInserts, eventRows } from "./commit-plan.ts";
-import { describeUrl, translatePgError } from "./errors.ts";
+import { describeUrl, isServerError, translatePgError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { type QueryName, eventRowsPerInsert, migrations, queries } from "./sql.ts";
 
@@ -72,7 +72,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     const client = await pool.connect().catch((error) => Promise.reject(translate(error)));
     const results = await Promise.allSettled([client.query("BEGIN"), ...steps.map(([name, values]) => run(client, queries[name], values)), client.query("COMMIT")]);
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-    client.release(failed && !(failed.reason as { code?: unknown })?.code ? failed.reason : undefined);
+    client.release(failed && !isServerError(failed.reason) ? failed.reason : undefined);
     if (failed) throw translate(failed.reason);
   };
 
