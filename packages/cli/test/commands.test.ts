@@ -137,6 +137,9 @@ describe("a session from a folder", () => {
     const rm = await runCli(["rm", id], env);
     expect(rm.stdout).toContain(`deleted ${id}`);
     expect((await runCli(["show", id, "--json"], env)).stdout).toMatch(/"status": "stopped"/);
+    const purged = await runCli(["rm", "--purge", id], env);
+    expect(purged.stdout).toContain(`purged ${id}`);
+    expect((await runCli(["show", id], env)).stderr).toContain(`no session ${id}`);
   });
 
   it("refuses a folder over the limits, saying how to get under them, and creates nothing", async () => {

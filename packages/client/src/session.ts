@@ -86,8 +86,8 @@ export class Session {
     return this.view;
   }
 
-  /** Stops the agent and destroys the sandbox; the log stays. */
-  delete(options: Pick<CallOptions, "signal"> = {}): Promise<{ id: string; status: string }> {
+  /** Stops the agent and destroys the sandbox; the log stays (unless `purge`). */
+  delete(options: Pick<CallOptions, "signal"> & { purge?: boolean } = {}): Promise<{ id: string; status: string; purged?: boolean }> {
     return this.api.delete(this.id, options);
   }
 

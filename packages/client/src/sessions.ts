@@ -61,9 +61,9 @@ export class SessionsApi {
     } while (before);
   }
 
-  /** Stops the agent and destroys the sandbox; the event log stays readable. */
-  delete(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<{ id: string; status: string }> {
-    return this.transport.request({ method: "DELETE", path: sessionPath(id), signal: options.signal });
+  /** Stops the agent and destroys the sandbox; the event log stays readable, unless `purge` removes it too (then the session is gone: 404). */
+  delete(id: string, options: Pick<CallOptions, "signal"> & { purge?: boolean } = {}): Promise<{ id: string; status: string; purged?: boolean }> {
+    return this.transport.request({ method: "DELETE", path: sessionPath(id, options.purge ? "?purge=true" : ""), signal: options.signal });
   }
 
   /** Sends a prompt (202 with its turn id); while a turn runs it is queued, in order. Idempotent (see the module comment). */

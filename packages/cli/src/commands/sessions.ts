@@ -28,7 +28,12 @@ export const showSpec: CommandSpec = {
 };
 
 export const cancelSpec: CommandSpec = { name: "cancel", summary: "Cancel the running turn of a session.", usage: "ID", options: {} };
-export const rmSpec: CommandSpec = { name: "rm", summary: "Delete sessions: stop the agent, destroy the sandbox (the log stays).", usage: "ID...", options: {} };
+export const rmSpec: CommandSpec = {
+  name: "rm",
+  summary: "Delete sessions: stop the agent, destroy the sandbox (the log stays).",
+  usage: "[options] ID...",
+  options: { purge: { type: "boolean", description: "remove the sessions' logs and records too: they are gone for good" } },
+};
 export const agentsSpec: CommandSpec = {
   name: "agents",
   summary: "List the agents this server offers, and why one is not available.",
@@ -95,8 +100,8 @@ export async function rm(ctx: Context, p: Parsed): Promise<number> {
   if (p.positionals.length === 0) throw new UsageError("give the id of each session to delete", "rm");
   const ids = p.positionals.map((_, i) => sessionId(p, "rm", i));
   for (const id of ids) {
-    await ctx.client.sessions.delete(id);
-    ctx.stdout.write(`deleted ${id}\n`);
+    await ctx.client.sessions.delete(id, { purge: p.values.purge === true });
+    ctx.stdout.write(`${p.values.purge ? "purged" : "deleted"} ${id}\n`);
   }
   return exitCodes.ok;
 }
