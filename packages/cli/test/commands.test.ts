@@ -128,7 +128,7 @@ describe("a session from a folder", () => {
     expect(human.stdout).toContain("❯ run find");
 
     const diff = await runCli(["diff", id], env);
-    expect(diff.stdout).toContain("+changed");
+    expect(diff.stdout, `${diff.stderr}\n${server.log()}`).toContain("+changed");
     const into = join(scratch, "pulled");
     const pull = await runCli(["pull", id, into], env);
     expect(pull.code, pull.stderr).toBe(0);
