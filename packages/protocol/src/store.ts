@@ -43,12 +43,14 @@ export interface SessionRecord {
   usage: Usage;
   /** ms since epoch; null while work goes on. */
   idleDeadline: number | null;
+  /** Unexpected agent exits since the last turn that ended without an error (restarts are bounded by it). */
+  agentCrashes: number;
   createdAt: number;
   updatedAt: number;
 }
 
 export type SessionPatch = Partial<
-  Pick<SessionRecord, "status" | "statusReason" | "sandbox" | "acpSessionId" | "usage" | "idleDeadline" | "options">
+  Pick<SessionRecord, "status" | "statusReason" | "sandbox" | "acpSessionId" | "usage" | "idleDeadline" | "options" | "agentCrashes">
 >;
 
 export type TurnStatus = "queued" | "running" | "ended";

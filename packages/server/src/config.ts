@@ -22,6 +22,8 @@ export interface Config {
   defaultIdleTimeoutSec: number;
   /** Sessions a tenant may have alive at once. */
   maxLiveSessionsPerTenant: number;
+  /** Agent crashes in a row, without a completed turn, after which a session fails instead of restarting it. */
+  maxAgentCrashes: number;
   logLevel: string;
   /** The LLM gateway's upstream: the real key never enters a sandbox. */
   anthropicApiKey: string | null;
@@ -60,6 +62,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     installationId: installationId(dataDir),
     defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
     maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
+    maxAgentCrashes: Math.max(1, intOf(env.AIRLOCK_MAX_AGENT_CRASHES, 3, "AIRLOCK_MAX_AGENT_CRASHES")),
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",
     anthropicApiKey: env.ANTHROPIC_API_KEY || null,
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL || "https://api.anthropic.com",

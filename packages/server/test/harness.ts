@@ -223,3 +223,38 @@ export function pidsMatching(needle: string): number[] {
   }
   return out;
 }
+
+/** Every descendant of `pid` (children, their children, ...), from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The parent pid is the 4th field, after the command name in parentheses (which may hold spaces).
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** The processes of a local session's agent whose command line includes `needle` (below the relay's agent process). */
+export function agentProcesses(dataDir: string, sessionId: string, needle: string): number[] {
+  const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
+  return [state.agentPid, ...descendantsOf(state.agentPid)].filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(needle);
+    } catch {
+      return false;
+    }
+  });
+}

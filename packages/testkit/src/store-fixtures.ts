@@ -35,6 +35,7 @@ export function sessionRecord(over: Partial<SessionRecord> = {}): SessionRecord 
     acpSessionId: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     idleDeadline: null,
+    agentCrashes: 0,
     createdAt: now,
     updatedAt: now,
     ...over,

@@ -113,6 +113,7 @@ export class SessionManager {
       acpSessionId: null,
       usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
       idleDeadline: null,
+      agentCrashes: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -323,6 +324,7 @@ export class SessionManager {
       log: this.deps.log,
       installationId: this.deps.config.installationId,
       gateway: this.deps.gateway,
+      maxAgentCrashes: this.deps.config.maxAgentCrashes,
       onRetired: (id: string) => this.drivers.delete(id),
     };
   }

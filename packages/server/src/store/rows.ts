@@ -46,6 +46,7 @@ export function toSession(r: Row): SessionRecord {
     acpSessionId: r.acp_session_id,
     usage: JSON.parse(r.usage),
     idleDeadline: r.idle_deadline,
+    agentCrashes: r.agent_crashes ?? 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -129,6 +129,11 @@ export const migrations: Migration[] = [
        END`,
     ],
   },
+  {
+    // Bounds the agent's restarts after crashes (a streak of crashes without a completed turn fails the session).
+    version: 8,
+    install: [`ALTER TABLE sessions ADD COLUMN agent_crashes INTEGER NOT NULL DEFAULT 0`],
+  },
 ];
 
 export const migration = {
@@ -177,7 +182,8 @@ export const queries = {
       acp_session_id = iif(json_type(@patch, '$.acpSessionId') IS NULL, acp_session_id, @patch ->> '$.acpSessionId'),
       usage          = iif(json_type(@patch, '$.usage') IS NULL, usage, @patch ->> '$.usage'),
       idle_deadline  = iif(json_type(@patch, '$.idleDeadline') IS NULL, idle_deadline, @patch ->> '$.idleDeadline'),
-      options        = iif(json_type(@patch, '$.options') IS NULL, options, @patch ->> '$.options')
+      options        = iif(json_type(@patch, '$.options') IS NULL, options, @patch ->> '$.options'),
+      agent_crashes  = iif(json_type(@patch, '$.agentCrashes') IS NULL, agent_crashes, @patch ->> '$.agentCrashes')
     WHERE id = @id`,
   // In SQL, so that concurrent additions never lose one to a read-modify-write race.
   addUsage: `

@@ -131,6 +131,11 @@ export const migrations: Migration[] = [
         FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION airlock_session_ended()`,
     ],
   },
+  {
+    // Bounds the agent's restarts after crashes (the same as SQLite's version 8).
+    version: 8,
+    install: [`ALTER TABLE sessions ADD COLUMN agent_crashes integer NOT NULL DEFAULT 0`],
+  },
 ];
 
 export interface Statement {
@@ -186,7 +191,8 @@ export const migration = {
 };
 
 const sessionColumns = `id, tenant, agent, provider, status, status_reason, options::text AS options, metadata::text AS metadata,
-  last_seq, journal_offset, sandbox::text AS sandbox, acp_session_id, usage::text AS usage, idle_deadline, created_at, updated_at`;
+  last_seq, journal_offset, sandbox::text AS sandbox, acp_session_id, usage::text AS usage, idle_deadline, created_at, updated_at,
+  agent_crashes`;
 const turnColumns = `id, session_id, status, prompt::text AS prompt, stop_reason, error, created_at, started_at, ended_at,
   idempotency_key, idempotency_fingerprint`;
 const interactionColumns = `id, session_id, turn_id, kind, rpc_id::text AS rpc_id, request::text AS request, status,
@@ -241,7 +247,8 @@ const statements = {
       acp_session_id = CASE WHEN p ? 'acpSessionId' THEN p ->> 'acpSessionId' ELSE acp_session_id END,
       usage          = CASE WHEN p ? 'usage' THEN p -> 'usage' ELSE usage END,
       idle_deadline  = CASE WHEN p ? 'idleDeadline' THEN (p ->> 'idleDeadline')::bigint ELSE idle_deadline END,
-      options        = CASE WHEN p ? 'options' THEN p -> 'options' ELSE options END
+      options        = CASE WHEN p ? 'options' THEN p -> 'options' ELSE options END,
+      agent_crashes  = CASE WHEN p ? 'agentCrashes' THEN (p ->> 'agentCrashes')::integer ELSE agent_crashes END
     FROM (SELECT @patch::jsonb AS p) AS patch
     WHERE id = @id`,
   // In SQL, so that concurrent additions never lose one to a read-modify-write race. float8 adds as

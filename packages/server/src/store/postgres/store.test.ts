@@ -74,11 +74,23 @@ describe("postgres store", () => {
       await migrate(pool, migrations);
       // A later build that knows a version numbered before the newest one this database has.
       await migrate(pool, [...migrations, { version: 3, install: ["CREATE TABLE added_later (x integer)"] }]);
-      expect((await pool.query("SELECT version FROM schema_version ORDER BY version")).rows.map((r) => r.version)).toEqual([1, 2, 3, 7]);
+      expect((await pool.query("SELECT version FROM schema_version ORDER BY version")).rows.map((r) => r.version)).toEqual([1, 2, 3, 7, 8]);
       expect((await pool.query("SELECT count(*)::int AS n FROM added_later")).rows).toEqual([{ n: 0 }]);
     } finally {
       await pool.end();
     }
+  });
+
+  it("keeps a session's count of agent crashes (version 8)", async () => {
+    await db.reset();
+    const store = createPostgresStore({ url: db.url });
+    await store.migrate();
+    const s = sessionRecord();
+    await store.createSession(s, []);
+    expect((await store.getSession(s.id))?.agentCrashes).toBe(0);
+    await store.commit(s.id, { events: [], session: { status: "stopped", agentCrashes: 2 } });
+    expect(await store.getSession(s.id)).toMatchObject({ status: "stopped", agentCrashes: 2 });
+    await store.close();
   });
 
   it("adds idempotency keys (version 2) to a database made without them, keeping its turns and interactions", async () => {
