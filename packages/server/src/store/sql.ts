@@ -265,7 +265,7 @@ export const queries = {
   requestPurge: `
     UPDATE sessions SET purged_at = @now
     WHERE id = @id AND ${visible} AND status IN ('stopped', 'failed') AND sandbox IS NULL`,
-  purgeState: `SELECT status, sandbox IS NOT NULL AS has_sandbox, purged_at FROM sessions WHERE id = @id`,
+  purgeState: `SELECT status, purged_at FROM sessions WHERE id = @id`,
   nextPurge: `SELECT id FROM sessions WHERE purged_at IS NOT NULL ORDER BY purged_at LIMIT 1`,
   purgeEvents: `
     DELETE FROM events

@@ -153,6 +153,26 @@ describe("sqlite store on disk", () => {
     check.close();
   });
 
+  it("upgrades a data folder made before the data lifecycle: sessions that ended count as ended since their last write", async () => {
+    const path = dbPath();
+    const old = new Database(path);
+    for (const statement of migrations[0].install) old.exec(statement);
+    old.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
+    const insert = old.prepare(
+      `INSERT INTO sessions (id, tenant, agent, provider, status, options, metadata, usage, created_at, updated_at)
+       VALUES (?, 't1', 'scripted', 'local', ?, '{}', '{}', '{"inputTokens":0,"outputTokens":0,"costUsd":0}', 1, ?)`,
+    );
+    insert.run("ses_stopped", "stopped", 1000);
+    insert.run("ses_running", "running", 500);
+    old.close();
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    expect((await store.listEndedSessions({ endedBefore: 1001, limit: 10 })).map((s) => s.id)).toEqual(["ses_stopped"]);
+    expect(await store.listEndedSessions({ endedBefore: 1000, limit: 10 })).toEqual([]);
+    expect((await store.getSession("ses_running"))!.status).toBe("running");
+    await store.close();
+  });
+
   it("reads events, lists sessions and finds turns and interactions by status through index ranges, never a scan", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.close();
@@ -172,6 +192,10 @@ describe("sqlite store on disk", () => {
     // A prompt or answer with an idempotency key looks for the turn or interaction it already made.
     expect(plan(queries.turnByIdempotencyKey, ["ses_x", "k"])).toMatch(/USING INDEX turns_idempotency \(session_id=\? AND idempotency_key=\?\)/);
     expect(plan(queries.interactionByIdempotencyKey, ["ses_x", "k"])).toMatch(/USING INDEX interactions_idempotency \(session_id=\? AND idempotency_key=\?\)/);
+    // The sweeper finds ended and purged sessions by their own small indexes, and removes events by key range.
+    expect(plan(queries.endedSessions, { endedBefore: 1, sandboxKept: 0, limit: 5 })).toMatch(/USING INDEX sessions_ended \(ended_at<\?\)/);
+    expect(plan(queries.nextPurge, {})).toMatch(/USING INDEX sessions_purged/);
+    expect(plan(queries.purgeEvents, { id: "ses_x", limit: 500 })).toMatch(/SEARCH events USING PRIMARY KEY \(session_id=\? AND seq=\?\)/);
     db.close();
   });
 });

@@ -333,7 +333,7 @@ const statements = {
   requestPurge: `
     UPDATE sessions SET purged_at = @now
     WHERE id = @id AND ${visible} AND status IN ('stopped', 'failed') AND sandbox IS NULL`,
-  purgeState: `SELECT status, sandbox IS NOT NULL AS has_sandbox, purged_at FROM sessions WHERE id = @id`,
+  purgeState: `SELECT status, purged_at FROM sessions WHERE id = @id`,
   // Oldest request first; SKIP LOCKED lets the sweepers of several nodes work on different sessions.
   nextPurge: `
     SELECT id FROM sessions WHERE purged_at IS NOT NULL
