@@ -55,6 +55,15 @@ export type SessionPatch = Partial<
 
 export type TurnStatus = "queued" | "running" | "ended";
 
+/**
+ * The `Idempotency-Key` a request came with and a fingerprint of what it asked (a hash of its body), stored with
+ * what the request made: a retry with the key gets the first answer, a different request under it a 422.
+ */
+export interface IdempotencyRecord {
+  key: string;
+  fingerprint: string;
+}
+
 export interface TurnRecord {
   id: string;
   sessionId: string;
@@ -65,6 +74,8 @@ export interface TurnRecord {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
+  /** The key of the prompt request that queued the turn; unique within the session. */
+  idempotency?: IdempotencyRecord;
 }
 export type TurnPatch = Partial<Pick<TurnRecord, "status" | "stopReason" | "error" | "startedAt" | "endedAt">>;
 
@@ -84,8 +95,10 @@ export interface InteractionRecord {
   delivered: boolean;
   createdAt: number;
   resolvedAt: number | null;
+  /** The key of the answer request that resolved it; unique within the session. */
+  idempotency?: IdempotencyRecord;
 }
-export type InteractionPatch = Partial<Pick<InteractionRecord, "status" | "resolution" | "delivered" | "resolvedAt">>;
+export type InteractionPatch = Partial<Pick<InteractionRecord, "status" | "resolution" | "delivered" | "resolvedAt" | "idempotency">>;
 
 export interface CommitBatch {
   events: NewEvent[];
@@ -157,8 +170,12 @@ export interface StoreV1 {
 
   listTurns(sessionId: string, status?: TurnStatus): Promise<TurnRecord[]>;
   getTurn(sessionId: string, id: string): Promise<TurnRecord | null>;
+  /** The turn a prompt with this idempotency key queued in this session, if any. */
+  findTurnByIdempotencyKey(sessionId: string, key: string): Promise<TurnRecord | null>;
   listInteractions(sessionId: string, filter?: { status?: "pending" | "resolved"; delivered?: boolean }): Promise<InteractionRecord[]>;
   getInteraction(sessionId: string, id: string): Promise<InteractionRecord | null>;
+  /** The interaction an answer with this idempotency key resolved in this session, if any. */
+  findInteractionByIdempotencyKey(sessionId: string, key: string): Promise<InteractionRecord | null>;
 
   /** Stores a hash of a new random key; returns the key once, in clear. */
   createApiKey(tenant: string, name: string): Promise<{ record: ApiKeyRecord; key: string }>;

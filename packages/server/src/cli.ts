@@ -1,5 +1,6 @@
 /**
- * @module cli — `airlock` administration commands that work on the data folder directly.
+ * @module cli — `airlock` administration commands that work on the data folder directly. The `airlock` CLI
+ * (packages/cli) hands `keys`, `serve` and `e2b` to `adminMain`; run alone, this file is the same commands.
  *
  *   airlock keys create [--name NAME] [--tenant TENANT]   prints a new API key once
  *   airlock keys list
@@ -7,6 +8,7 @@
  *   airlock serve                                           same as `npm start`
  *   airlock e2b template build [--name NAME] [--dry-run]    builds the Airlock E2B template (providers/e2b/cli.ts)
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { readConfig } from "./config.ts";
 import { openStore } from "./store/index.ts";
@@ -18,7 +20,8 @@ const usage = `usage:
   airlock serve
   airlock e2b template build [--name NAME] [--dry-run]`;
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one admin command; resolves with its exit code, or -1 when it keeps running (`serve`). */
+export async function adminMain(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -65,5 +68,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exit(code);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await adminMain(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+}

@@ -2,8 +2,8 @@
  * @module sessions — the `/v1/sessions` routes of DESIGN.md's HTTP API table.
  */
 import { Hono } from "hono";
-import { z } from "zod";
-import { AnswerInteraction, CreateSession, Prompt, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import { requestKey } from "../sessions/idempotency.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
 import type { AuthVars } from "./auth.ts";
@@ -11,14 +11,6 @@ import { jsonBody } from "./errors.ts";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { jsonPage, writeSse } from "./events.ts";
-
-const UpdateSession = z.object({ budgetUsd: z.number().positive().max(1_000_000).nullable() }).strict();
-
-const ListQuery = z.object({
-  status: z.enum(["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"]).optional(),
-  before: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
 
 const seqParam = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined || value === "") return undefined;
@@ -47,7 +39,7 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
   });
 
   app.get("/", async (c) => {
-    const q = ListQuery.parse(c.req.query());
+    const q = ListSessionsQuery.parse(c.req.query());
     const metadata: Record<string, string> = {};
     for (const [key, value] of Object.entries(c.req.query())) {
       const m = key.match(/^metadata\.(.+)$/);
@@ -63,7 +55,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.post("/:id/prompt", async (c) => {
     const body = Prompt.parse(await jsonBody(c));
-    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body), 202);
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body, key), 202);
   });
 
   app.post("/:id/cancel", async (c) => c.json(await manager.cancel(c.get("tenant"), c.req.param("id")), 202));
@@ -72,7 +65,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const body = AnswerInteraction.parse(await jsonBody(c));
     const iid = c.req.param("iid");
     if (!isId("interaction", iid)) throw notFound(`no interaction ${iid}`);
-    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal")));
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal"), key));
   });
 
   app.patch("/:id", async (c) => {

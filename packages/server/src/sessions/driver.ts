@@ -15,6 +15,7 @@ import {
   type AnswerInteraction,
   type CommitBatch,
   type EventRow,
+  type IdempotencyRecord,
   type InteractionRecord,
   type JournalRecord,
   type JsonRpcMessage,
@@ -279,7 +280,7 @@ export class SessionDriver {
 
   // ---------------------------------------------------------------- commands from the API
 
-  prompt(content: ContentBlock[]): Promise<{ turnId: string }> {
+  prompt(content: ContentBlock[], idempotency?: IdempotencyRecord): Promise<{ turnId: string }> {
     return this.serial(async () => {
       if (this.state.status === "failed") throw conflict(`the session has failed: ${this.session.statusReason ?? "see its events"}`);
       if (this.state.status === "stopping") throw conflict("the session is stopping");
@@ -288,7 +289,7 @@ export class SessionDriver {
       const now = Date.now();
       await this.commitNow({
         events: [],
-        turns: { insert: [{ id: turnId, sessionId: this.id, status: "queued", prompt: content, stopReason: null, error: null, createdAt: now, startedAt: null, endedAt: null }] },
+        turns: { insert: [{ id: turnId, sessionId: this.id, status: "queued", prompt: content, stopReason: null, error: null, createdAt: now, startedAt: null, endedAt: null, ...(idempotency ? { idempotency } : {}) }] },
         session: { idleDeadline: null },
       });
       this.touch();
@@ -313,13 +314,13 @@ export class SessionDriver {
     });
   }
 
-  answer(interactionId: string, body: AnswerInteraction, by: string): Promise<Record<string, unknown>> {
+  answer(interactionId: string, body: AnswerInteraction, by: string, idempotency?: IdempotencyRecord): Promise<Record<string, unknown>> {
     return this.serial(async () => {
       const interaction = await this.deps.store.getInteraction(this.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${this.id}`);
       if (interaction.status !== "pending") throw conflict("this interaction was already answered", { resolution: interaction.resolution });
       const resolution = resolutionOf(interaction, body, by);
-      await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId));
+      await this.resolveInteraction(interactionId, resolution, rpcKey(interaction.rpcId), idempotency);
       this.touch();
       return resolution;
     });
@@ -480,7 +481,7 @@ export class SessionDriver {
 
   // ---------------------------------------------------------------- interactions
 
-  private async resolveInteraction(interactionId: string, resolution: Record<string, unknown>, key: string): Promise<void> {
+  private async resolveInteraction(interactionId: string, resolution: Record<string, unknown>, key: string, idempotency?: IdempotencyRecord): Promise<void> {
     const entry = this.state.undelivered.get(key);
     if (entry) entry.pending = false;
     const next = this.settledStatus();
@@ -489,7 +490,7 @@ export class SessionDriver {
     try {
       await this.commitNow({
         events,
-        interactions: { update: [{ id: interactionId, patch: { status: "resolved", resolution, resolvedAt: Date.now() } }] },
+        interactions: { update: [{ id: interactionId, patch: { status: "resolved", resolution, resolvedAt: Date.now(), ...(idempotency ? { idempotency } : {}) } }] },
         requirePendingInteraction: interactionId,
         ...(next !== this.state.status ? { session: { status: next, statusReason: null } } : {}),
       });

@@ -25,6 +25,7 @@ import type { Logger } from "../log.ts";
 import { RetentionSweeper } from "../retention/sweeper.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
+import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
 import type { ProviderRegistry } from "./providers.ts";
 
 export interface ManagerDeps {
@@ -165,16 +166,27 @@ export class SessionManager {
     };
   }
 
-  async prompt(tenant: string, id: string, body: Prompt): Promise<{ turnId: string }> {
+  /** Queues a prompt; with an idempotency key (see idempotency.ts) a retry returns the first turn and queues nothing. */
+  async prompt(tenant: string, id: string, body: Prompt, key?: string): Promise<{ turnId: string }> {
     const content: ContentBlock[] = body.text !== undefined ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
     const size = Buffer.byteLength(JSON.stringify(content));
     if (size > limits.maxPromptBytes) throw new AirlockError("payload_too_large", `the prompt is ${size} bytes; the limit is ${limits.maxPromptBytes}`);
     let session = await this.get(tenant, id);
+    const request = key === undefined ? undefined : promptRecord(key, content);
+    const replay = async () => (request ? replayPrompt(await this.deps.store.findTurnByIdempotencyKey(session.id, request.key), request) : null);
+    const first = await replay();
+    if (first) return first;
     // A prompt that arrives while an idle stop winds down waits for it, then resumes the session.
     const until = Date.now() + 15_000;
     while (this.drivers.get(session.id)?.status === "stopping" && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
     if (!this.drivers.has(session.id)) session = await this.get(tenant, id);
-    return this.driverFor(session).prompt(content);
+    try {
+      return await this.driverFor(session).prompt(content, request);
+    } catch (err) {
+      // A retry that raced the first request lost the insert on the key's unique index: answer as the first did.
+      if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+      throw err;
+    }
   }
 
   async cancel(tenant: string, id: string) {
@@ -184,15 +196,26 @@ export class SessionManager {
     return driver.cancel();
   }
 
-  async answer(tenant: string, id: string, interactionId: string, body: AnswerInteraction, by: string) {
+  /** Answers an interaction; with an idempotency key a retry returns the first resolution (200) and changes nothing. */
+  async answer(tenant: string, id: string, interactionId: string, body: AnswerInteraction, by: string, key?: string) {
     const session = await this.get(tenant, id);
+    const request = key === undefined ? undefined : answerRecord(key, interactionId, body);
+    const replay = async () => (request ? replayAnswer(await this.deps.store.findInteractionByIdempotencyKey(session.id, request.key), interactionId, request) : null);
+    const first = await replay();
+    if (first) return first;
     const driver = this.drivers.get(session.id);
     if (!driver) {
       const interaction = await this.deps.store.getInteraction(session.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${id}`);
       throw conflict("this interaction was already answered", { resolution: interaction.resolution });
     }
-    return driver.answer(interactionId, body, by);
+    try {
+      return await driver.answer(interactionId, body, by, request);
+    } catch (err) {
+      // The same retry racing the first: the interaction was resolved under this key meanwhile.
+      if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+      throw err;
+    }
   }
 
   async keepalive(tenant: string, id: string) {

@@ -87,6 +87,20 @@ export const migrations: Migration[] = [
     ],
   },
   {
+    // Idempotent prompts and answers: the request's Idempotency-Key and a hash of its body, stored with the turn
+    // it queued / the resolution it made. The unique indexes make a concurrent retry fail its insert rather than
+    // queue a second turn; the partial indexes cost nothing for rows without a key.
+    version: 2,
+    install: [
+      `ALTER TABLE turns ADD COLUMN idempotency_key TEXT`,
+      `ALTER TABLE turns ADD COLUMN idempotency_fingerprint TEXT`,
+      `CREATE UNIQUE INDEX turns_idempotency ON turns (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+      `ALTER TABLE interactions ADD COLUMN idempotency_key TEXT`,
+      `ALTER TABLE interactions ADD COLUMN idempotency_fingerprint TEXT`,
+      `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
+  {
     // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
     // purged (hidden at once, their rows removed in small batches afterwards).
     version: 7,
@@ -188,8 +202,10 @@ export const queries = {
 
   // Turns, in creation order (rowid breaks ties between turns created in the same millisecond).
   insertTurn: `
-    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at)
-    VALUES (@id, @sessionId, @status, @prompt, @stopReason, @error, @createdAt, @startedAt, @endedAt)`,
+    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at,
+                       idempotency_key, idempotency_fingerprint)
+    VALUES (@id, @sessionId, @status, @prompt, @stopReason, @error, @createdAt, @startedAt, @endedAt,
+            @idempotencyKey, @idempotencyFingerprint)`,
   patchTurn: `
     UPDATE turns SET
       status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
@@ -203,19 +219,23 @@ export const queries = {
   listTurns: `SELECT * FROM turns WHERE session_id = @sessionId ORDER BY created_at, rowid`,
   listTurnsWithStatus: `SELECT * FROM turns WHERE session_id = @sessionId AND status = @status ORDER BY created_at, rowid`,
   getTurn: `SELECT * FROM turns WHERE id = ? AND session_id = ?`,
+  turnByIdempotencyKey: `SELECT * FROM turns WHERE session_id = ? AND idempotency_key = ?`,
 
   // Interactions, in creation order.
   insertInteraction: `
     INSERT INTO interactions (id, session_id, turn_id, kind, rpc_id, request, status, resolution, delivered,
-                              created_at, resolved_at)
+                              created_at, resolved_at, idempotency_key, idempotency_fingerprint)
     VALUES (@id, @sessionId, @turnId, @kind, @rpcId, @request, @status, @resolution, @delivered,
-            @createdAt, @resolvedAt)`,
+            @createdAt, @resolvedAt, @idempotencyKey, @idempotencyFingerprint)`,
   patchInteraction: `
     UPDATE interactions SET
       status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
       resolution  = iif(json_type(@patch, '$.resolution') IS NULL, resolution, @patch ->> '$.resolution'),
       delivered   = iif(json_type(@patch, '$.delivered') IS NULL, delivered, @patch ->> '$.delivered'),
-      resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt')
+      resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt'),
+      idempotency_key = iif(json_type(@patch, '$.idempotency') IS NULL, idempotency_key, @patch ->> '$.idempotency.key'),
+      idempotency_fingerprint =
+        iif(json_type(@patch, '$.idempotency') IS NULL, idempotency_fingerprint, @patch ->> '$.idempotency.fingerprint')
     WHERE id = @id AND session_id = @sessionId`,
   interactionStatus: `SELECT status FROM interactions WHERE id = ? AND session_id = ?`,
   // As for turns: with a status, a statement that can use the (session_id, status) index.
@@ -228,6 +248,7 @@ export const queries = {
     WHERE session_id = @sessionId AND status = @status AND (@delivered IS NULL OR delivered = @delivered)
     ORDER BY created_at, rowid`,
   getInteraction: `SELECT * FROM interactions WHERE id = ? AND session_id = ?`,
+  interactionByIdempotencyKey: `SELECT * FROM interactions WHERE session_id = ? AND idempotency_key = ?`,
 
   // API keys: looked up by hash; revoked keys are kept (for the record) but never found or listed.
   insertApiKey: `INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,

@@ -226,6 +226,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       const row = st().getTurn.get(id, sessionId) as Row | undefined;
       return row ? toTurn(row) : null;
     },
+    async findTurnByIdempotencyKey(sessionId, key) {
+      const row = st().turnByIdempotencyKey.get(sessionId, key) as Row | undefined;
+      return row ? toTurn(row) : null;
+    },
     async listInteractions(sessionId, filter = {}) {
       const delivered = filter.delivered === undefined ? null : filter.delivered ? 1 : 0;
       const rows = filter.status
@@ -235,6 +239,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async getInteraction(sessionId, id) {
       const row = st().getInteraction.get(id, sessionId) as Row | undefined;
+      return row ? toInteraction(row) : null;
+    },
+    async findInteractionByIdempotencyKey(sessionId, key) {
+      const row = st().interactionByIdempotencyKey.get(sessionId, key) as Row | undefined;
       return row ? toInteraction(row) : null;
     },
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AirlockEvent } from "@airlock/protocol";
+import type { AirlockEvent } from "@airlock/client";
 import { type Item, type View, emptyView, maxTerminalChars, reduce, reduceAll } from "./view.ts";
 
 /** Builds a log with gapless seqs, one second apart. */

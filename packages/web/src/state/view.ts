@@ -7,7 +7,7 @@
  * item list once rather than once per event. Replaying the log in pieces gives the same view as replaying it at
  * once, and an event at or below `lastSeq` changes nothing, so a duplicate or a replay is harmless.
  */
-import type { AirlockEvent, SessionStatus } from "@airlock/protocol";
+import type { AirlockEvent, SessionStatus } from "@airlock/client";
 
 export type ToolStatus = "pending" | "in_progress" | "completed" | "failed";
 export type Tone = "info" | "warn" | "bad";

@@ -94,6 +94,18 @@ export const migrations: Migration[] = [
     ],
   },
   {
+    // Idempotent prompts and answers (the same as SQLite's version 2): the request's Idempotency-Key and a hash of
+    // its body, stored with the turn it queued / the resolution it made; unique per session, so a retry racing
+    // the first request fails its insert instead of queuing a second turn.
+    version: 2,
+    install: [
+      `ALTER TABLE turns ADD COLUMN idempotency_key text, ADD COLUMN idempotency_fingerprint text`,
+      `CREATE UNIQUE INDEX turns_idempotency ON turns (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+      `ALTER TABLE interactions ADD COLUMN idempotency_key text, ADD COLUMN idempotency_fingerprint text`,
+      `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
+  {
     // Data lifecycle (the same as SQLite's version 7): when a session stopped running, and sessions being purged.
     version: 7,
     install: [
@@ -179,10 +191,12 @@ export const migration = {
 };
 
 const sessionColumns = `id, tenant, agent, provider, status, status_reason, options::text AS options, metadata::text AS metadata,
-  last_seq, journal_offset, sandbox::text AS sandbox, acp_session_id, usage::text AS usage, idle_deadline, agent_crashes, created_at, updated_at`;
-const turnColumns = `id, session_id, status, prompt::text AS prompt, stop_reason, error, created_at, started_at, ended_at`;
+  last_seq, journal_offset, sandbox::text AS sandbox, acp_session_id, usage::text AS usage, idle_deadline, created_at, updated_at,
+  agent_crashes`;
+const turnColumns = `id, session_id, status, prompt::text AS prompt, stop_reason, error, created_at, started_at, ended_at,
+  idempotency_key, idempotency_fingerprint`;
 const interactionColumns = `id, session_id, turn_id, kind, rpc_id::text AS rpc_id, request::text AS request, status,
-  resolution::text AS resolution, delivered, created_at, resolved_at`;
+  resolution::text AS resolution, delivered, created_at, resolved_at, idempotency_key, idempotency_fingerprint`;
 const live = `status NOT IN ('stopped', 'failed')`;
 /** Purged sessions are gone for every reader at once; their rows go in small batches afterwards. */
 const visible = `purged_at IS NULL`;
@@ -256,8 +270,10 @@ const statements = {
 
   // Turns, in creation order (insertion order breaks ties).
   insertTurn: `
-    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at)
-    VALUES (@id, @sessionId, @status, @prompt::json, @stopReason, @error, @createdAt, @startedAt, @endedAt)`,
+    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at,
+                       idempotency_key, idempotency_fingerprint)
+    VALUES (@id, @sessionId, @status, @prompt::json, @stopReason, @error, @createdAt, @startedAt, @endedAt,
+            @idempotencyKey, @idempotencyFingerprint)`,
   patchTurn: `
     UPDATE turns SET
       status      = CASE WHEN p ? 'status' THEN p ->> 'status' ELSE status END,
@@ -270,13 +286,14 @@ const statements = {
   listTurns: `SELECT ${turnColumns} FROM turns WHERE session_id = @sessionId ORDER BY created_at, ord`,
   listTurnsWithStatus: `SELECT ${turnColumns} FROM turns WHERE session_id = @sessionId AND status = @status ORDER BY created_at, ord`,
   getTurn: `SELECT ${turnColumns} FROM turns WHERE id = @id AND session_id = @sessionId`,
+  turnByIdempotencyKey: `SELECT ${turnColumns} FROM turns WHERE session_id = @sessionId AND idempotency_key = @key`,
 
   // Interactions, in creation order.
   insertInteraction: `
     INSERT INTO interactions (id, session_id, turn_id, kind, rpc_id, request, status, resolution, delivered,
-                              created_at, resolved_at)
+                              created_at, resolved_at, idempotency_key, idempotency_fingerprint)
     VALUES (@id, @sessionId, @turnId, @kind, @rpcId::json, @request::json, @status, @resolution::json,
-            @delivered::int::boolean, @createdAt, @resolvedAt)`,
+            @delivered::int::boolean, @createdAt, @resolvedAt, @idempotencyKey, @idempotencyFingerprint)`,
   // The patch is bound as jsonb to test its keys; the resolution is taken from it as text, so the json column
   // keeps it as written.
   patchInteraction: `
@@ -284,7 +301,10 @@ const statements = {
       status      = CASE WHEN p ? 'status' THEN p ->> 'status' ELSE status END,
       resolution  = CASE WHEN p ? 'resolution' THEN (@resolution::text)::json ELSE resolution END,
       delivered   = CASE WHEN p ? 'delivered' THEN (p ->> 'delivered')::boolean ELSE delivered END,
-      resolved_at = CASE WHEN p ? 'resolvedAt' THEN (p ->> 'resolvedAt')::bigint ELSE resolved_at END
+      resolved_at = CASE WHEN p ? 'resolvedAt' THEN (p ->> 'resolvedAt')::bigint ELSE resolved_at END,
+      idempotency_key = CASE WHEN p ? 'idempotency' THEN p -> 'idempotency' ->> 'key' ELSE idempotency_key END,
+      idempotency_fingerprint =
+        CASE WHEN p ? 'idempotency' THEN p -> 'idempotency' ->> 'fingerprint' ELSE idempotency_fingerprint END
     FROM (SELECT @patch::jsonb AS p) AS patch
     WHERE id = @id AND session_id = @sessionId`,
   listInteractions: `
@@ -296,6 +316,7 @@ const statements = {
     WHERE session_id = @sessionId AND status = @status AND (@delivered::boolean IS NULL OR delivered = @delivered)
     ORDER BY created_at, ord`,
   getInteraction: `SELECT ${interactionColumns} FROM interactions WHERE id = @id AND session_id = @sessionId`,
+  interactionByIdempotencyKey: `SELECT ${interactionColumns} FROM interactions WHERE session_id = @sessionId AND idempotency_key = @key`,
 
   // API keys: looked up by hash; revoked keys are kept (for the record) but never found or listed.
   insertApiKey: `INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (@id, @tenant, @name, @hash, @createdAt)`,

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId } from "@airlock/protocol";
-import { type TestDatabase, createTestDatabase, describeStoreConformance, sessionRecord } from "@airlock/testkit";
+import { type TestDatabase, createTestDatabase, describeIdempotencyConformance, describeStoreConformance, sessionRecord } from "@airlock/testkit";
 import { openStore } from "../index.ts";
 import { migrate } from "./migrate.ts";
 import { migrations, queries } from "./sql.ts";
@@ -24,6 +24,15 @@ describeStoreConformance(
 );
 // Every batch in a transaction of its own: the path a group takes again, batch by batch, when one of it fails.
 describeStoreConformance("postgres (no group commit)", async () => {
+  await db.reset();
+  return createPostgresStore({ url: db.url, commit: { maxBatches: 1 } });
+});
+
+describeIdempotencyConformance("postgres", async () => {
+  await db.reset();
+  return createPostgresStore({ url: db.url });
+});
+describeIdempotencyConformance("postgres (no group commit)", async () => {
   await db.reset();
   return createPostgresStore({ url: db.url, commit: { maxBatches: 1 } });
 });
@@ -70,6 +79,42 @@ describe("postgres store", () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it("keeps a session's count of agent crashes (version 8)", async () => {
+    await db.reset();
+    const store = createPostgresStore({ url: db.url });
+    await store.migrate();
+    const s = sessionRecord();
+    await store.createSession(s, []);
+    expect((await store.getSession(s.id))?.agentCrashes).toBe(0);
+    await store.commit(s.id, { events: [], session: { status: "stopped", agentCrashes: 2 } });
+    expect(await store.getSession(s.id)).toMatchObject({ status: "stopped", agentCrashes: 2 });
+    await store.close();
+  });
+
+  it("adds idempotency keys (version 2) to a database made without them, keeping its turns and interactions", async () => {
+    await db.reset();
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    const s = sessionRecord();
+    try {
+      await migrate(pool, migrations.filter((m) => m.version !== 2));
+      const before = createPostgresStore({ url: db.url });
+      await before.createSession(s, []);
+      await pool.query("INSERT INTO turns (id, session_id, status, prompt, created_at) VALUES ('turn_old', $1, 'ended', '[]', 1)", [s.id]);
+      await pool.query("INSERT INTO interactions (id, session_id, kind, rpc_id, request, status, created_at) VALUES ('int_old', $1, 'permission', '1', '{}', 'pending', 2)", [s.id]);
+      await before.close();
+      await migrate(pool, migrations);
+    } finally {
+      await pool.end();
+    }
+    const store = createPostgresStore({ url: db.url });
+    const [turn] = await store.listTurns(s.id);
+    expect(turn).toMatchObject({ id: "turn_old", status: "ended" });
+    expect(turn.idempotency).toBeUndefined();
+    await store.commit(s.id, { events: [], interactions: { update: [{ id: "int_old", patch: { status: "resolved", idempotency: { key: "k1", fingerprint: "f" } } }] } });
+    expect((await store.findInteractionByIdempotencyKey(s.id, "k1"))?.id).toBe("int_old");
+    await store.close();
   });
 
   it("says plainly when DATABASE_URL cannot be reached or names no database, without the password", async () => {

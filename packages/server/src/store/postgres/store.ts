@@ -140,6 +140,10 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
       const { rows } = await q("getTurn", { id, sessionId });
       return rows[0] ? toTurn(rows[0]) : null;
     },
+    async findTurnByIdempotencyKey(sessionId, key) {
+      const { rows } = await q("turnByIdempotencyKey", { sessionId, key });
+      return rows[0] ? toTurn(rows[0]) : null;
+    },
     async listInteractions(sessionId, filter = {}) {
       const delivered = filter.delivered ?? null;
       const { rows } = filter.status
@@ -149,6 +153,10 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     },
     async getInteraction(sessionId, id) {
       const { rows } = await q("getInteraction", { id, sessionId });
+      return rows[0] ? toInteraction(rows[0]) : null;
+    },
+    async findInteractionByIdempotencyKey(sessionId, key) {
+      const { rows } = await q("interactionByIdempotencyKey", { sessionId, key });
       return rows[0] ? toInteraction(rows[0]) : null;
     },
 
