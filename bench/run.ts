@@ -14,6 +14,7 @@ import { latency } from "./scenarios/latency.ts";
 import { relay } from "./scenarios/relay.ts";
 import { replay } from "./scenarios/replay.ts";
 import { sandboxAgent } from "./scenarios/sandbox-agent.ts";
+import { store } from "./scenarios/store.ts";
 
 export const scenarios: Record<string, Scenario> = {
   ceiling,
@@ -26,6 +27,7 @@ export const scenarios: Record<string, Scenario> = {
   concurrency,
   "sandbox-agent": sandboxAgent,
   agent,
+  store,
 };
 
 export async function runBenchmarks(names: string[], quick: boolean): Promise<Figure[]> {

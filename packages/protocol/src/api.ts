@@ -3,7 +3,7 @@
  * A schema and its type share a name.
  */
 import { z } from "zod";
-import type { SessionStatus } from "./events.ts";
+import type { AirlockEvent, EventDataMap, SessionStatus } from "./events.ts";
 
 export const limits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -110,17 +110,95 @@ export const ContentBlockSchema = z
   .object({ type: z.enum(["text", "image", "audio", "resource_link", "resource"]) })
   .passthrough();
 
+/**
+ * An idempotency key: the `Idempotency-Key` header of `POST .../prompt` and `POST .../interactions/:iid`, or
+ * `requestId` in their body. A retry with the same key returns the first answer and changes nothing.
+ */
+export const IdempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, "must be 1-255 visible ASCII characters (no spaces)");
+
 export const Prompt = z
-  .object({ text: z.string().min(1).optional(), content: z.array(ContentBlockSchema).min(1).max(100).optional() })
+  .object({
+    text: z.string().min(1).optional(),
+    content: z.array(ContentBlockSchema).min(1).max(100).optional(),
+    /** The same as an `Idempotency-Key` header. */
+    requestId: IdempotencyKey.optional(),
+  })
   .strict()
   .refine((p) => (p.text === undefined) !== (p.content === undefined), { message: "give either `text` or `content` (ACP content blocks)" });
 export type Prompt = z.infer<typeof Prompt>;
 
 export const AnswerInteraction = z
-  .object({ optionId: z.string().min(1).max(200).optional(), answer: z.unknown().optional() })
+  .object({
+    optionId: z.string().min(1).max(200).optional(),
+    answer: z.unknown().optional(),
+    /** The same as an `Idempotency-Key` header. */
+    requestId: IdempotencyKey.optional(),
+  })
   .strict()
   .refine((a) => (a.optionId === undefined) !== (a.answer === undefined), { message: "give `optionId` for a permission or `answer` for a question" });
 export type AnswerInteraction = z.infer<typeof AnswerInteraction>;
+
+/** `PATCH /v1/sessions/:id`: sets or raises the session's LLM budget; `null` removes it. */
+export const UpdateSession = z.object({ budgetUsd: z.number().positive().max(1_000_000).nullable() }).strict();
+export type UpdateSession = z.infer<typeof UpdateSession>;
+
+const sessionStatuses = ["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"] as const satisfies readonly SessionStatus[];
+
+/** The query of `GET /v1/sessions` (besides `metadata.KEY=VALUE` filters). */
+export const ListSessionsQuery = z.object({
+  status: z.enum(sessionStatuses).optional(),
+  /** The cursor of the previous page (`nextCursor`). */
+  before: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type ListSessionsQuery = z.input<typeof ListSessionsQuery> & {
+  /** Exact matches on metadata keys. */
+  metadata?: Record<string, string>;
+};
+
+/** `POST .../prompt` answers 202 with the turn it queued (the same turn again for a retried idempotency key). */
+export interface PromptAccepted {
+  turnId: string;
+}
+
+/** `POST .../interactions/:iid` answers with the resolution (the `interaction.resolved` event's data). */
+export type InteractionResolution = EventDataMap["interaction.resolved"];
+
+/** A JSON page of `GET .../events` (without `Accept: text/event-stream`). */
+export interface EventsPage {
+  events: AirlockEvent[];
+  /** Pass as `after` to read on; equals `after` when the page is empty. */
+  nextAfter: number;
+}
+
+/** A page of `GET /v1/sessions`. */
+export interface SessionList {
+  sessions: SessionView[];
+  /** Pass as `before` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** `GET /healthz`. */
+export interface HealthView {
+  ok: boolean;
+  version: string;
+  store: string;
+  providers: string[];
+  defaultProvider: string;
+  /** Providers Airlock has that this server's configuration leaves off, with why and the fix. */
+  unconfiguredProviders: Array<Extract<ProviderView, { configured: false }>>;
+  agents: Array<{ name: string; available: boolean }>;
+  liveSessions: number;
+}
+
+/** A sandbox provider as `GET /v1/providers` shows it: usable, or known but off (and how to turn it on). */
+export type ProviderView =
+  | { name: string; configured: true; default: boolean; capabilities: { pause: boolean; network: boolean; keepAlive: boolean } }
+  | { name: string; configured: false; reason: string; fix: string };
 
 export interface Usage {
   inputTokens: number;

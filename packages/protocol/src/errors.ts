@@ -9,6 +9,7 @@ export type ErrorCode =
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "idempotency_key_reused"
   | "too_many_requests"
   | "unavailable"
   | "internal";
@@ -21,6 +22,8 @@ const statusOf: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  // As the IETF Idempotency-Key draft says: the key is known, the request under it is not the same one.
+  idempotency_key_reused: 422,
   too_many_requests: 429,
   unavailable: 503,
   internal: 500,

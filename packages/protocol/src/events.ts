@@ -42,7 +42,8 @@ export interface EventDataMap {
   "file.changed": { path: string; change: "created" | "modified"; diff: string; truncated?: boolean };
   "terminal.output": { terminalId: string; data?: string; exitCode?: number | null; signal?: string | null };
   usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string };
-  error: { message: string; code?: string; detail?: string };
+  /** `code` says what kind of error (e.g. `agent_exited`, with the agent's `exitCode` or `signal`). */
+  error: { message: string; code?: string; detail?: string; exitCode?: number | null; signal?: string | null };
 }
 
 export type EventType = keyof EventDataMap;

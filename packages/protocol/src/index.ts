@@ -5,4 +5,3 @@ export * from "./ids.ts";
 export * from "./journal.ts";
 export * from "./provider.ts";
 export * from "./store.ts";
-export * from "./client.ts";

@@ -43,15 +43,26 @@ export interface SessionRecord {
   usage: Usage;
   /** ms since epoch; null while work goes on. */
   idleDeadline: number | null;
+  /** Unexpected agent exits since the last turn that ended without an error (restarts are bounded by it). */
+  agentCrashes: number;
   createdAt: number;
   updatedAt: number;
 }
 
 export type SessionPatch = Partial<
-  Pick<SessionRecord, "status" | "statusReason" | "sandbox" | "acpSessionId" | "usage" | "idleDeadline" | "options">
+  Pick<SessionRecord, "status" | "statusReason" | "sandbox" | "acpSessionId" | "usage" | "idleDeadline" | "options" | "agentCrashes">
 >;
 
 export type TurnStatus = "queued" | "running" | "ended";
+
+/**
+ * The `Idempotency-Key` a request came with and a fingerprint of what it asked (a hash of its body), stored with
+ * what the request made: a retry with the key gets the first answer, a different request under it a 422.
+ */
+export interface IdempotencyRecord {
+  key: string;
+  fingerprint: string;
+}
 
 export interface TurnRecord {
   id: string;
@@ -63,6 +74,8 @@ export interface TurnRecord {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
+  /** The key of the prompt request that queued the turn; unique within the session. */
+  idempotency?: IdempotencyRecord;
 }
 export type TurnPatch = Partial<Pick<TurnRecord, "status" | "stopReason" | "error" | "startedAt" | "endedAt">>;
 
@@ -82,8 +95,10 @@ export interface InteractionRecord {
   delivered: boolean;
   createdAt: number;
   resolvedAt: number | null;
+  /** The key of the answer request that resolved it; unique within the session. */
+  idempotency?: IdempotencyRecord;
 }
-export type InteractionPatch = Partial<Pick<InteractionRecord, "status" | "resolution" | "delivered" | "resolvedAt">>;
+export type InteractionPatch = Partial<Pick<InteractionRecord, "status" | "resolution" | "delivered" | "resolvedAt" | "idempotency">>;
 
 export interface CommitBatch {
   events: NewEvent[];
@@ -114,6 +129,26 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+export interface EndedSessionQuery {
+  /** ms since the epoch: sessions that stopped running before this. */
+  endedBefore: number;
+  /**
+   * true: only sessions whose sandbox is kept (stopped, failed or paused with a sandbox), for sandbox retention.
+   * Otherwise only final ones (stopped or failed, sandbox kept or not), for retention of the log.
+   */
+  sandboxKept?: boolean;
+  limit: number;
+}
+
+export interface PurgeStep {
+  /** Events, turns and interactions removed by this step. */
+  removedRows: number;
+  /** Purged sessions whose last row went in this step. */
+  removedSessions: number;
+  /** False when no purged session was left to work on. */
+  more: boolean;
+}
+
 export interface StoreV1 {
   readonly specificationVersion: "v1";
   readonly kind: string;
@@ -135,12 +170,32 @@ export interface StoreV1 {
 
   listTurns(sessionId: string, status?: TurnStatus): Promise<TurnRecord[]>;
   getTurn(sessionId: string, id: string): Promise<TurnRecord | null>;
+  /** The turn a prompt with this idempotency key queued in this session, if any. */
+  findTurnByIdempotencyKey(sessionId: string, key: string): Promise<TurnRecord | null>;
   listInteractions(sessionId: string, filter?: { status?: "pending" | "resolved"; delivered?: boolean }): Promise<InteractionRecord[]>;
   getInteraction(sessionId: string, id: string): Promise<InteractionRecord | null>;
+  /** The interaction an answer with this idempotency key resolved in this session, if any. */
+  findInteractionByIdempotencyKey(sessionId: string, key: string): Promise<InteractionRecord | null>;
 
   /** Stores a hash of a new random key; returns the key once, in clear. */
   createApiKey(tenant: string, name: string): Promise<{ record: ApiKeyRecord; key: string }>;
   findApiKey(key: string): Promise<ApiKeyRecord | null>;
   listApiKeys(tenant?: string): Promise<ApiKeyRecord[]>;
   revokeApiKey(id: string): Promise<boolean>;
+
+  // ---- data lifecycle: purging sessions' records, in steps small enough never to hold up a commit
+
+  /**
+   * Hides a final session (stopped or failed, its sandbox gone) from every read at once — it is as good as
+   * missing — and leaves its records to `purgeStep`. Idempotent. `conflict` while the session runs or keeps its
+   * sandbox; `not_found` when there is no such session.
+   */
+  requestPurge(sessionId: string): Promise<void>;
+  /**
+   * Removes at most `maxRows` rows of one purged session (its events, then turns, then interactions) in one short
+   * transaction, and the session's own row once nothing else of it is left. Call it until `more` is false.
+   */
+  purgeStep(maxRows: number): Promise<PurgeStep>;
+  /** Sessions that stopped running (stopped, failed, paused) before a time, longest ago first; for retention. */
+  listEndedSessions(query: EndedSessionQuery): Promise<SessionRecord[]>;
 }

@@ -30,7 +30,11 @@ export interface Airlock {
 }
 
 export async function startAirlock(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Airlock> {
-  const store = await openStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const store = await openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    onError: (err) => log.warn({ err }, "store: a database connection failed (it is replaced on next use)"),
+  });
   await store.migrate();
   const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay });
   const preflight = await local.preflight();
@@ -84,7 +88,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     manager,
     log,
     async close() {
-      manager.close();
+      await manager.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

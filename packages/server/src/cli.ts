@@ -1,5 +1,6 @@
 /**
- * @module cli — `airlock` administration commands that work on the data folder directly.
+ * @module cli — `airlock` administration commands that work on the data folder directly. The `airlock` CLI
+ * (packages/cli) hands `keys`, `serve` and `e2b` to `adminMain`; run alone, this file is the same commands.
  *
  *   airlock keys create [--name NAME] [--tenant TENANT]   prints a new API key once; without --tenant the key
  *                                                           gets a tenant of its own (see store/api-key.ts)
@@ -8,6 +9,7 @@
  *   airlock serve                                           same as `npm start`
  *   airlock e2b template build [--name NAME] [--dry-run]    builds the Airlock E2B template (providers/e2b/cli.ts)
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { readConfig } from "./config.ts";
 import { defaultTenant, newTenant, tenantPattern } from "./store/api-key.ts";
@@ -20,7 +22,8 @@ const usage = `usage:
   airlock serve
   airlock e2b template build [--name NAME] [--dry-run]`;
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one admin command; resolves with its exit code, or -1 when it keeps running (`serve`). */
+export async function adminMain(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -82,5 +85,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
-if (code >= 0) process.exit(code);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await adminMain(process.argv.slice(2));
+  if (code >= 0) process.exit(code);
+}

@@ -23,6 +23,8 @@ export interface Config {
   defaultIdleTimeoutSec: number;
   /** Sessions a tenant may have alive at once. */
   maxLiveSessionsPerTenant: number;
+  /** Agent crashes in a row, without a completed turn, after which a session fails instead of restarting it. */
+  maxAgentCrashes: number;
   logLevel: string;
   /** The LLM gateway's upstream: the real key never enters a sandbox. */
   anthropicApiKey: string | null;
@@ -35,6 +37,12 @@ export interface Config {
   geminiBaseUrl: string;
   /** Operator opt-in: hand the real key to sandboxes that cannot reach the gateway. */
   passRealKey: boolean;
+  /** Days after a session ended (stopped or failed) before it is purged, log and all; null keeps everything. */
+  retentionDays: number | null;
+  /** Hours a failed, idle-stopped or paused session keeps its sandbox; null keeps them until DELETE. */
+  sandboxRetentionHours: number | null;
+  /** How often the retention sweeper looks for work (it also runs at once after a purge). */
+  sweepIntervalSec: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -52,6 +60,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     installationId: installationId(dataDir),
     defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
     maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
+    maxAgentCrashes: Math.max(1, intOf(env.AIRLOCK_MAX_AGENT_CRASHES, 3, "AIRLOCK_MAX_AGENT_CRASHES")),
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",
     anthropicApiKey: env.ANTHROPIC_API_KEY || null,
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL || "https://api.anthropic.com",
@@ -60,7 +69,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     geminiApiKey: env.GEMINI_API_KEY || null,
     geminiBaseUrl: env.GOOGLE_GEMINI_BASE_URL || "https://generativelanguage.googleapis.com",
     passRealKey: env.AIRLOCK_PASS_REAL_KEY === "1",
+    retentionDays: positiveOrOff(env.AIRLOCK_RETENTION_DAYS, "AIRLOCK_RETENTION_DAYS"),
+    sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
+    sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
   };
+}
+
+/** A positive number (fractions allowed: `0.5` days); unset or 0 is off (null). */
+function positiveOrOff(value: string | undefined, name: string): number | null {
+  if (value === undefined || value.trim() === "") return null;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}"`);
+  return n === 0 ? null : n;
 }
 
 function intOf(value: string | undefined, fallback: number, name: string): number {

@@ -1,12 +1,17 @@
 /**
- * @module main — `npm start`: one Airlock node with the embedded defaults (SQLite, local sandbox).
+ * @module main — `npm start`: one Airlock node (embedded SQLite, or PostgreSQL with DATABASE_URL; local sandboxes).
  */
+import { AirlockError } from "@airlock/protocol";
 import { startAirlock } from "./app.ts";
 import { readConfig } from "./config.ts";
 
 const config = readConfig();
-const airlock = await startAirlock(config);
-console.log(`\n  Airlock is running at ${airlock.url}\n  data: ${config.dataDir}\n`);
+const airlock = await startAirlock(config).catch((err: Error) => {
+  // A database that cannot be reached is the operator's to fix, not a crash to debug: what, not where.
+  console.error(`Airlock could not start: ${AirlockError.is(err) ? err.message : err.stack}`);
+  process.exit(1);
+});
+console.log(`\n  Airlock is running at ${airlock.url}\n  data: ${config.dataDir}\n  store: ${airlock.store.kind}\n`);
 
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -8,12 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AirlockEvent } from "@airlock/protocol";
+import { type TestDatabase, createTestDatabase } from "@airlock/testkit";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** The stores a test server can run on: the embedded SQLite, or PostgreSQL in a database of its own. */
+export const storeKinds = ["sqlite", "postgres"] as const;
+export type StoreKind = (typeof storeKinds)[number];
 
 export interface TestServer {
   url: string;
   dataDir: string;
+  /** DATABASE_URL when the server runs on PostgreSQL; null on SQLite (in `dataDir`). */
+  databaseUrl: string | null;
   proc: ChildProcess;
   /** SIGKILL: no clean-up of any kind. */
   kill(): Promise<void>;
@@ -24,8 +31,14 @@ export interface TestServer {
   log(): string;
 }
 
-export async function startServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+/**
+ * Starts a server in a child process. With `store: "postgres"` it gets a new database, dropped by `stop()`
+ * (`kill()` and `restart()` keep it).
+ */
+export async function startServer(env: Record<string, string> = {}, dataDir?: string, options: { store?: StoreKind } = {}): Promise<TestServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "airlock-test-"));
+  const database: TestDatabase | null = options.store === "postgres" ? await createTestDatabase("server") : null;
+  if (database) env = { DATABASE_URL: database.url, ...env };
   let output = "";
   let port = env.AIRLOCK_PORT ?? "0";
   const launch = async (): Promise<{ proc: ChildProcess; url: string }> => {
@@ -56,13 +69,17 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     port = new URL(url).port;
     return { proc, url };
   };
-  let current = await launch();
+  let current = await launch().catch(async (err) => {
+    await database?.drop();
+    throw err;
+  });
   // Entries are `tenant:key` or a plain key (the tenant is what comes before the first ':').
   const firstKey = env.AIRLOCK_API_KEYS?.split(",")[0].replace(/^[^:]*:/, "");
   const adminAuth: Record<string, string> = firstKey ? { authorization: `Bearer ${firstKey}` } : {};
   const server: TestServer = {
     url: current.url,
     dataDir: dir,
+    databaseUrl: env.DATABASE_URL ?? null,
     proc: current.proc,
     async kill() {
       const exited = new Promise((r) => current.proc.once("exit", r));
@@ -91,6 +108,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
         current.proc.kill("SIGTERM");
         await exited;
       }
+      await database?.drop();
     },
     async api(method, path, body, headers = {}) {
       const res = await fetch(server.url + path, {
@@ -205,4 +223,39 @@ export function pidsMatching(needle: string): number[] {
     } catch {}
   }
   return out;
+}
+
+/** Every descendant of `pid` (children, their children, ...), from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The parent pid is the 4th field, after the command name in parentheses (which may hold spaces).
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** The processes of a local session's agent whose command line includes `needle` (below the relay's agent process). */
+export function agentProcesses(dataDir: string, sessionId: string, needle: string): number[] {
+  const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
+  return [state.agentPid, ...descendantsOf(state.agentPid)].filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(needle);
+    } catch {
+      return false;
+    }
+  });
 }

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, storeKinds, textOf, turnEnded } from "./harness.ts";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -116,8 +116,8 @@ describe("lifecycle", () => {
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "hi" })).status).toBe(409);
   });
 
-  it("survives a SIGKILL of the server mid-turn: the turn completes, the log is gapless, interactions stay pending", async () => {
-    server = await startServer();
+  it.each(storeKinds)("survives a SIGKILL of the server mid-turn (%s store): the turn completes, the log is gapless, interactions stay pending", async (store) => {
+    server = await startServer({}, undefined, { store });
     const id = await create(server);
     const waiting = await create(server);
     let sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);

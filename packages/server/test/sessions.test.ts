@@ -1,19 +1,12 @@
 /**
  * Sessions end to end through the public HTTP/SSE API: real server process, real bubblewrap sandbox,
- * the test kit's scripted ACP agent.
+ * the test kit's scripted ACP agent; once on SQLite, once on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
-import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, agentProcesses, hasStatus, removeDir, startServer, storeKinds, textOf, turnEnded } from "./harness.ts";
 
 let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server?.stop();
-  if (server) removeDir(server.dataDir);
-});
 
 async function newSession(body: Record<string, unknown> = {}) {
   const res = await server.api("POST", "/v1/sessions", { agent: "scripted", ...body });
@@ -32,7 +25,20 @@ async function prompt(id: string, text: string): Promise<string> {
 
 const ofTurn = (events: AirlockEvent[], turnId: string) => events.filter((e) => e.turnId === turnId);
 
-describe("a session", () => {
+// The same sessions on either store: the store is all that differs between a node on SQLite and one on PostgreSQL.
+describe.each(storeKinds)("a session (%s store)", (store) => {
+  beforeAll(async () => {
+    server = await startServer({}, undefined, { store });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (server) removeDir(server.dataDir);
+  });
+
+  it("runs on the store it was given", async () => {
+    expect((await server.api("GET", "/healthz")).body).toMatchObject({ ok: true, store });
+  });
+
   it("streams a turn in order: turn.started, updates, turn.ended, and settles ready", async () => {
     const { id, sse } = await newSession();
     const turnId = await prompt(id, "think about it");
@@ -176,13 +182,69 @@ describe("a session", () => {
     second.close();
   });
 
-  it("reports an agent crash: error event, failed turn, failed status; prompts then get 409", async () => {
+  it("an agent crash stops the session, not fails it: the turn ends with the error, the next prompt starts the agent again with its history", async () => {
     const { id, sse } = await newSession();
+    const first = await prompt(id, "echo heron");
+    await sse.waitFor(turnEnded(first), 20_000, "first turn");
     const turnId = await prompt(id, "crash");
-    const events = await sse.waitFor(hasStatus("failed"), 20_000, "failed");
-    expect(events.some((e) => e.type === "error" && /exited unexpectedly/.test((e.data as any).message))).toBe(true);
+    const events = await sse.waitFor(hasStatus("stopped"), 20_000, "stopped");
+    const error = events.find((e) => e.type === "error" && (e.data as any).code === "agent_exited");
+    expect(error?.data).toMatchObject({ exitCode: 3, signal: null, message: expect.stringContaining("exited unexpectedly (code 3)") });
     const ended = events.find((e) => e.type === "turn.ended" && (e.data as any).turnId === turnId);
-    expect((ended!.data as any).stopReason).toBe("error");
+    expect(ended!.data).toMatchObject({ stopReason: "error", error: expect.stringContaining("exited unexpectedly") });
+    const view = await server.api("GET", `/v1/sessions/${id}`);
+    expect(view.body).toMatchObject({ status: "stopped", final: false, statusReason: expect.stringContaining("next prompt starts the agent again") });
+    // The workspace is still there, and the next prompt brings the agent back with what was said (session/load).
+    expect((await server.api("GET", `/v1/sessions/${id}/files?path=`)).status).toBe(200);
+    const again = await prompt(id, "recall");
+    const after = await sse.waitFor(turnEnded(again), 20_000, "recall after the crash");
+    expect(textOf(after, again)).toContain("echo heron");
+    expect(after.some((e) => e.type === "error" && (e.data as any).code === "context_lost")).toBe(false);
+    sse.close();
+  });
+
+  it("kill -9 of an idle agent: the session stops with the exit signal; a prompt queued behind a crashing turn runs at once", async () => {
+    const { id, sse } = await newSession();
+    const [pid] = agentProcesses(server.dataDir, id, "scripted-agent");
+    expect(pid, "the scripted agent's process").toBeGreaterThan(0);
+    process.kill(pid, "SIGKILL");
+    const stopped = await sse.waitFor((evs) => evs.some((e) => e.type === "error" && (e.data as any).code === "agent_exited"), 20_000, "agent_exited");
+    expect(stopped.find((e) => (e.data as any).code === "agent_exited")!.data).toMatchObject({ signal: "SIGKILL" });
+    await sse.waitFor(hasStatus("stopped"), 20_000, "stopped");
+    // A crash mid-turn with a prompt queued: the agent starts again by itself and runs it.
+    const crashing = await prompt(id, "crash");
+    const queued = await prompt(id, "echo still here");
+    const events = await sse.waitFor(turnEnded(queued), 30_000, "the queued turn");
+    expect(events.find((e) => e.type === "turn.ended" && (e.data as any).turnId === crashing)!.data).toMatchObject({ stopReason: "error" });
+    expect(events.find((e) => e.type === "turn.ended" && (e.data as any).turnId === queued)!.data).toMatchObject({ stopReason: "end_turn" });
+    expect(textOf(events, queued)).toContain("still here");
+    sse.close();
+  });
+
+  it("restarts an agent that cannot reload its session with a new one, and says that earlier context was lost", async () => {
+    const { id, sse } = await newSession({ env: { SCRIPTED_NO_LOAD: "1" } });
+    const turnId = await prompt(id, "crash");
+    await sse.waitFor(turnEnded(turnId), 20_000, "crash");
+    await sse.waitFor(hasStatus("stopped"), 20_000, "stopped");
+    const again = await prompt(id, "echo fresh start");
+    const events = await sse.waitFor(turnEnded(again), 20_000, "the next turn");
+    const lost = events.find((e) => e.type === "error" && (e.data as any).code === "context_lost");
+    expect(lost?.data).toMatchObject({ message: expect.stringContaining("earlier context was lost") });
+    expect((events.find((e) => e.type === "turn.ended" && (e.data as any).turnId === again)!.data as any).stopReason).toBe("end_turn");
+    sse.close();
+  });
+
+  it("fails the session after three crashes in a row without a completed turn, with a reason that says so", async () => {
+    const { id, sse } = await newSession();
+    for (let i = 1; i <= 3; i++) {
+      const turnId = await prompt(id, "crash");
+      await sse.waitFor(turnEnded(turnId), 30_000, `crash ${i}`);
+      await sse.waitFor((evs) => evs.filter((e) => e.type === "error" && (e.data as any).code === "agent_exited").length === i, 30_000, `crash ${i} recorded`);
+    }
+    const events = await sse.waitFor(hasStatus("failed"), 20_000, "failed");
+    expect(events.filter((e) => e.type === "error" && (e.data as any).code === "agent_exited")).toHaveLength(3);
+    const view = await server.api("GET", `/v1/sessions/${id}`);
+    expect(view.body).toMatchObject({ status: "failed", final: true, statusReason: expect.stringContaining("3 times in a row") });
     expect((await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "hi" })).status).toBe(409);
     sse.close();
   });

@@ -3,7 +3,9 @@
  */
 import { fileURLToPath } from "node:url";
 
-export { describeStoreConformance, sessionRecord } from "./store-conformance.ts";
+export { type StoreConformanceOptions, describeStoreConformance, sessionRecord } from "./store-conformance.ts";
+export { type TestDatabase, createTestDatabase, testDatabaseAdminUrl } from "./postgres.ts";
+export { describeIdempotencyConformance } from "./store-idempotency-conformance.ts";
 export { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropic } from "./fake-anthropic/index.ts";
 export { type FakeOpenAI, type OpenAIReply, startFakeOpenAI } from "./fake-openai/index.ts";
 export { type FakeGemini, type GeminiReply, startFakeGemini } from "./fake-gemini/index.ts";

@@ -1,21 +1,30 @@
 /**
  * @module store-conformance — the behaviour every `StoreV1` must show, as vitest `describe`/`it` blocks, so
- * SQLite today and PostgreSQL later pass the same suite.
+ * SQLite and PostgreSQL pass the same suite.
  *
  * `make` returns a new, empty store (not yet migrated); the suite migrates it and closes it after each test.
+ * `options.sameDatabase`, where a store can share its database, opens another store on the database the last
+ * `make()` returned (as a second node would): the cases of two stores at once run only with it.
  *
  * @example
  * describeStoreConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommitBatch, StoreV1 } from "@airlock/protocol";
+import { describeLifecycleCases } from "./store-conformance-lifecycle.ts";
+import { describeSharedDatabaseCases } from "./store-conformance-shared.ts";
 import { chunk, interactionRecord, sessionRecord, snapshot, turnRecord } from "./store-fixtures.ts";
 
 export { sessionRecord } from "./store-fixtures.ts";
 
+export interface StoreConformanceOptions {
+  /** Another store (not migrated) on the database the last `make()` returned. */
+  sameDatabase?: () => Promise<StoreV1>;
+}
+
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-export function describeStoreConformance(name: string, make: () => Promise<StoreV1>): void {
+export function describeStoreConformance(name: string, make: () => Promise<StoreV1>, options: StoreConformanceOptions = {}): void {
   describe(`store conformance: ${name}`, () => {
     let store: StoreV1;
     beforeEach(async () => {
@@ -239,15 +248,20 @@ export function describeStoreConformance(name: string, make: () => Promise<Store
         const [a, b] = [sessionRecord(), sessionRecord()];
         await store.createSession(a, []);
         await store.createSession(b, [chunk("b0")]);
+        const turn = turnRecord(b.id);
+        await store.commit(b.id, { events: [], turns: { insert: [turn] } });
         const outcomes = await Promise.allSettled([
           store.commit(a.id, { events: [chunk("a1")], journalOffset: 1 }),
           store.commit(b.id, { events: [chunk("b1"), chunk("b2")] }),
           store.commit(a.id, { events: [chunk("refused")], journalOffset: 1 }),
           store.commit("ses_0000000000000000000000", { events: [chunk("nowhere")] }),
+          // Fails in the database (the turn exists), after its events are written.
+          store.commit(b.id, { events: [chunk("failed")], turns: { insert: [turn] } }),
           store.commit(a.id, { events: [chunk("a2")], journalOffset: 2 }),
           store.commit(b.id, { events: [chunk("b3")] }),
         ]);
-        expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "fulfilled", "fulfilled"]);
+        expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected", "rejected", "fulfilled", "fulfilled"]);
+        expect(outcomes[4]).toMatchObject({ reason: { code: "conflict" } });
         const texts = async (id: string) => (await store.readEvents(id, 0, 100)).map((r) => [r.seq, JSON.parse(r.data).content.text]);
         expect(await texts(a.id)).toEqual([[1, "a1"], [2, "a2"]]);
         expect(await texts(b.id)).toEqual([[1, "b0"], [2, "b1"], [3, "b2"], [4, "b3"]]);
@@ -431,5 +445,8 @@ export function describeStoreConformance(name: string, make: () => Promise<Store
         expect((await store.listApiKeys("acme")).map((k) => k.id)).toEqual([b.record.id]);
       });
     });
+
+    describeLifecycleCases(() => store);
+    if (options.sameDatabase) describeSharedDatabaseCases(() => store, options.sameDatabase);
   });
 }

@@ -1,8 +1,22 @@
 /**
  * @module store-fixtures — records to feed a `StoreV1` in tests, with sensible defaults and overrides.
  */
+import { afterEach, beforeEach } from "vitest";
 import type { InteractionRecord, NewEvent, SessionRecord, StoreV1, TurnRecord } from "@airlock/protocol";
 import { newId } from "@airlock/protocol";
+
+/** A new, migrated store for each test of the enclosing `describe`, closed after it; read it through the getter. */
+export function useStore(make: () => Promise<StoreV1>): () => StoreV1 {
+  let store: StoreV1;
+  beforeEach(async () => {
+    store = await make();
+    await store.migrate();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+  return () => store;
+}
 
 export function sessionRecord(over: Partial<SessionRecord> = {}): SessionRecord {
   const now = Date.now();
@@ -21,6 +35,7 @@ export function sessionRecord(over: Partial<SessionRecord> = {}): SessionRecord 
     acpSessionId: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     idleDeadline: null,
+    agentCrashes: 0,
     createdAt: now,
     updatedAt: now,
     ...over,

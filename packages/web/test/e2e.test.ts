@@ -24,7 +24,8 @@ beforeAll(async () => {
   ensureBuilt();
   // The built-in agent is offered once there is an LLM upstream: the scripted one stands in (`/context` never calls it).
   llm = await startFakeAnthropic();
-  server = await startUiServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "sk-ant-test" });
+  // One crash fails a session here: a failed session keeps its sandbox, and the UI must still show its files.
+  server = await startUiServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: "sk-ant-test", AIRLOCK_MAX_AGENT_CRASHES: "1" });
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import type { EventBus } from "../sessions/bus.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { ProviderRegistry } from "../sessions/providers.ts";
-import type { StoreV1 } from "@airlock/protocol";
+import type { HealthView, StoreV1 } from "@airlock/protocol";
 import type { EnvApiKey } from "../store/api-key.ts";
 import { type AuthVars, auth } from "./auth.ts";
 import { errorResponse, onError } from "./errors.ts";
@@ -34,7 +34,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
 
   app.get("/healthz", (c) =>
-    c.json({
+    c.json<HealthView>({
       ok: true,
       version: deps.version,
       store: deps.store.kind,

@@ -127,4 +127,16 @@ describe("SSE writer", () => {
     expect(bus.subscriberCount(sessionId)).toBe(0);
     expect(() => bus.publish(sessionId, store.make(1))).not.toThrow();
   });
+
+  it("ends at once after the backlog of a log that was already final when the client came", async () => {
+    const bus = new EventBus();
+    const store = memorySource();
+    store.make(12);
+    store.end();
+    const client = reader(await serve(store.source, bus, 3));
+    await client.opened;
+    // Well before the first heartbeat (15 s), which would otherwise be the next look at the store.
+    await until(() => client.ended, 3000);
+    expect(client.ids).toEqual(range(4, 12));
+  });
 });

@@ -105,7 +105,9 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
             let out = "";
             for (const row of rows) out += sseFrame(row);
             cursor = rows[rows.length - 1].seq;
-            if (rows.length === pageSize) fromStore = true;
+            // One more look at the store after the backlog: a full page may have more behind it, and a log that
+            // was final before the client came ends there (nothing will be published to end it later).
+            fromStore = true;
             await write(out);
             continue;
           }

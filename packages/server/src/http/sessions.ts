@@ -2,8 +2,8 @@
  * @module sessions — the `/v1/sessions` routes of DESIGN.md's HTTP API table.
  */
 import { Hono } from "hono";
-import { z } from "zod";
-import { AnswerInteraction, CreateSession, Prompt, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, isId, limits, notFound } from "@airlock/protocol";
+import { requestKey } from "../sessions/idempotency.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
 import type { AuthVars } from "./auth.ts";
@@ -13,18 +13,16 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { wantsEventStream } from "./accept.ts";
 import { jsonPage, writeSse } from "./events.ts";
 
-const UpdateSession = z.object({ budgetUsd: z.number().positive().max(1_000_000).nullable() }).strict();
-
-const ListQuery = z.object({
-  status: z.enum(["provisioning", "ready", "running", "awaiting_input", "paused", "stopping", "stopped", "failed"]).optional(),
-  before: z.string().max(100).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
-
 const seqParam = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined || value === "") return undefined;
   if (!/^\d{1,15}$/.test(value)) throw badRequest(`${name} must be a non-negative integer event seq`);
   return Number(value);
+};
+
+const flagParam = (value: string | undefined, name: string): boolean => {
+  if (value === undefined || value === "" || value === "false" || value === "0") return false;
+  if (value === "true" || value === "1") return true;
+  throw badRequest(`${name} must be true or false`);
 };
 
 export function sessionRoutes(manager: SessionManager, bus: EventBus) {
@@ -42,7 +40,7 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
   });
 
   app.get("/", async (c) => {
-    const q = ListQuery.parse(c.req.query());
+    const q = ListSessionsQuery.parse(c.req.query());
     const metadata: Record<string, string> = {};
     for (const [key, value] of Object.entries(c.req.query())) {
       const m = key.match(/^metadata\.(.+)$/);
@@ -58,7 +56,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.post("/:id/prompt", async (c) => {
     const body = Prompt.parse(await jsonBody(c));
-    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body), 202);
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.prompt(c.get("tenant"), c.req.param("id"), body, key), 202);
   });
 
   app.post("/:id/cancel", async (c) => c.json(await manager.cancel(c.get("tenant"), c.req.param("id")), 202));
@@ -67,7 +66,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const body = AnswerInteraction.parse(await jsonBody(c));
     const iid = c.req.param("iid");
     if (!isId("interaction", iid)) throw notFound(`no interaction ${iid}`);
-    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal")));
+    const key = requestKey(c.req.header("idempotency-key"), body.requestId);
+    return c.json(await manager.answer(c.get("tenant"), c.req.param("id"), iid, body, c.get("principal"), key));
   });
 
   app.patch("/:id", async (c) => {
@@ -78,11 +78,18 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.post("/:id/keepalive", async (c) => c.json(await manager.keepalive(c.get("tenant"), c.req.param("id"))));
 
+  // `?purge=true` also removes the session's log and records: it is missing from then on (its rows go in the
+  // background). A live session is stopped first, as without `purge`.
   app.delete("/:id", async (c) => {
     if (!isId("session", c.req.param("id"))) throw notFound(`no session ${c.req.param("id")}`);
+    const purge = flagParam(c.req.query("purge"), "purge");
     const tenant = c.get("tenant");
     const id = c.req.param("id");
     await manager.get(tenant, id);
+    if (purge) {
+      await manager.purge(tenant, id);
+      return c.json({ id, status: "stopped", purged: true }, 202);
+    }
     await manager.delete(tenant, id);
     return c.json({ id, status: "stopped" }, 202);
   });

@@ -22,8 +22,10 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { Config } from "../config.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
+import { RetentionSweeper } from "../retention/sweeper.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
+import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
 import type { ProviderRegistry } from "./providers.ts";
 
 export interface ManagerDeps {
@@ -39,8 +41,18 @@ export interface ManagerDeps {
 export class SessionManager {
   private readonly drivers = new Map<string, SessionDriver>();
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly retention: RetentionSweeper;
 
-  constructor(private readonly deps: ManagerDeps) {}
+  constructor(private readonly deps: ManagerDeps) {
+    const { config } = deps;
+    this.retention = new RetentionSweeper({
+      store: deps.store,
+      policy: { retentionDays: config.retentionDays, sandboxRetentionHours: config.sandboxRetentionHours },
+      intervalMs: config.sweepIntervalSec * 1000,
+      removeSandbox: (session, reason) => this.removeSandbox(session, reason),
+      log: deps.log,
+    });
+  }
 
   /** Re-attaches to every live session, reaps orphaned sandboxes, starts the idle sweeper. */
   async start(): Promise<void> {
@@ -52,10 +64,12 @@ export class SessionManager {
     await this.reapOrphans().catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
     this.sweeper.unref();
+    this.retention.start();
   }
 
   /** Stops driving sessions; sandboxes keep running and are re-attached by the next start. */
-  close(): void {
+  async close(): Promise<void> {
+    await this.retention.stop();
     if (this.sweeper) clearInterval(this.sweeper);
     for (const driver of this.drivers.values()) driver.detach();
     this.drivers.clear();
@@ -99,6 +113,7 @@ export class SessionManager {
       acpSessionId: null,
       usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
       idleDeadline: null,
+      agentCrashes: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -152,16 +167,27 @@ export class SessionManager {
     };
   }
 
-  async prompt(tenant: string, id: string, body: Prompt): Promise<{ turnId: string }> {
+  /** Queues a prompt; with an idempotency key (see idempotency.ts) a retry returns the first turn and queues nothing. */
+  async prompt(tenant: string, id: string, body: Prompt, key?: string): Promise<{ turnId: string }> {
     const content: ContentBlock[] = body.text !== undefined ? [{ type: "text", text: body.text }] : (body.content as ContentBlock[]);
     const size = Buffer.byteLength(JSON.stringify(content));
     if (size > limits.maxPromptBytes) throw new AirlockError("payload_too_large", `the prompt is ${size} bytes; the limit is ${limits.maxPromptBytes}`);
     let session = await this.get(tenant, id);
+    const request = key === undefined ? undefined : promptRecord(key, content);
+    const replay = async () => (request ? replayPrompt(await this.deps.store.findTurnByIdempotencyKey(session.id, request.key), request) : null);
+    const first = await replay();
+    if (first) return first;
     // A prompt that arrives while an idle stop winds down waits for it, then resumes the session.
     const until = Date.now() + 15_000;
     while (this.drivers.get(session.id)?.status === "stopping" && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
     if (!this.drivers.has(session.id)) session = await this.get(tenant, id);
-    return this.driverFor(session).prompt(content);
+    try {
+      return await this.driverFor(session).prompt(content, request);
+    } catch (err) {
+      // A retry that raced the first request lost the insert on the key's unique index: answer as the first did.
+      if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+      throw err;
+    }
   }
 
   async cancel(tenant: string, id: string) {
@@ -171,15 +197,26 @@ export class SessionManager {
     return driver.cancel();
   }
 
-  async answer(tenant: string, id: string, interactionId: string, body: AnswerInteraction, by: string) {
+  /** Answers an interaction; with an idempotency key a retry returns the first resolution (200) and changes nothing. */
+  async answer(tenant: string, id: string, interactionId: string, body: AnswerInteraction, by: string, key?: string) {
     const session = await this.get(tenant, id);
+    const request = key === undefined ? undefined : answerRecord(key, interactionId, body);
+    const replay = async () => (request ? replayAnswer(await this.deps.store.findInteractionByIdempotencyKey(session.id, request.key), interactionId, request) : null);
+    const first = await replay();
+    if (first) return first;
     const driver = this.drivers.get(session.id);
     if (!driver) {
       const interaction = await this.deps.store.getInteraction(session.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${id}`);
       throw conflict("this interaction was already answered", { resolution: interaction.resolution });
     }
-    return driver.answer(interactionId, body, by);
+    try {
+      return await driver.answer(interactionId, body, by, request);
+    } catch (err) {
+      // The same retry racing the first: the interaction was resolved under this key meanwhile.
+      if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+      throw err;
+    }
   }
 
   async keepalive(tenant: string, id: string) {
@@ -193,8 +230,23 @@ export class SessionManager {
   async delete(tenant: string, id: string): Promise<void> {
     const session = await this.get(tenant, id);
     if (session.status === "stopped" && !session.sandbox) return;
+    await this.removeSandbox(session, "deleted");
+  }
+
+  /**
+   * DELETE with `purge`: stops the session if it runs and removes its sandbox (as DELETE does), then purges it —
+   * from now on it is missing to every request, and the retention sweeper removes its rows in the background.
+   */
+  async purge(tenant: string, id: string): Promise<void> {
+    await this.delete(tenant, id);
+    await this.deps.store.requestPurge(id);
+    this.retention.kick();
+  }
+
+  /** Stops the agent if it runs and destroys the sandbox; the log stays (DELETE, sandbox retention). */
+  private async removeSandbox(session: SessionRecord, reason: string): Promise<void> {
     const driver = this.drivers.get(session.id) ?? new SessionDriver(this.driverDeps(), session);
-    await driver.stop("deleted", true);
+    await driver.stop(reason, true);
   }
 
   /** The sandbox of a session, for workspace files and diffs. */
@@ -273,6 +325,7 @@ export class SessionManager {
       log: this.deps.log,
       installationId: this.deps.config.installationId,
       gateway: this.deps.gateway,
+      maxAgentCrashes: this.deps.config.maxAgentCrashes,
       onRetired: (id: string) => this.drivers.delete(id),
     };
   }

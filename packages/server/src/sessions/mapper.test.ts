@@ -11,6 +11,9 @@ const state = (over: Partial<MapperState> = {}): MapperState => ({
   stopping: false,
   replaying: false,
   stderrTail: "",
+  agentRunning: true,
+  agentCrashes: 0,
+  maxAgentCrashes: 3,
   ...over,
 });
 
@@ -50,16 +53,46 @@ describe("mapRecords", () => {
     expect(s.undelivered.size).toBe(0);
   });
 
-  it("fails the session when the agent exits on its own, ending the turn and cancelling pending interactions", () => {
+  it("stops the session when the agent exits on its own, ending the turn with the error and cancelling pending interactions", () => {
     const s = state({ runningTurnId: "turn_a", status: "awaiting_input", undelivered: new Map([["3", { id: "int_x", pending: true }]]) });
     const { batch, actions } = mapRecords(s, [
       { seq: ++seq, at: 1, kind: "stderr", data: "boom\n" },
       { seq: ++seq, at: 1, kind: "exit", code: 3, signal: null, requested: false },
     ]);
     expect(batch.events.map((e) => e.type)).toEqual(["error", "turn.ended", "interaction.resolved", "session.status"]);
-    expect(batch.events[0].data).toMatchObject({ message: expect.stringContaining("code 3"), detail: "boom" });
-    expect(batch.session).toMatchObject({ status: "failed" });
+    expect(batch.events[0].data).toEqual({ message: expect.stringContaining("code 3"), code: "agent_exited", exitCode: 3, signal: null, detail: "boom" });
+    expect(batch.events[1].data).toMatchObject({ turnId: "turn_a", stopReason: "error" });
+    expect(batch.session).toMatchObject({ status: "stopped", agentCrashes: 1, statusReason: expect.stringContaining("next prompt starts the agent again") });
     expect(actions.at(-1)).toEqual({ type: "agentExited", requested: false });
+  });
+
+  it("fails the session after crashes in a row without a completed turn; a completed turn resets the count", () => {
+    const crash = (s: MapperState) => mapRecords(s, [{ seq: ++seq, at: 1, kind: "exit", code: null, signal: "SIGKILL", requested: false }]);
+    const s = state({ agentCrashes: 1 });
+    expect(crash(s).batch.session).toMatchObject({ status: "stopped", agentCrashes: 2 });
+    // Started again: a turn that completes clears the streak.
+    Object.assign(s, { status: "ready", agentRunning: true });
+    const ok = mapRecords(s, [client({ id: "turn_b", method: "session/prompt", params: { prompt: [] } }), agent({ id: "turn_b", result: { stopReason: "end_turn" } })]);
+    expect(ok.batch.session).toMatchObject({ agentCrashes: 0 });
+    Object.assign(s, { status: "ready", agentRunning: true, agentCrashes: 2 });
+    const third = crash(s);
+    expect(third.batch.session).toMatchObject({ status: "failed", agentCrashes: 3, statusReason: expect.stringContaining("3 times in a row") });
+    expect(third.batch.events[0].data).toMatchObject({ code: "agent_exited", signal: "SIGKILL" });
+  });
+
+  it("ignores an exit record of an earlier run that comes before the restarted agent's start", () => {
+    const s = state({ status: "provisioning", agentRunning: false });
+    const stale = mapRecords(s, [{ seq: ++seq, at: 1, kind: "exit", code: null, signal: "SIGTERM", requested: true }]);
+    expect(stale.actions).toEqual([]);
+    expect(stale.batch.events).toEqual([]);
+    const started = mapRecords(s, [{ seq: ++seq, at: 1, kind: "started", pid: 9 }, { seq: ++seq, at: 1, kind: "exit", code: 1, signal: null, requested: false }]);
+    expect(started.actions).toEqual([{ type: "agentExited", requested: false }]);
+  });
+
+  it("fails at once when the agent dies before it ever started a session", () => {
+    const s = state({ status: "provisioning", acpSessionId: null });
+    const { batch } = mapRecords(s, [{ seq: ++seq, at: 1, kind: "exit", code: 127, signal: null, requested: false }]);
+    expect(batch.session).toMatchObject({ status: "failed", statusReason: expect.stringContaining("before it started a session") });
   });
 
   it("answers initialize and session/new with actions, and records the ACP session id", () => {

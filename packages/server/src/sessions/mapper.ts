@@ -45,6 +45,15 @@ export interface MapperState {
   /** The agent is replaying a loaded session's history, which the log already holds. */
   replaying: boolean;
   stderrTail: string;
+  /** Unexpected agent exits since the last turn that ended without an error. */
+  agentCrashes: number;
+  /**
+   * The journal's agent is the one being driven. False from a restart of the agent until its `started` record:
+   * an exit record before that one belongs to an earlier run (stopped while no server listened), not to it.
+   */
+  agentRunning: boolean;
+  /** At this many crashes in a row the session fails instead of waiting to restart the agent. */
+  maxAgentCrashes: number;
 }
 
 export interface MappedBatch {
@@ -124,17 +133,21 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         state.stderrTail = (state.stderrTail + record.data).slice(-stderrTailBytes);
         break;
       case "exit": {
-        if (record.requested || state.stopping) {
+        if (!state.agentRunning) break;
+        state.agentRunning = false;
+        const requested = record.requested || state.stopping;
+        if (requested) {
           if (state.runningTurnId) b.endTurn(state.runningTurnId, "cancelled", "the agent was stopped");
           b.cancelPending();
         } else {
-          const how = record.signal ? `signal ${record.signal}` : `code ${record.code}`;
-          b.fail(`the agent process exited unexpectedly (${how})`, state.stderrTail.trim() || undefined);
+          b.agentCrashed(record.code ?? null, record.signal ?? null);
         }
-        b.actions.push({ type: "agentExited", requested: record.requested || state.stopping });
+        b.actions.push({ type: "agentExited", requested });
         break;
       }
       case "started":
+        state.agentRunning = true;
+        break;
       case "local":
         break;
     }
@@ -181,8 +194,37 @@ class BatchBuilder {
     this.setStatus("failed", message);
   }
 
+  /**
+   * The agent died on its own (a crash, an OOM kill, an exit): the running turn ends with the error, and the
+   * session stops with its sandbox kept, so the next prompt starts the agent again; only a streak of crashes
+   * without a completed turn fails it, so an agent that cannot start is not restarted for ever.
+   */
+  agentCrashed(code: number | null, signal: string | null): void {
+    const how = signal ? `signal ${signal}` : `code ${code}`;
+    const message = `the agent process exited unexpectedly (${how})`;
+    const tail = this.state.stderrTail.trim();
+    this.emit("error", { message, code: "agent_exited", exitCode: code, signal, ...(tail ? { detail: tail } : {}) } as EventDataMap["error"]);
+    if (this.state.runningTurnId) this.endTurn(this.state.runningTurnId, "error", message);
+    this.cancelPending();
+    const crashes = this.state.agentCrashes + 1;
+    this.state.agentCrashes = crashes;
+    this.session.agentCrashes = crashes;
+    if (this.state.status === "provisioning" && this.state.acpSessionId === null) {
+      // It never got as far as an ACP session: starting it again would fail the same way.
+      this.setStatus("failed", `${message} before it started a session`);
+    } else if (crashes >= this.state.maxAgentCrashes) {
+      this.setStatus("failed", `${message}; it crashed ${crashes} times in a row without completing a turn, so the session has failed`);
+    } else {
+      this.setStatus("stopped", `${message}; the workspace is kept and the next prompt starts the agent again`);
+    }
+  }
+
   endTurn(turnId: string, stopReason: EventDataMap["turn.ended"]["stopReason"], error?: string): void {
     this.emit("turn.ended", error ? { turnId, stopReason, error } : { turnId, stopReason }, turnId);
+    if (stopReason !== "error" && this.state.agentCrashes > 0) {
+      this.state.agentCrashes = 0;
+      this.session.agentCrashes = 0;
+    }
     this.turnUpdates.push({ id: turnId, patch: { status: "ended", stopReason, error: error ?? null, endedAt: Date.now() } });
     if (this.state.runningTurnId === turnId) this.state.runningTurnId = null;
     this.actions.push({ type: "turnEnded", turnId });
@@ -238,6 +280,8 @@ class BatchBuilder {
       const method = id.split(":").slice(3).join(":");
       if (msg.error) this.emit("error", { message: `the agent refused ${method} after starting its session: ${msg.error.message}`, code: "setup_failed" }, null);
     } else if (typeof id === "string" && id.startsWith("turn_")) {
+      // A turn the control plane already ended (its relay was lost) gets no second end from a late answer.
+      if (id !== this.state.runningTurnId) return;
       if (msg.error) this.endTurn(id, "error", msg.error.message);
       else this.endTurn(id, msg.result?.stopReason ?? "end_turn");
       if (msg.error) this.emit("error", { message: `the turn failed: ${msg.error.message}`, code: String(msg.error.code) }, id);

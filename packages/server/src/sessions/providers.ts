@@ -3,7 +3,7 @@
  * cannot use as configured (E2B without `E2B_API_KEY`), with why and what to do: someone who read about a
  * provider learns how to turn it on from the API itself (`GET /v1/providers`, `/healthz`, the 400 that names it).
  */
-import { type SandboxProviderV1, badRequest } from "@airlock/protocol";
+import { type ProviderView, type SandboxProviderV1, badRequest } from "@airlock/protocol";
 
 /** A provider Airlock has, which this server's configuration does not turn on. */
 export interface UnconfiguredProvider {
@@ -12,10 +12,6 @@ export interface UnconfiguredProvider {
   fix: string;
 }
 
-/** A provider as `GET /v1/providers` shows it. */
-export type ProviderView =
-  | { name: string; configured: true; default: boolean; capabilities: SandboxProviderV1["capabilities"] }
-  | ({ configured: false } & UnconfiguredProvider);
 
 export class ProviderRegistry {
   private readonly providers = new Map<string, SandboxProviderV1>();

@@ -30,6 +30,7 @@ function session(): SessionRecord {
     acpSessionId: null,
     usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
     idleDeadline: null,
+    agentCrashes: 0,
     createdAt: now,
     updatedAt: now,
   };

@@ -46,6 +46,7 @@ export function toSession(r: Row): SessionRecord {
     acpSessionId: r.acp_session_id,
     usage: JSON.parse(r.usage),
     idleDeadline: r.idle_deadline,
+    agentCrashes: r.agent_crashes ?? 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -62,8 +63,14 @@ export function turnParams(sessionId: string, t: TurnRecord) {
     createdAt: t.createdAt,
     startedAt: t.startedAt,
     endedAt: t.endedAt,
+    idempotencyKey: t.idempotency?.key ?? null,
+    idempotencyFingerprint: t.idempotency?.fingerprint ?? null,
   };
 }
+
+/** The record's `idempotency`, present only when the row has a key (so records without one compare equal). */
+const idempotencyOf = (r: Row) =>
+  r.idempotency_key == null ? {} : { idempotency: { key: r.idempotency_key as string, fingerprint: r.idempotency_fingerprint as string } };
 
 export function toTurn(r: Row): TurnRecord {
   return {
@@ -76,6 +83,7 @@ export function toTurn(r: Row): TurnRecord {
     createdAt: r.created_at,
     startedAt: r.started_at,
     endedAt: r.ended_at,
+    ...idempotencyOf(r),
   };
 }
 
@@ -92,6 +100,8 @@ export function interactionParams(sessionId: string, i: InteractionRecord) {
     delivered: i.delivered ? 1 : 0,
     createdAt: i.createdAt,
     resolvedAt: i.resolvedAt,
+    idempotencyKey: i.idempotency?.key ?? null,
+    idempotencyFingerprint: i.idempotency?.fingerprint ?? null,
   };
 }
 
@@ -108,6 +118,7 @@ export function toInteraction(r: Row): InteractionRecord {
     delivered: Boolean(r.delivered),
     createdAt: r.created_at,
     resolvedAt: r.resolved_at,
+    ...idempotencyOf(r),
   };
 }
 

@@ -86,15 +86,65 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    // Idempotent prompts and answers: the request's Idempotency-Key and a hash of its body, stored with the turn
+    // it queued / the resolution it made. The unique indexes make a concurrent retry fail its insert rather than
+    // queue a second turn; the partial indexes cost nothing for rows without a key.
+    version: 2,
+    install: [
+      `ALTER TABLE turns ADD COLUMN idempotency_key TEXT`,
+      `ALTER TABLE turns ADD COLUMN idempotency_fingerprint TEXT`,
+      `CREATE UNIQUE INDEX turns_idempotency ON turns (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+      `ALTER TABLE interactions ADD COLUMN idempotency_key TEXT`,
+      `ALTER TABLE interactions ADD COLUMN idempotency_fingerprint TEXT`,
+      `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
+  {
+    // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
+    // purged (hidden at once, their rows removed in small batches afterwards).
+    version: 7,
+    install: [
+      `ALTER TABLE sessions ADD COLUMN ended_at INTEGER`,
+      `ALTER TABLE sessions ADD COLUMN purged_at INTEGER`,
+      `UPDATE sessions SET ended_at = updated_at WHERE status IN ('stopped', 'failed', 'paused')`,
+      `CREATE INDEX sessions_ended ON sessions (ended_at) WHERE ended_at IS NOT NULL`,
+      `CREATE INDEX sessions_purged ON sessions (purged_at) WHERE purged_at IS NOT NULL`,
+      // Triggers rather than a column in every status-changing statement: whatever path changes a status,
+      // ended_at follows — set when the session stops running (stopped, failed, paused), kept while it goes from
+      // one of those to another, cleared when it runs again.
+      `CREATE TRIGGER sessions_ended_insert AFTER INSERT ON sessions
+       WHEN NEW.status IN ('stopped', 'failed', 'paused')
+       BEGIN
+         UPDATE sessions SET ended_at = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE id = NEW.id;
+       END`,
+      `CREATE TRIGGER sessions_ended_update AFTER UPDATE OF status ON sessions
+       WHEN NEW.status IS NOT OLD.status
+       BEGIN
+         UPDATE sessions SET ended_at = CASE
+           WHEN NEW.status NOT IN ('stopped', 'failed', 'paused') THEN NULL
+           WHEN OLD.status IN ('stopped', 'failed', 'paused') THEN ended_at
+           ELSE CAST(unixepoch('subsec') * 1000 AS INTEGER) END
+         WHERE id = NEW.id;
+       END`,
+    ],
+  },
+  {
+    // Bounds the agent's restarts after crashes (a streak of crashes without a completed turn fails the session).
+    version: 8,
+    install: [`ALTER TABLE sessions ADD COLUMN agent_crashes INTEGER NOT NULL DEFAULT 0`],
+  },
 ];
 
 export const migration = {
   createVersionTable: `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`,
-  currentVersion: `SELECT coalesce(max(version), 0) AS version FROM schema_version`,
+  versions: `SELECT version FROM schema_version`,
   recordVersion: `INSERT INTO schema_version (version) VALUES (?)`,
 };
 
 const live = `status NOT IN ('stopped', 'failed')`;
+/** Purged sessions are gone for every reader at once; their rows go in small batches afterwards. */
+const visible = `purged_at IS NULL`;
 
 export const queries = {
   // Sessions
@@ -103,8 +153,8 @@ export const queries = {
                           journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at)
     VALUES (@id, @tenant, @agent, @provider, @status, @statusReason, @options, @metadata, @lastSeq,
             @journalOffset, @sandbox, @acpSessionId, @usage, @idleDeadline, @createdAt, @updatedAt)`,
-  getSession: `SELECT * FROM sessions WHERE id = ?`,
-  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ?`,
+  getSession: `SELECT * FROM sessions WHERE id = ? AND ${visible}`,
+  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ? AND ${visible}`,
   // Newest first. `before` defaults to the largest string (U+10FFFF) so the id range always uses the
   // (tenant, id DESC) index, and deep pages cost no more than the first. Every metadata key/value asked for
   // must be present in the session's metadata.
@@ -117,6 +167,7 @@ export const queries = {
         SELECT 1 FROM json_each(@metadata) AS wanted
         WHERE (SELECT have.value FROM json_each(sessions.metadata) AS have WHERE have.key = wanted.key)
               IS NOT wanted.value)
+      AND ${visible}
     ORDER BY id DESC
     LIMIT @limit`,
   liveSessions: `SELECT * FROM sessions WHERE ${live} ORDER BY id`,
@@ -130,7 +181,8 @@ export const queries = {
       acp_session_id = iif(json_type(@patch, '$.acpSessionId') IS NULL, acp_session_id, @patch ->> '$.acpSessionId'),
       usage          = iif(json_type(@patch, '$.usage') IS NULL, usage, @patch ->> '$.usage'),
       idle_deadline  = iif(json_type(@patch, '$.idleDeadline') IS NULL, idle_deadline, @patch ->> '$.idleDeadline'),
-      options        = iif(json_type(@patch, '$.options') IS NULL, options, @patch ->> '$.options')
+      options        = iif(json_type(@patch, '$.options') IS NULL, options, @patch ->> '$.options'),
+      agent_crashes  = iif(json_type(@patch, '$.agentCrashes') IS NULL, agent_crashes, @patch ->> '$.agentCrashes')
     WHERE id = @id`,
   // In SQL, so that concurrent additions never lose one to a read-modify-write race.
   addUsage: `
@@ -150,8 +202,10 @@ export const queries = {
 
   // Turns, in creation order (rowid breaks ties between turns created in the same millisecond).
   insertTurn: `
-    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at)
-    VALUES (@id, @sessionId, @status, @prompt, @stopReason, @error, @createdAt, @startedAt, @endedAt)`,
+    INSERT INTO turns (id, session_id, status, prompt, stop_reason, error, created_at, started_at, ended_at,
+                       idempotency_key, idempotency_fingerprint)
+    VALUES (@id, @sessionId, @status, @prompt, @stopReason, @error, @createdAt, @startedAt, @endedAt,
+            @idempotencyKey, @idempotencyFingerprint)`,
   patchTurn: `
     UPDATE turns SET
       status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
@@ -165,19 +219,23 @@ export const queries = {
   listTurns: `SELECT * FROM turns WHERE session_id = @sessionId ORDER BY created_at, rowid`,
   listTurnsWithStatus: `SELECT * FROM turns WHERE session_id = @sessionId AND status = @status ORDER BY created_at, rowid`,
   getTurn: `SELECT * FROM turns WHERE id = ? AND session_id = ?`,
+  turnByIdempotencyKey: `SELECT * FROM turns WHERE session_id = ? AND idempotency_key = ?`,
 
   // Interactions, in creation order.
   insertInteraction: `
     INSERT INTO interactions (id, session_id, turn_id, kind, rpc_id, request, status, resolution, delivered,
-                              created_at, resolved_at)
+                              created_at, resolved_at, idempotency_key, idempotency_fingerprint)
     VALUES (@id, @sessionId, @turnId, @kind, @rpcId, @request, @status, @resolution, @delivered,
-            @createdAt, @resolvedAt)`,
+            @createdAt, @resolvedAt, @idempotencyKey, @idempotencyFingerprint)`,
   patchInteraction: `
     UPDATE interactions SET
       status      = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),
       resolution  = iif(json_type(@patch, '$.resolution') IS NULL, resolution, @patch ->> '$.resolution'),
       delivered   = iif(json_type(@patch, '$.delivered') IS NULL, delivered, @patch ->> '$.delivered'),
-      resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt')
+      resolved_at = iif(json_type(@patch, '$.resolvedAt') IS NULL, resolved_at, @patch ->> '$.resolvedAt'),
+      idempotency_key = iif(json_type(@patch, '$.idempotency') IS NULL, idempotency_key, @patch ->> '$.idempotency.key'),
+      idempotency_fingerprint =
+        iif(json_type(@patch, '$.idempotency') IS NULL, idempotency_fingerprint, @patch ->> '$.idempotency.fingerprint')
     WHERE id = @id AND session_id = @sessionId`,
   interactionStatus: `SELECT status FROM interactions WHERE id = ? AND session_id = ?`,
   // As for turns: with a status, a statement that can use the (session_id, status) index.
@@ -190,6 +248,7 @@ export const queries = {
     WHERE session_id = @sessionId AND status = @status AND (@delivered IS NULL OR delivered = @delivered)
     ORDER BY created_at, rowid`,
   getInteraction: `SELECT * FROM interactions WHERE id = ? AND session_id = ?`,
+  interactionByIdempotencyKey: `SELECT * FROM interactions WHERE session_id = ? AND idempotency_key = ?`,
 
   // API keys: looked up by hash; revoked keys are kept (for the record) but never found or listed.
   insertApiKey: `INSERT INTO api_keys (id, tenant, name, hash, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -199,6 +258,27 @@ export const queries = {
     WHERE revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)
     ORDER BY created_at, id`,
   revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+
+  // Data lifecycle: a purge hides the session at once, then `purge*` remove its rows a bounded number per step,
+  // each step a short transaction of its own, so commits of live sessions never wait long behind one.
+  requestPurge: `
+    UPDATE sessions SET purged_at = @now
+    WHERE id = @id AND ${visible} AND status IN ('stopped', 'failed') AND sandbox IS NULL`,
+  purgeState: `SELECT status, purged_at FROM sessions WHERE id = @id`,
+  nextPurge: `SELECT id FROM sessions WHERE purged_at IS NOT NULL ORDER BY purged_at LIMIT 1`,
+  purgeEvents: `
+    DELETE FROM events
+    WHERE session_id = @id AND seq IN (SELECT seq FROM events WHERE session_id = @id ORDER BY seq LIMIT @limit)`,
+  purgeTurns: `DELETE FROM turns WHERE id IN (SELECT id FROM turns WHERE session_id = @id LIMIT @limit)`,
+  purgeInteractions: `DELETE FROM interactions WHERE id IN (SELECT id FROM interactions WHERE session_id = @id LIMIT @limit)`,
+  // Tables other features add cascade from the session row; by now it has nothing of its own left.
+  purgeSession: `DELETE FROM sessions WHERE id = @id AND purged_at IS NOT NULL`,
+  endedSessions: `
+    SELECT * FROM sessions
+    WHERE ended_at < @endedBefore AND ${visible}
+      AND iif(@sandboxKept, sandbox IS NOT NULL, status IN ('stopped', 'failed'))
+    ORDER BY ended_at
+    LIMIT @limit`,
 } as const;
 
 export type QueryName = keyof typeof queries;

@@ -7,8 +7,9 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { newId } from "@airlock/protocol";
-import { describeStoreConformance, sessionRecord } from "@airlock/testkit";
+import { describeIdempotencyConformance, describeStoreConformance, sessionRecord } from "@airlock/testkit";
 import { openStore } from "./index.ts";
+import { sessionParams } from "./rows.ts";
 import { migrations, queries } from "./sql.ts";
 import { createSqliteStore } from "./sqlite.ts";
 
@@ -17,8 +18,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const dbPath = () => join(dir, `t${n++}.db`);
 
-describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
+let lastPath = "";
+describeStoreConformance("sqlite (file)", async () => createSqliteStore({ path: (lastPath = dbPath()) }), {
+  sameDatabase: async () => createSqliteStore({ path: lastPath }),
+});
 describeStoreConformance("sqlite (memory)", async () => createSqliteStore({ path: ":memory:" }));
+describeIdempotencyConformance("sqlite (file)", async () => createSqliteStore({ path: dbPath() }));
 
 const chunk = (text: string) => ({ type: "update" as const, data: { sessionUpdate: "agent_message_chunk" as const, content: { type: "text" as const, text } } });
 
@@ -120,6 +125,54 @@ describe("sqlite store on disk", () => {
     await newer.close();
   });
 
+  it("upgrades a database made by the first version (schema 1) and keeps every row", async () => {
+    const path = dbPath();
+    const db = new Database(path);
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+    for (const statement of migrations[0].install) db.exec(statement);
+    db.prepare("INSERT INTO schema_version (version) VALUES (1)").run();
+    const s = sessionRecord();
+    db.prepare(queries.insertSession).run(sessionParams(s, 0));
+    db.prepare("INSERT INTO turns (id, session_id, status, prompt, created_at) VALUES ('turn_old', ?, 'ended', '[]', 1)").run(s.id);
+    db.prepare("INSERT INTO interactions (id, session_id, kind, rpc_id, request, status, created_at) VALUES ('int_old', ?, 'permission', '1', '{}', 'pending', 2)").run(s.id);
+    db.close();
+
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    expect(await store.getSession(s.id)).toMatchObject({ id: s.id, tenant: s.tenant });
+    const [turn] = await store.listTurns(s.id);
+    expect(turn).toMatchObject({ id: "turn_old", status: "ended" });
+    expect(turn.idempotency).toBeUndefined();
+    expect((await store.getInteraction(s.id, "int_old"))?.idempotency).toBeUndefined();
+    // The new columns work on the old rows.
+    await store.commit(s.id, { events: [], interactions: { update: [{ id: "int_old", patch: { status: "resolved", idempotency: { key: "k1", fingerprint: "f" } } }] } });
+    expect((await store.findInteractionByIdempotencyKey(s.id, "k1"))?.id).toBe("int_old");
+    await store.close();
+    const check = new Database(path);
+    expect(check.prepare("SELECT version FROM schema_version ORDER BY version").all()).toEqual(migrations.map((m) => ({ version: m.version })));
+    check.close();
+  });
+
+  it("upgrades a data folder made before the data lifecycle: sessions that ended count as ended since their last write", async () => {
+    const path = dbPath();
+    const old = new Database(path);
+    for (const statement of migrations[0].install) old.exec(statement);
+    old.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
+    const insert = old.prepare(
+      `INSERT INTO sessions (id, tenant, agent, provider, status, options, metadata, usage, created_at, updated_at)
+       VALUES (?, 't1', 'scripted', 'local', ?, '{}', '{}', '{"inputTokens":0,"outputTokens":0,"costUsd":0}', 1, ?)`,
+    );
+    insert.run("ses_stopped", "stopped", 1000);
+    insert.run("ses_running", "running", 500);
+    old.close();
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    expect((await store.listEndedSessions({ endedBefore: 1001, limit: 10 })).map((s) => s.id)).toEqual(["ses_stopped"]);
+    expect(await store.listEndedSessions({ endedBefore: 1000, limit: 10 })).toEqual([]);
+    expect((await store.getSession("ses_running"))!.status).toBe("running");
+    await store.close();
+  });
+
   it("reads events, lists sessions and finds turns and interactions by status through index ranges, never a scan", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     await store.close();
@@ -136,6 +189,13 @@ describe("sqlite store on disk", () => {
     expect(plan(queries.listInteractionsWithStatus, { sessionId: "ses_x", status: "pending", delivered: null })).toMatch(
       /USING INDEX interactions_session \(session_id=\? AND status=\?\)/,
     );
+    // A prompt or answer with an idempotency key looks for the turn or interaction it already made.
+    expect(plan(queries.turnByIdempotencyKey, ["ses_x", "k"])).toMatch(/USING INDEX turns_idempotency \(session_id=\? AND idempotency_key=\?\)/);
+    expect(plan(queries.interactionByIdempotencyKey, ["ses_x", "k"])).toMatch(/USING INDEX interactions_idempotency \(session_id=\? AND idempotency_key=\?\)/);
+    // The sweeper finds ended and purged sessions by their own small indexes, and removes events by key range.
+    expect(plan(queries.endedSessions, { endedBefore: 1, sandboxKept: 0, limit: 5 })).toMatch(/USING INDEX sessions_ended \(ended_at<\?\)/);
+    expect(plan(queries.nextPurge, {})).toMatch(/USING INDEX sessions_purged/);
+    expect(plan(queries.purgeEvents, { id: "ses_x", limit: 500 })).toMatch(/SEARCH events USING PRIMARY KEY \(session_id=\? AND seq=\?\)/);
     db.close();
   });
 });
@@ -150,9 +210,7 @@ describe("openStore", () => {
     expect(readFileSync(join(dataDir, "airlock.db")).subarray(0, 15).toString()).toBe("SQLite format 3");
   });
 
-  it("says PostgreSQL is not supported yet, and refuses URLs it does not know", async () => {
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgres://u@localhost/airlock" })).rejects.toThrow(/PostgreSQL.*not support/);
-    await expect(openStore({ dataDir: dir, databaseUrl: "postgresql://u@localhost/airlock" })).rejects.toMatchObject({ code: "unavailable" });
+  it("refuses URLs it does not know (postgres:// opens PostgreSQL: postgres/store.test.ts)", async () => {
     await expect(openStore({ dataDir: dir, databaseUrl: "mysql://u@localhost/airlock" })).rejects.toMatchObject({ code: "bad_request" });
   });
 });

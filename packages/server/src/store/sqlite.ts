@@ -28,6 +28,7 @@ import {
 } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
+import { type PurgeState, purgeRefusal } from "./purge.ts";
 import { interactionParams, sessionParams, toApiKey, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
 
@@ -140,6 +141,17 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     return appendEvents(session.id, 0, session.createdAt, first);
   });
 
+  // One purged session's rows, at most `maxRows` of them, each kind only once the one before is exhausted.
+  const purgeTx = db.transaction((maxRows: number) => {
+    const s = st();
+    const next = s.nextPurge.get() as Row | undefined;
+    if (!next) return { removedRows: 0, removedSessions: 0, more: false };
+    let left = maxRows;
+    for (const purge of [s.purgeEvents, s.purgeTurns, s.purgeInteractions]) if (left > 0) left -= purge.run({ id: next.id, limit: left }).changes;
+    const removedSessions = left > 0 ? s.purgeSession.run({ id: next.id }).changes : 0;
+    return { removedRows: maxRows - left, removedSessions, more: true };
+  });
+
   let closing: Promise<void> | null = null;
 
   return {
@@ -147,16 +159,18 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     kind: "sqlite",
 
     async migrate() {
-      // IMMEDIATE: two processes starting on the same file cannot both apply a migration.
+      // IMMEDIATE: two processes starting on the same file cannot both apply a migration. Every known version
+      // not recorded yet is applied, not only those above the highest: versions numbered in advance and merged
+      // out of order still reach databases made in between.
       db.transaction(() => {
         db.exec(migration.createVersionTable);
-        const current = (db.prepare(migration.currentVersion).get() as Row).version as number;
-        const latest = migrations[migrations.length - 1].version;
-        if (current > latest) {
-          throw new AirlockError("internal", `the database is at schema version ${current}, newer than this Airlock (${latest}); upgrade Airlock`);
+        const applied = new Set((db.prepare(migration.versions).all() as Row[]).map((r) => r.version as number));
+        const unknown = [...applied].filter((v) => !migrations.some((m) => m.version === v));
+        if (unknown.length) {
+          throw new AirlockError("internal", `the database has schema version ${Math.max(...unknown)}, newer than this Airlock knows; upgrade Airlock`);
         }
-        for (const m of migrations) {
-          if (m.version <= current) continue;
+        for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+          if (applied.has(m.version)) continue;
           for (const statement of m.install) db.exec(statement);
           db.prepare(migration.recordVersion).run(m.version);
         }
@@ -212,6 +226,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       const row = st().getTurn.get(id, sessionId) as Row | undefined;
       return row ? toTurn(row) : null;
     },
+    async findTurnByIdempotencyKey(sessionId, key) {
+      const row = st().turnByIdempotencyKey.get(sessionId, key) as Row | undefined;
+      return row ? toTurn(row) : null;
+    },
     async listInteractions(sessionId, filter = {}) {
       const delivered = filter.delivered === undefined ? null : filter.delivered ? 1 : 0;
       const rows = filter.status
@@ -221,6 +239,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async getInteraction(sessionId, id) {
       const row = st().getInteraction.get(id, sessionId) as Row | undefined;
+      return row ? toInteraction(row) : null;
+    },
+    async findInteractionByIdempotencyKey(sessionId, key) {
+      const row = st().interactionByIdempotencyKey.get(sessionId, key) as Row | undefined;
       return row ? toInteraction(row) : null;
     },
 
@@ -239,6 +261,20 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async revokeApiKey(id) {
       return st().revokeApiKey.run(Date.now(), id).changes > 0;
+    },
+
+    async requestPurge(sessionId) {
+      flush(); // a commit already asked for is written first, as it would be had the purge come a tick later
+      if (st().requestPurge.run({ id: sessionId, now: Date.now() }).changes > 0) return;
+      const refused = purgeRefusal(sessionId, st().purgeState.get({ id: sessionId }) as PurgeState | undefined);
+      if (refused) throw refused;
+    },
+    async purgeStep(maxRows) {
+      return purgeTx(maxRows);
+    },
+    async listEndedSessions(query) {
+      const rows = st().endedSessions.all({ endedBefore: query.endedBefore, sandboxKept: query.sandboxKept ? 1 : 0, limit: query.limit });
+      return (rows as Row[]).map(toSession);
     },
   };
 }

@@ -73,7 +73,7 @@ agents: SIGKILL of the server mid-turn in a loop (subscribers that come back and
 stored log), SIGKILL with a permission request pending (answerable after the restart, exactly once), \`kill -9\`
 of the relay (the session stops as an idle one and resumes), escape probes from inside an agent, and a fuzz of
 every route (4xx, never 5xx, no state change, no host path). \`npm test\` runs a few rounds of each; this runs the
-long loops. Kills of the agent process are not here yet: what they do is being changed.
+long loops. Kills of the agent process itself are not part of this suite yet.
 
 ## Latest run
 

@@ -45,7 +45,8 @@ export function createScriptedAgent(out: BurstSink): acp.AgentApp {
       return {
         protocolVersion: acp.PROTOCOL_VERSION,
         agentCapabilities: {
-          loadSession: true,
+          // SCRIPTED_NO_LOAD=1 plays an agent that cannot reload a session (the control plane starts a new one).
+          loadSession: process.env.SCRIPTED_NO_LOAD !== "1",
           promptCapabilities: { image: false, audio: false, embeddedContext: false },
         },
         agentInfo: { name: "airlock-scripted", title: "Scripted demo agent", version: pkg.version },

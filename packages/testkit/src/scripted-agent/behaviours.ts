@@ -3,7 +3,7 @@
  * directly.
  */
 import { ask } from "./ask.ts";
-import { crash, error, hang, slow } from "./control.ts";
+import { crash, error, hang, slow, stubborn } from "./control.ts";
 import { echo, intro, recall, think } from "./conversation.ts";
 import { plan, tool } from "./demo-tools.ts";
 import { read, write } from "./files.ts";
@@ -24,6 +24,7 @@ export const behaviours: Record<Exclude<Keyword, "burst">, Behaviour> = {
   run,
   ask,
   slow,
+  stubborn,
   crash,
   hang,
   error,

@@ -20,6 +20,21 @@ export const slow: Behaviour = async (turn) => {
   return turn.signal.aborted ? "cancelled" : "end_turn";
 };
 
+/**
+ * `stubborn [seconds]` (3 by default): one chunk every 100 ms for that long, taking no notice of `session/cancel`
+ * until the end (then it answers `cancelled`): an agent slow to honour a cancel, as one finishing a tool call is.
+ */
+export const stubborn: Behaviour = async (turn) => {
+  const seconds = Number(turn.args[0]);
+  const total = Math.max(1, Math.round(((Number.isFinite(seconds) && seconds > 0 ? seconds : 3) * 1000) / tickMs));
+  const never = new AbortController().signal;
+  for (let i = 1; i <= total; i++) {
+    await turn.say(`tick ${i}${i === total ? "." : ", "}`);
+    await sleep(tickMs, never);
+  }
+  return turn.signal.aborted ? "cancelled" : "end_turn";
+};
+
 /** `hang`: never answers, until cancelled. */
 export const hang: Behaviour = async (turn) => {
   while (!turn.signal.aborted) await sleep(60_000, turn.signal);

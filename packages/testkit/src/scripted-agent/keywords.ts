@@ -15,6 +15,7 @@ export const keywords = [
   "run",
   "ask",
   "slow",
+  "stubborn",
   "burst",
   "crash",
   "hang",

@@ -2,7 +2,7 @@
  * @module client — the app's one API client (same origin as the server), carrying the API key the user
  * entered, if any (kept in this browser's localStorage). A 401 from any call tells the app to ask for a key.
  */
-import { AirlockClient } from "@airlock/protocol/client";
+import { AirlockClient } from "@airlock/client";
 
 const keyName = "airlock.apiKey";
 const unauthorizedListeners = new Set<() => void>();

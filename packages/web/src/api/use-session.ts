@@ -6,7 +6,7 @@
  * render per frame, and only the items they touched re-render. A hidden tab gets no frames: a timer flushes it.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { AirlockEvent, SessionView, SubscriptionStatus } from "@airlock/protocol";
+import type { AirlockEvent, SessionView, SubscriptionStatus } from "@airlock/client";
 import { type View, emptyView, reduceAll } from "../state/view.ts";
 import { client } from "./client.ts";
 import { patchSession } from "./use-sessions.ts";
@@ -61,7 +61,7 @@ export function useSession(id: string): SessionState {
     let seen = 0; // the last seq reduced
 
     const load = () =>
-      client.getSession(id).then(
+      client.sessions.get(id).then(
         (s) => {
           if (!alive) return;
           setSession(s);
@@ -98,7 +98,7 @@ export function useSession(id: string): SessionState {
     };
 
     void load();
-    const sub = client.subscribe(id, {
+    const sub = client.sessions.subscribe(id, {
       onEvent(event) {
         buffer.push(event);
         if (scheduled) return;
@@ -142,7 +142,7 @@ export function useSession(id: string): SessionState {
       const localId = ++localIds.current;
       setOutbox((out) => [...out, { localId, text, state: "sending" }]);
       try {
-        const { turnId } = await client.prompt(id, text);
+        const { turnId } = await client.sessions.prompt(id, text);
         // The turn may have started (over SSE) before this answer came back.
         const started = viewRef.current.index[`u${turnId}`] !== undefined;
         setOutbox((out) => (started ? out.filter((p) => p.localId !== localId) : out.map((p) => (p.localId === localId ? { ...p, turnId, state: "queued" as const } : p))));

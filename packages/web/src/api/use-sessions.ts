@@ -3,7 +3,7 @@
  * while the tab is hidden, and refreshed at once after anything that changes it.
  */
 import { useEffect, useSyncExternalStore } from "react";
-import type { SessionView } from "@airlock/protocol";
+import type { SessionView } from "@airlock/client";
 import { client } from "./client.ts";
 
 interface State {
@@ -22,7 +22,7 @@ const pollMs = 4000;
 
 export function refreshSessions(): Promise<void> {
   inflight ??= client
-    .listSessions({ limit: 100 })
+    .sessions.list({ limit: 100 })
     .then(
       (page) => {
         state = { sessions: page.sessions, loaded: true, error: null };

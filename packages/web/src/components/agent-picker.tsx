@@ -1,5 +1,5 @@
 /** The agents the server knows, as choices; one that cannot run here is shown disabled with why and the fix. */
-import type { AgentView } from "@airlock/protocol";
+import type { AgentView } from "@airlock/client";
 import { AlertIcon, CheckIcon } from "./icons.tsx";
 
 export function AgentPicker({ agents, value, onChange }: { agents: AgentView[] | null; value: string; onChange(name: string): void }) {

@@ -12,7 +12,7 @@ export function ChangesView({ sessionId, version, onCount }: { sessionId: string
   const [closed, setClosed] = useState<Set<string>>(() => new Set());
   useEffect(() => {
     let alive = true;
-    client.diff(sessionId).then(
+    client.sessions.diff(sessionId).then(
       (d) => {
         if (!alive) return;
         setDiff(d);

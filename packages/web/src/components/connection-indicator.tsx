@@ -1,5 +1,5 @@
 /** Whether the live event stream is connected: a dot and a word, announced politely when it changes. */
-import type { SubscriptionStatus } from "@airlock/protocol";
+import type { SubscriptionStatus } from "@airlock/client";
 
 const words: Record<SubscriptionStatus, string> = { connecting: "Connecting", live: "Live", reconnecting: "Reconnecting", ended: "Ended" };
 

@@ -1,5 +1,5 @@
 /** A session with no turns yet: what to do next, with examples for the scripted demo agent. */
-import type { SessionStatus } from "@airlock/protocol";
+import type { SessionStatus } from "@airlock/client";
 import { SparkIcon } from "./icons.tsx";
 
 const demo = [

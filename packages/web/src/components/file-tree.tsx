@@ -1,6 +1,6 @@
 /** The workspace's folders, opened on demand; a click on a file opens it in the viewer. */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { WorkspaceEntry } from "@airlock/protocol";
+import type { WorkspaceEntry } from "@airlock/client";
 import { client } from "../api/client.ts";
 import { FileTreeNode, type TreeEntry } from "./file-tree-node.tsx";
 
@@ -15,7 +15,7 @@ export function FileTree({ sessionId, version, selected, onOpen }: { sessionId: 
   const load = useCallback(
     async (path: string) => {
       try {
-        const entry: WorkspaceEntry = await client.files(sessionId, path);
+        const entry: WorkspaceEntry = await client.sessions.files(sessionId, path);
         const entries = entry.type === "dir" ? [...entry.entries].sort((a, b) => (a.type === "dir") === (b.type === "dir") ? a.name.localeCompare(b.name) : a.type === "dir" ? -1 : 1) : [];
         setListings((all) => ({ ...all, [path]: { entries } }));
       } catch (err) {

@@ -1,6 +1,6 @@
 /** One workspace file, highlighted by its extension, with line numbers; re-read when the workspace changes. */
 import { useEffect, useMemo, useState } from "react";
-import type { WorkspaceEntry } from "@airlock/protocol";
+import type { WorkspaceEntry } from "@airlock/client";
 import { client } from "../api/client.ts";
 import { bytes } from "../state/format.ts";
 import { highlight, languageOf } from "../lib/highlight.ts";
@@ -12,7 +12,7 @@ export function FileViewer({ sessionId, path, version }: { sessionId: string; pa
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
-    client.files(sessionId, path).then(
+    client.sessions.files(sessionId, path).then(
       (entry) => {
         if (!alive) return;
         if (entry.type === "file") {

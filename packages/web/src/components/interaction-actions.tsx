@@ -3,7 +3,7 @@
  * resolved — here, in another tab, or by the turn ending — what was chosen. A 409 means someone was first.
  */
 import { memo, useState } from "react";
-import { AirlockApiError } from "@airlock/protocol/client";
+import { AirlockApiError } from "@airlock/client";
 import { client } from "../api/client.ts";
 import { answeredBy, answeredFields } from "../state/answer.ts";
 import type { InteractionState } from "../state/view.ts";
@@ -23,7 +23,7 @@ export const InteractionActions = memo(function InteractionActions({ sessionId, 
     setBusy(label);
     setError(null);
     try {
-      await client.answer(sessionId, interaction.interactionId, body);
+      await client.sessions.answer(sessionId, interaction.interactionId, body);
       setAnsweredHere(true);
     } catch (err) {
       setError(AirlockApiError.is(err) && err.status === 409 ? "Already answered — another tab or client was first." : (err as Error).message);

@@ -3,7 +3,7 @@
  * the options of `POST /v1/sessions` — provider, permission mode, model, budget, network, workspace.
  */
 import { useEffect, useState } from "react";
-import type { AgentView, CreateSession, HealthView, PermissionMode } from "@airlock/protocol";
+import type { AgentView, CreateSession, HealthView, PermissionMode } from "@airlock/client";
 import { client } from "../api/client.ts";
 import { navigate } from "../api/router.ts";
 import { refreshSessions } from "../api/use-sessions.ts";
@@ -75,9 +75,9 @@ export function NewSessionForm() {
       if (agent === "custom") body.command = command.trim().split(/\s+/).filter(Boolean);
       const text = task.trim();
       if (text) body.metadata = { title: headline(text, 80) };
-      const session = await client.createSession(body);
+      const session = await client.sessions.create(body);
       // The first prompt waits in the session's queue while the sandbox starts.
-      if (text) await client.prompt(session.id, text);
+      if (text) await client.sessions.prompt(session.id, text);
       void refreshSessions();
       navigate(`/sessions/${session.id}`);
     } catch (err) {

@@ -1,5 +1,5 @@
 /** The session's title bar: what it is, its status and connection, usage, the workspace toggle and Stop. */
-import type { SessionStatus, SessionView, SubscriptionStatus } from "@airlock/protocol";
+import type { SessionStatus, SessionView, SubscriptionStatus } from "@airlock/client";
 import { agentName } from "../state/session-title.ts";
 import { ConnectionIndicator } from "./connection-indicator.tsx";
 import { MenuIcon, PanelIcon } from "./icons.tsx";

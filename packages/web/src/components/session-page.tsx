@@ -56,7 +56,7 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
     if (!running) return;
     const onKey = (e: KeyboardEvent) => {
       if (e.key !== "Escape" || e.defaultPrevented || document.querySelector("[role=dialog]")) return;
-      void client.cancel(id).catch(() => {});
+      void client.sessions.cancel(id).catch(() => {});
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
@@ -116,7 +116,7 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
             queued={queued}
             onSend={send}
             onCancel={async () => {
-              await client.cancel(id);
+              await client.sessions.cancel(id);
             }}
           />
         </div>

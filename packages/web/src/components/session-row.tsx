@@ -1,6 +1,6 @@
 /** One session in the sidebar: title, status, agent, when it last changed, and what it cost. */
 import { memo } from "react";
-import type { SessionView } from "@airlock/protocol";
+import type { SessionView } from "@airlock/client";
 import { linkProps } from "../api/router.ts";
 import { timeAgo, usd } from "../state/format.ts";
 import { agentName } from "../state/session-title.ts";

@@ -1,5 +1,5 @@
 /** A session's status as a coloured badge; during provisioning it names the current step. */
-import type { SessionStatus } from "@airlock/protocol";
+import type { SessionStatus } from "@airlock/client";
 
 export const statusLabels: Record<SessionStatus, string> = {
   provisioning: "Starting",

@@ -28,7 +28,7 @@ export function StopButton({ sessionId, compact = false }: { sessionId: string; 
         if (!armed) return setArmed(true);
         setBusy(true);
         try {
-          await client.deleteSession(sessionId);
+          await client.sessions.delete(sessionId);
           void refreshSessions();
         } catch (err) {
           showToast({ tone: "bad", title: "Could not stop the session", body: (err as Error).message });

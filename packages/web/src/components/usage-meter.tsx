@@ -1,5 +1,5 @@
 /** Tokens and cost so far, and the budget when there is one. */
-import type { Usage } from "@airlock/protocol";
+import type { Usage } from "@airlock/client";
 import { tokens, usd } from "../state/format.ts";
 
 export function UsageMeter({ usage, budgetUsd }: { usage: Usage; budgetUsd: number | null }) {

@@ -3,7 +3,7 @@
  * it was started with), else what the agent called it, else its first prompt as this browser saw it, else the
  * agent's name.
  */
-import type { SessionView } from "@airlock/protocol";
+import type { SessionView } from "@airlock/client";
 
 const agentNames: Record<string, string> = { scripted: "Scripted agent", "claude-code": "Claude Code", opencode: "OpenCode", codex: "Codex", gemini: "Gemini CLI", custom: "Custom agent" };
 

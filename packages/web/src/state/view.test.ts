@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { AirlockEvent } from "@airlock/protocol";
+import type { AirlockEvent } from "@airlock/client";
 import { type Item, type View, emptyView, maxTerminalChars, reduce, reduceAll } from "./view.ts";
 
 /** Builds a log with gapless seqs, one second apart. */
@@ -168,6 +168,13 @@ describe("the conversation view", () => {
     expect(kinds(unmade)).toEqual(["setup"]);
     expect(only(unmade, "setup")[0].failed).toBe(setup);
     expect(unmade.index).toEqual({ [unmade.items[0].key]: 0 });
+    // A reason that adds why the failure is final still counts as said; the notice then carries the whole reason.
+    const final = `${why}; it crashed 3 times in a row without completing a turn, so the session has failed`;
+    const exhausted = reduceAll(emptyView(), logOf(started, ["error", { message: why, code: "agent_exited" }, T], ["turn.ended", { turnId: T, stopReason: "error", error: why }, T], ["session.status", { status: "failed", reason: final }]));
+    expect(only(exhausted, "notice")).toEqual([expect.objectContaining({ tone: "bad", title: "The session failed", detail: final })]);
+    // An agent that died and left the session stopped (to restart on the next prompt): the stop does not repeat why.
+    const stopped = reduceAll(emptyView(), logOf(started, ["error", { message: why, code: "agent_exited" }, T], ["turn.ended", { turnId: T, stopReason: "error", error: why }, T], ["session.status", { status: "stopped", reason: why }]));
+    expect(only(stopped, "notice").map((n) => [n.tone, n.title, n.detail])).toEqual([["bad", why, undefined], ["info", "Session stopped", undefined]]);
     // A failure nothing said before still gets its notice.
     const silent = reduceAll(emptyView(), logOf(started, ended(), ["session.status", { status: "failed", reason: "the sandbox is gone" }]));
     expect(only(silent, "notice")).toEqual([expect.objectContaining({ title: "The session failed", detail: "the sandbox is gone" })]);

@@ -7,7 +7,7 @@
  * item list once rather than once per event. Replaying the log in pieces gives the same view as replaying it at
  * once, and an event at or below `lastSeq` changes nothing, so a duplicate or a replay is harmless.
  */
-import type { AirlockEvent, SessionStatus } from "@airlock/protocol";
+import type { AirlockEvent, SessionStatus } from "@airlock/client";
 
 export type ToolStatus = "pending" | "in_progress" | "completed" | "failed";
 export type Tone = "info" | "warn" | "bad";
@@ -199,7 +199,8 @@ function apply(v: View, event: AirlockEvent): void {
           key: `n${event.seq}`,
           tone: "info",
           title: idle ? "Stopped while idle — send a prompt to resume" : deleted ? "Session stopped and its sandbox removed" : "Session stopped",
-          detail: idle || deleted ? undefined : reason,
+          // An error notice of this run already said why (an agent that died): not twice.
+          detail: idle || deleted || toldBefore(v, reason) ? undefined : reason,
         });
       }
       if (status === "paused" && was !== "paused") put(v, { kind: "notice", key: `n${event.seq}`, tone: "info", title: "Paused while idle — send a prompt to resume" });
@@ -331,18 +332,27 @@ function apply(v: View, event: AirlockEvent): void {
  * the setup card already says why.
  */
 function sayFailure(v: View, key: string, reason: string | undefined, setupFailed: boolean): void {
-  let told: ItemOf<"notice"> | undefined;
-  for (let i = v.items.length - 1; i >= 0 && !told; i--) {
-    const it = v.items[i];
-    if (it.kind === "turn" || it.kind === "setup") break;
-    if (it.kind === "notice" && it.tone === "bad" && reason && sameError(it.title, reason)) told = it;
-  }
+  const told = toldBefore(v, reason);
   if (setupFailed) {
     if (told) drop(v, told.key);
     return;
   }
   if (told) put(v, { ...told, title: "The session failed", detail: reason });
   else put(v, { kind: "notice", key, tone: "bad", title: "The session failed", detail: reason });
+}
+
+/**
+ * The error notice of the current run (since its turn or setup began) that said `reason` already: the same
+ * words, or the start of them (a failure's reason may add why it is final: "…; it crashed 3 times in a row").
+ */
+function toldBefore(v: View, reason: string | undefined): ItemOf<"notice"> | undefined {
+  if (!reason) return undefined;
+  for (let i = v.items.length - 1; i >= 0; i--) {
+    const it = v.items[i];
+    if (it.kind === "turn" || it.kind === "setup") return undefined;
+    if (it.kind === "notice" && it.tone === "bad" && (sameError(it.title, reason) || reason.toLowerCase().startsWith(it.title.toLowerCase()))) return it;
+  }
+  return undefined;
 }
 
 function applyUpdate(v: View, u: { sessionUpdate: string; [k: string]: any }, turnId: string | undefined, seq: number): void {

@@ -6,6 +6,7 @@
  * which servers send as heartbeats) come back as frames too, so a reader can tell a quiet stream from a dead one.
  */
 
+/** One dispatched frame of an event stream. */
 export interface SseFrame {
   /** The `id:` field; `undefined` when the frame had none. */
   id?: string;
@@ -19,6 +20,13 @@ export interface SseFrame {
   comments?: string[];
 }
 
+/**
+ * Reads `text/event-stream` incrementally; see the module comment.
+ *
+ * @example
+ * const parser = new SseParser();
+ * for (const frame of parser.push(chunkOfText)) if (frame.data) handle(JSON.parse(frame.data));
+ */
 export class SseParser {
   private buffer = "";
   /** A chunk ended with "\r": a "\n" starting the next one belongs to the same line ending. */

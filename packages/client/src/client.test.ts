@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AirlockApiError, AirlockClient, SseParser, type SubscriptionStatus } from "./client.ts";
-import type { AirlockEvent } from "./events.ts";
+import type { AirlockEvent } from "@airlock/protocol";
+import { AirlockApiError, AirlockClient, SseParser, type SubscriptionStatus } from "./index.ts";
 
 const event = (seq: number, text = `t${seq}`): AirlockEvent => ({
   seq,
@@ -99,7 +99,7 @@ async function follow(fake: Fake, options: { after?: number; apiKey?: string; st
   const client = new AirlockClient({ baseUrl: "http://airlock.test/", apiKey: options.apiKey, fetch: fake.fetch });
   const seen: number[] = [];
   const statuses: SubscriptionStatus[] = [];
-  const sub = client.subscribe("ses_1", {
+  const sub = client.sessions.subscribe("ses_1", {
     after: options.after,
     onEvent: (e) => seen.push(e.seq),
     onStatus: (s) => statuses.push(s),
@@ -111,7 +111,7 @@ async function follow(fake: Fake, options: { after?: number; apiKey?: string; st
 
 const log = (n: number) => Array.from({ length: n }, (_, i) => event(i + 1));
 
-describe("AirlockClient.subscribe", () => {
+describe("sessions.subscribe", () => {
   it("delivers in order, drops duplicate frames, and ends when the log is final", async () => {
     const l = log(3);
     const fake = fakeServer([["retry: 2000\n\n", frame(l[0]), frame(l[1]), frame(l[1]), ": ping\n\n", frame(l[0]), frame(l[2])]], { log: l });
@@ -199,23 +199,64 @@ describe("AirlockClient.subscribe", () => {
 });
 
 describe("AirlockClient requests", () => {
-  it("sends JSON with the key and turns error bodies into AirlockApiError", async () => {
-    const calls: Array<{ url: string; init?: RequestInit }> = [];
+  type Call = { url: string; init?: RequestInit };
+  const headersOf = (c: Call) => (c.init?.headers ?? {}) as Record<string, string>;
+  const clientWith = (answer: (url: string, init: RequestInit | undefined, n: number) => Response | Promise<Response>) => {
+    const calls: Call[] = [];
     const client = new AirlockClient({
       baseUrl: "http://airlock.test",
       apiKey: "k2",
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
       fetch: (async (url: string, init?: RequestInit) => {
         calls.push({ url, init });
-        if (url.includes("/interactions/")) return new Response(JSON.stringify({ error: { code: "conflict", message: "already answered" } }), { status: 409 });
-        if (url.endsWith("/prompt")) return new Response(JSON.stringify({ turnId: "turn_1" }), { status: 202 });
-        return new Response("<html>bad gateway</html>", { status: 502 });
+        return answer(url, init, calls.length);
       }) as typeof fetch,
     });
-    expect(await client.prompt("ses_1", "hello")).toEqual({ turnId: "turn_1" });
+    return { client, calls };
+  };
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status });
+
+  it("sends JSON with the key and turns error bodies into AirlockApiError", async () => {
+    const { client, calls } = clientWith((url) => {
+      if (url.includes("/interactions/")) return json({ error: { code: "conflict", message: "already answered" } }, 409);
+      if (url.endsWith("/prompt")) return json({ turnId: "turn_1" }, 202);
+      return new Response("<html>bad gateway</html>", { status: 502 });
+    });
+    expect(await client.sessions.prompt("ses_1", "hello")).toEqual({ turnId: "turn_1" });
     expect(calls[0].init).toMatchObject({ method: "POST", body: '{"text":"hello"}', headers: { authorization: "Bearer k2", "content-type": "application/json" } });
-    await expect(client.answer("ses_1", "int_1", { optionId: "allow" })).rejects.toMatchObject({ status: 409, code: "conflict", message: "already answered" });
-    await expect(client.getSession("ses_1")).rejects.toMatchObject({ status: 502, code: "http_error" });
-    const down = new AirlockClient({ fetch: (async () => Promise.reject(new TypeError("fetch failed"))) as typeof fetch });
-    await expect(down.health()).rejects.toMatchObject({ status: 0, code: "unreachable" });
+    await expect(client.sessions.answer("ses_1", "int_1", "allow")).rejects.toMatchObject({ status: 409, code: "conflict", message: "already answered" });
+    expect(calls[1].init?.body).toBe('{"optionId":"allow"}');
+    await expect(client.sessions.get("ses_1")).rejects.toMatchObject({ status: 502, code: "http_error" });
+    const down = new AirlockClient({ baseUrl: "http://nowhere.test", retry: { retries: 0 }, fetch: (async () => Promise.reject(new TypeError("fetch failed"))) as typeof fetch });
+    await expect(down.health()).rejects.toMatchObject({ status: 0, code: "unreachable", message: expect.stringContaining("http://nowhere.test") });
+  });
+
+  it("sends an idempotency key with every prompt and answer, and keeps it across retries of a safe failure", async () => {
+    const { client, calls } = clientWith((url, _init, n) => {
+      if (n <= 2) return json({ error: { code: "unavailable", message: "restarting" } }, 503);
+      return url.endsWith("/prompt") ? json({ turnId: "turn_1" }, 202) : json({ interactionId: "int_1", optionId: "allow", outcome: "selected" });
+    });
+    expect(await client.sessions.prompt("ses_1", { text: "hi" })).toEqual({ turnId: "turn_1" });
+    const keys = calls.map((c) => headersOf(c)["idempotency-key"]);
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    expect(keys[0]).toMatch(/^idk_[0-9a-f]{32}$/);
+    // A second call is another request: another key.
+    await client.sessions.answer("ses_1", "int_1", { optionId: "allow" }, { idempotencyKey: "mine-1" });
+    expect(headersOf(calls.at(-1)!)["idempotency-key"]).toBe("mine-1");
+    await client.sessions.prompt("ses_1", "again");
+    expect(headersOf(calls.at(-1)!)["idempotency-key"]).not.toBe(keys[0]);
+  });
+
+  it("never retries a POST without a key, nor a 4xx about the request", async () => {
+    const unavailable = clientWith(() => json({ error: { code: "unavailable", message: "restarting" } }, 503));
+    await expect(unavailable.client.sessions.cancel("ses_1")).rejects.toMatchObject({ status: 503 });
+    expect(unavailable.calls).toHaveLength(1);
+    const bad = clientWith(() => json({ error: { code: "bad_request", message: "invalid text" } }, 400));
+    await expect(bad.client.sessions.prompt("ses_1", "x")).rejects.toMatchObject({ status: 400 });
+    expect(bad.calls).toHaveLength(1);
+    // A GET is retried up to the limit (4 retries), then the last error is thrown.
+    await expect(unavailable.client.sessions.get("ses_1")).rejects.toMatchObject({ status: 503 });
+    expect(unavailable.calls).toHaveLength(6);
   });
 });
