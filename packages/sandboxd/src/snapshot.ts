@@ -95,22 +95,27 @@ export function takeSnapshot(root: string, limits: SnapshotLimits, previous?: Sn
         return;
       }
       const path = prefix + name;
-      const full = join(dir, name);
+      // Plain concatenation, not path.join: this runs once per file of the workspace on every compare.
+      const full = dir + "/" + name;
       const st = lstatSync(full, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) {
         if (!skippedFolders.has(name)) walk(full, path + "/");
         continue;
       }
-      if (!st.isFile() && !st.isSymbolicLink()) continue; // FIFOs, sockets, devices: nothing to diff
-      const stat = { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino };
+      const isLink = st.isSymbolicLink();
+      if (!st.isFile() && !isLink) continue; // FIFOs, sockets, devices: nothing to diff
       const old = previous?.entries.get(path);
-      const entry = old && sameStat(old, stat) && Boolean(old.link !== undefined) === st.isSymbolicLink() ? old : describe(full, stat, st.isSymbolicLink(), limits, snapshot);
-      if (entry.text !== undefined && entry === old) {
-        if (snapshot.keptBytes + entry.text.length <= limits.maxKeptBytes) snapshot.keptBytes += entry.text.length;
-        else entries.set(path, forget(entry));
+      if (old && old.size === st.size && old.mtimeMs === st.mtimeMs && old.ctimeMs === st.ctimeMs && old.ino === st.ino && (old.link !== undefined) === isLink) {
+        // Unchanged: reused as it is, its kept text counted against the budget again (or dropped past it).
+        if (old.text === undefined) entries.set(path, old);
+        else if (snapshot.keptBytes + old.text.length <= limits.maxKeptBytes) {
+          snapshot.keptBytes += old.text.length;
+          entries.set(path, old);
+        } else entries.set(path, forget(old));
+        continue;
       }
-      if (!entries.has(path)) entries.set(path, entry);
+      entries.set(path, describe(full, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, isLink, limits, snapshot));
     }
   };
   walk(root, "");
