@@ -14,6 +14,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, readdirSync, readlinkSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import type { FileChangeKind } from "@airlock/protocol";
 
 /** Folder names never descended into: dependencies, caches, VCS data. Big, generated, and not the agent's edits. */
 export const skippedFolders: ReadonlySet<string> = new Set([
@@ -69,7 +70,7 @@ export interface Snapshot {
 
 export interface Change {
   path: string;
-  change: "created" | "modified" | "deleted";
+  change: FileChangeKind;
   before?: Entry;
   after?: Entry;
 }
@@ -120,6 +121,13 @@ export function takeSnapshot(root: string, limits: SnapshotLimits, previous?: Sn
   };
   walk(root, "");
   return snapshot;
+}
+
+/** Whether a snapshot looks at `path` at all (none of its folders is skipped). */
+export function isFollowed(path: string): boolean {
+  const parts = path.split("/");
+  for (let i = 0; i < parts.length - 1; i++) if (skippedFolders.has(parts[i])) return false;
+  return true;
 }
 
 /** An entry for one path now (after a write through `fs/write_text_file`), or undefined when it is gone. */

@@ -14,7 +14,7 @@
 import { lstatSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { type FileChange, fileDiff } from "./file-diff.ts";
-import { type Change, type Entry, type Snapshot, type SnapshotLimits, compareSnapshots, describePath, takeSnapshot } from "./snapshot.ts";
+import { type Change, type Entry, type Snapshot, type SnapshotLimits, compareSnapshots, describePath, isFollowed, takeSnapshot } from "./snapshot.ts";
 
 export const maxChangesPerCheck = 1000;
 /** Diff bytes per compare; past it, records carry a one-line summary. */
@@ -88,6 +88,8 @@ export class WorkspaceWatch {
     const rel = relative(this.root, realPath);
     if (rel === "" || rel.startsWith("..")) return;
     const path = sep === "/" ? rel : rel.split(sep).join("/");
+    // A write into node_modules (or another skipped folder) is not followed: taking it in would read as a deletion later.
+    if (!isFollowed(path)) return;
     const entry = describePath(this.root, path, this.options.limits, this.snapshot);
     if (entry) this.snapshot.entries.set(path, entry);
     else this.snapshot.entries.delete(path);
