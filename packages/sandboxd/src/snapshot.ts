@@ -165,6 +165,7 @@ function sameStat(a: Entry, b: { size: number; mtimeMs: number; ctimeMs: number;
 function differs(a: Entry, b: Entry): boolean {
   if (a.link !== undefined || b.link !== undefined) return a.link !== b.link;
   if (a.size !== b.size) return true;
+  if (a.text !== undefined && b.text !== undefined) return a.text !== b.text;
   const ha = a.hash ?? (a.text !== undefined ? sha1(a.text) : undefined);
   const hb = b.hash ?? (b.text !== undefined ? sha1(b.text) : undefined);
   if (ha !== undefined && hb !== undefined) return ha !== hb;
