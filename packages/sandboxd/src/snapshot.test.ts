@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { compareSnapshots, defaultSnapshotLimits, type Snapshot, takeSnapshot } from "./snapshot.ts";
-import { WorkspaceWatch } from "./workspace-watch.ts";
+import { maxChangesPerCheck, WorkspaceWatch } from "./workspace-watch.ts";
 import type { FileChange } from "./file-diff.ts";
 
 let root: string;
@@ -139,5 +139,23 @@ describe("WorkspaceWatch", () => {
     w.check();
     expect(records[0].truncated).toBe(true);
     expect(Buffer.byteLength(records[0].diff)).toBeLessThanOrEqual(200);
+  });
+
+  it("journals at most maxChangesPerCheck changes per compare; the rest come with the next one, diffs past the budget as summaries", () => {
+    const records: FileChange[] = [];
+    const w = watch(records, 100);
+    w.start();
+    for (let i = 0; i < maxChangesPerCheck + 5; i++) put(`many/f${String(i).padStart(4, "0")}.txt`, `file ${i}\n`);
+    w.check();
+    expect(records).toHaveLength(maxChangesPerCheck);
+    // 100 bytes × 8 of diffs: the first few are diffs, the rest summaries.
+    expect(records.filter((r) => !r.truncated).length).toBeLessThan(10);
+    expect(records.at(-1)!.diff).toContain("@@ more changes than one diff budget");
+    records.length = 0;
+    w.check();
+    expect(records.map((r) => r.path)).toEqual(Array.from({ length: 5 }, (_, i) => `many/f${maxChangesPerCheck + i}.txt`));
+    records.length = 0;
+    w.check();
+    expect(records).toEqual([]);
   });
 });
