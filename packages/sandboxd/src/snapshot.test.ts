@@ -73,6 +73,14 @@ describe("takeSnapshot and compareSnapshots", () => {
     expect([snap.entries.get("t1.txt")?.text, snap.entries.get("t2.txt")?.hash?.length]).toEqual(["a".repeat(100), 40]);
   });
 
+  it("does not descend past a bounded depth", () => {
+    put(`${Array.from({ length: 80 }, () => "d").join("/")}/deep.txt`, "deep");
+    put("top.txt", "top");
+    const snap = takeSnapshot(root, defaultSnapshotLimits);
+    expect([...snap.entries.keys()]).toEqual(["top.txt"]);
+    expect(snap.truncated).toBe(true);
+  });
+
   it("stops at the file cap and then counts a missing path as deleted only when it is gone", () => {
     for (let i = 0; i < 10; i++) put(`f${i}.txt`, String(i));
     const limits = { ...defaultSnapshotLimits, maxFiles: 5 };

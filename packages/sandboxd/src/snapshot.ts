@@ -44,6 +44,9 @@ export interface SnapshotLimits {
   maxKeptBytes: number;
 }
 
+/** Folders deeper than this are not descended into: a tree made to be absurdly deep cannot exhaust the stack. */
+const maxDepth = 64;
+
 export const defaultSnapshotLimits: SnapshotLimits = { maxFiles: 20_000, maxReadBytes: 1024 * 1024, maxKeepFileBytes: 128 * 1024, maxKeptBytes: 8 * 1024 * 1024 };
 
 export interface Entry {
@@ -82,7 +85,7 @@ export interface Change {
 export function takeSnapshot(root: string, limits: SnapshotLimits, previous?: Snapshot): Snapshot {
   const entries = new Map<string, Entry>();
   const snapshot: Snapshot = { entries, truncated: false, keptBytes: 0 };
-  const walk = (dir: string, prefix: string): void => {
+  const walk = (dir: string, prefix: string, depth: number): void => {
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -101,7 +104,9 @@ export function takeSnapshot(root: string, limits: SnapshotLimits, previous?: Sn
       const st = lstatSync(full, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) {
-        if (!skippedFolders.has(name)) walk(full, path + "/");
+        if (skippedFolders.has(name)) continue;
+        if (depth < maxDepth) walk(full, path + "/", depth + 1);
+        else snapshot.truncated = true;
         continue;
       }
       const isLink = st.isSymbolicLink();
@@ -119,7 +124,7 @@ export function takeSnapshot(root: string, limits: SnapshotLimits, previous?: Sn
       entries.set(path, describe(full, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino }, isLink, limits, snapshot));
     }
   };
-  walk(root, "");
+  walk(root, "", 0);
   return snapshot;
 }
 

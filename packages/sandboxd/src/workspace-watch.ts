@@ -45,10 +45,15 @@ export class WorkspaceWatch {
   /** The picture everything later is compared to (the workspace as the agent finds it). */
   start(): void {
     const began = performance.now();
-    this.snapshot = this.take();
+    try {
+      this.snapshot = this.take();
+    } catch (err) {
+      this.options.log(`workspace snapshot failed, file changes will come from fs writes only: ${(err as Error).stack ?? err}`);
+      return;
+    }
     this.lastDuration = performance.now() - began;
     this.lastEnd = performance.now();
-    this.options.log(`workspace snapshot: ${this.snapshot.entries.size} files, ${this.snapshot.keptBytes} bytes of text kept, ${this.lastDuration.toFixed(1)} ms${this.snapshot.truncated ? " (file cap reached)" : ""}`);
+    this.options.log(`workspace snapshot: ${this.snapshot.entries.size} files, ${this.snapshot.keptBytes} bytes of text kept, ${this.lastDuration.toFixed(1)} ms${this.snapshot.truncated ? " (file or depth cap reached)" : ""}`);
   }
 
   /** Compares now and journals what changed (a turn's end: its records must come before the turn's answer). */
@@ -110,7 +115,7 @@ export class WorkspaceWatch {
     const after = this.take();
     if (after.truncated && !this.warnedTruncated) {
       this.warnedTruncated = true;
-      this.options.log(`the workspace has more than ${this.options.limits.maxFiles} files: changes past that many are not seen`);
+      this.options.log(`the workspace has more than ${this.options.limits.maxFiles} files, or folders 64 deep: changes past those are not seen`);
     }
     const changes = compareSnapshots(before, after, (path) => lstatSync(join(this.root, path), { throwIfNoEntry: false }) !== undefined);
     let budget = this.options.maxDiffBytes * checkDiffBudgetFactor;
