@@ -1,0 +1,131 @@
+/**
+ * @module mask — replaces secret values in what is stored of a session (events, failure reasons) by `***`, as CI
+ * systems do with their logs. Pure: the driver holds one `Masker` per running agent and passes every commit
+ * batch through it.
+ *
+ * Text that streams (an agent's message and thought chunks, a terminal's output) is cut wherever the agent's
+ * writes fell, so a value may arrive split across events. Within one batch the chunks of a stream are masked as
+ * one text (each event keeps its own part; the part of a value in a later chunk becomes empty). Across batches
+ * the masker keeps each stream's last characters: a value that began in an event already stored is masked from
+ * where this batch takes over, but the part already stored stays as it was. Batches hold whatever the relay had
+ * journaled when the control plane read it, so that is rare at token rates yet possible; it is the documented
+ * limit of masking (README, "Secrets").
+ */
+import type { CommitBatch, NewEvent } from "@airlock/protocol";
+
+export const maskText = "***";
+
+export class Masker {
+  private readonly values: string[];
+  private readonly longest: number;
+  /** Per stream, the unmasked tail of what was already stored (enough to complete a value split there). */
+  private readonly carry = new Map<string, string>();
+
+  constructor(values: Iterable<string>) {
+    this.values = [...new Set(values)].filter((v) => v.length > 0).sort((a, b) => b.length - a.length);
+    this.longest = this.values[0]?.length ?? 0;
+  }
+
+  get active(): boolean {
+    return this.values.length > 0;
+  }
+
+  /** A string with every value replaced. */
+  text(s: string): string {
+    if (!this.active || s.length === 0) return s;
+    for (const v of this.values) if (s.includes(v)) s = s.split(v).join(maskText);
+    return s;
+  }
+
+  /** Every string inside a JSON-like value, masked. */
+  deep<T>(value: T): T {
+    if (typeof value === "string") return this.text(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.deep(v)) as T;
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.deep(v)])) as T;
+    return value;
+  }
+
+  /** A commit batch with its events, failure reasons and interaction requests masked. */
+  batch(batch: CommitBatch): CommitBatch {
+    if (!this.active) return batch;
+    const out: CommitBatch = { ...batch, events: this.events(batch.events) };
+    if (batch.session?.statusReason) out.session = { ...batch.session, statusReason: this.text(batch.session.statusReason) };
+    if (batch.turns?.update) out.turns = { ...batch.turns, update: batch.turns.update.map((u) => (u.patch.error ? { ...u, patch: { ...u.patch, error: this.text(u.patch.error) } } : u)) };
+    if (batch.interactions?.insert) out.interactions = { ...batch.interactions, insert: batch.interactions.insert.map((i) => ({ ...i, request: this.deep(i.request) })) };
+    return out;
+  }
+
+  /** Events in order: streamed text masked across chunks (see the module comment), the rest string by string. */
+  events(events: NewEvent[]): NewEvent[] {
+    if (!this.active) return events;
+    const out = events.map((e) => (streamOf(e) ? e : ({ ...e, data: this.deep(e.data) } as NewEvent)));
+    const streams = new Map<string, number[]>();
+    events.forEach((e, i) => {
+      const s = streamOf(e);
+      if (s) streams.set(s.key, [...(streams.get(s.key) ?? []), i]);
+    });
+    for (const [key, indexes] of streams) {
+      const texts = indexes.map((i) => streamOf(events[i])!.text);
+      const masked = this.stream(key, texts);
+      indexes.forEach((i, j) => (out[i] = withStreamText(events[i], masked[j])));
+    }
+    return out;
+  }
+
+  /** The pieces of one stream, masked as one text after the stream's stored tail. */
+  private stream(key: string, pieces: string[]): string[] {
+    const carry = this.carry.get(key) ?? "";
+    const whole = carry + pieces.join("");
+    if (this.longest > 1) this.carry.set(key, whole.slice(-(this.longest - 1)));
+    const spans = this.spans(whole);
+    if (spans.length === 0) return pieces;
+    const out: string[] = [];
+    let at = carry.length;
+    for (const piece of pieces) {
+      const start = at;
+      const end = at + piece.length;
+      at = end;
+      let text = "";
+      let cursor = start;
+      for (const [a, b] of spans) {
+        if (b <= start || a >= end) continue;
+        text += whole.slice(cursor, Math.max(a, start));
+        // The mark goes where the value first shows in what is being stored now; later parts vanish.
+        if (Math.max(a, carry.length) >= start) text += maskText;
+        cursor = Math.min(b, end);
+      }
+      out.push(text + whole.slice(cursor, end));
+    }
+    return out;
+  }
+
+  /** Where values occur in `s`: sorted, overlapping ones merged. */
+  private spans(s: string): Array<[number, number]> {
+    const found: Array<[number, number]> = [];
+    for (const v of this.values) for (let i = s.indexOf(v); i >= 0; i = s.indexOf(v, i + 1)) found.push([i, i + v.length]);
+    found.sort((x, y) => x[0] - y[0]);
+    const merged: Array<[number, number]> = [];
+    for (const f of found) {
+      const last = merged.at(-1);
+      if (last && f[0] <= last[1]) last[1] = Math.max(last[1], f[1]);
+      else merged.push([...f]);
+    }
+    return merged;
+  }
+}
+
+/** Streamed text: message and thought chunks (per kind), terminal output (per terminal). */
+function streamOf(e: NewEvent): { key: string; text: string } | null {
+  const d = e.data as Record<string, any> | null;
+  if (!d || typeof d !== "object") return null;
+  if (e.type === "terminal.output" && typeof d.data === "string") return { key: `terminal:${d.terminalId}`, text: d.data };
+  if (e.type === "update" && typeof d.sessionUpdate === "string" && d.sessionUpdate.endsWith("_chunk") && d.content?.type === "text" && typeof d.content.text === "string") {
+    return { key: d.sessionUpdate, text: d.content.text };
+  }
+  return null;
+}
+
+function withStreamText(e: NewEvent, text: string): NewEvent {
+  const d = e.data as Record<string, any>;
+  return (e.type === "terminal.output" ? { ...e, data: { ...d, data: text } } : { ...e, data: { ...d, content: { ...d.content, text } } }) as NewEvent;
+}
