@@ -1,5 +1,5 @@
 /**
- * @module mask — replaces secret values in what is stored of a session (events, failure reasons) by `***`, as CI
+ * @module mask — replaces secret values in what is stored of a session (events, prompts, failure reasons) by `***`, as CI
  * systems do with their logs. Pure: the driver holds one `Masker` per running agent and passes every commit
  * batch through it.
  *
@@ -50,7 +50,13 @@ export class Masker {
     if (!this.active) return batch;
     const out: CommitBatch = { ...batch, events: this.events(batch.events) };
     if (batch.session?.statusReason) out.session = { ...batch.session, statusReason: this.text(batch.session.statusReason) };
-    if (batch.turns?.update) out.turns = { ...batch.turns, update: batch.turns.update.map((u) => (u.patch.error ? { ...u, patch: { ...u.patch, error: this.text(u.patch.error) } } : u)) };
+    if (batch.turns) {
+      out.turns = {
+        ...batch.turns,
+        ...(batch.turns.insert ? { insert: batch.turns.insert.map((t) => ({ ...t, prompt: this.deep(t.prompt) })) } : {}),
+        ...(batch.turns.update ? { update: batch.turns.update.map((u) => (u.patch.error ? { ...u, patch: { ...u.patch, error: this.text(u.patch.error) } } : u)) } : {}),
+      };
+    }
     if (batch.interactions?.insert) out.interactions = { ...batch.interactions, insert: batch.interactions.insert.map((i) => ({ ...i, request: this.deep(i.request) })) };
     return out;
   }
