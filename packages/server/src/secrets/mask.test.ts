@@ -51,3 +51,46 @@ describe("Masker", () => {
     expect(new Masker([]).batch(plain)).toBe(plain);
   });
 });
+
+describe("Masker.holdBack", () => {
+  let seq = 0;
+  const say = (text: string, kind = "agent_message_chunk") =>
+    ({ seq: ++seq, at: 0, kind: "agent", msg: { jsonrpc: "2.0", method: "session/update", params: { sessionId: "s", update: { sessionUpdate: kind, content: { type: "text", text } } } } }) as const;
+  const term = (data: string) => ({ seq: ++seq, at: 0, kind: "terminal", terminalId: "t1", stream: "output", data }) as const;
+  const exit = () => ({ seq: ++seq, at: 0, kind: "terminal", terminalId: "t1", stream: "exit", exitCode: 0 }) as const;
+
+  it("holds the trailing records from where a value begins, and nothing otherwise", () => {
+    const m = new Masker(["abcdefgh"]);
+    expect(m.holdBack([say("hello "), say("world")])).toBe(0);
+    expect(m.holdBack([say("hello "), say("ab")])).toBe(1);
+    expect(m.holdBack([say("hello a"), say("bc"), say("d")])).toBe(3);
+    expect(m.holdBack([say("x abcdefgh")])).toBe(0); // whole: masked as it is
+    expect(m.holdBack([term("ab"), exit()])).toBe(0); // the stream ended
+    expect(new Masker([]).holdBack([say("ab")])).toBe(0);
+  });
+
+  it("holds a beginning that started in text already stored (the stream's carry)", () => {
+    const m = new Masker(["abcdefgh"]);
+    m.events([chunk("x ab")]); // stored: the carry ends with "ab"
+    expect(m.holdBack([say("cd")])).toBe(1);
+    expect(m.holdBack([say("zz")])).toBe(0);
+  });
+
+  it("with held records joined to the next batch, no part of a split value is stored", () => {
+    const m = new Masker(["abcdefgh"]);
+    const first = [say("token: ab"), say("cd")];
+    const held = m.holdBack(first);
+    expect(held).toBe(2);
+    const stored = m.events([]);
+    expect(stored).toEqual([]);
+    const next = m.events([chunk("token: ab"), chunk("cd"), chunk("efgh!")]);
+    expect(texts(next).join("")).toBe("token: ***!");
+  });
+
+  it("keeps terminals and message kinds apart", () => {
+    const m = new Masker(["abcdefgh"]);
+    expect(m.holdBack([say("ab"), term("zz")])).toBe(2); // the message's "ab" is held, and the record after it
+    expect(m.holdBack([term("ab"), say("zz")])).toBe(2);
+    expect(m.holdBack([say("zz", "agent_thought_chunk"), say("zz")])).toBe(0);
+  });
+});

@@ -1,19 +1,25 @@
 /**
- * @module mask — replaces secret values in what is stored of a session (events, prompts, failure reasons) by `***`, as CI
- * systems do with their logs. Pure: the driver holds one `Masker` per running agent and passes every commit
+ * @module mask — replaces secret values in what is stored of a session (events, prompts, failure reasons) by `***`,
+ * as CI systems do with their logs. Pure: the driver holds one `Masker` per running agent and passes every commit
  * batch through it.
  *
  * Text that streams (an agent's message and thought chunks, a terminal's output) is cut wherever the agent's
- * writes fell, so a value may arrive split across events. Within one batch the chunks of a stream are masked as
- * one text (each event keeps its own part; the part of a value in a later chunk becomes empty). Across batches
- * the masker keeps each stream's last characters: a value that began in an event already stored is masked from
- * where this batch takes over, but the part already stored stays as it was. Batches hold whatever the relay had
- * journaled when the control plane read it, so that is rare at token rates yet possible; it is the documented
- * limit of masking (README, "Secrets").
+ * writes fell — an LLM writes a value token by token — so a value may arrive split across events and across the
+ * batches the control plane reads. Two things keep it whole:
+ * - within one batch, the chunks of a stream are masked as one text (each event keeps its own part; the part of
+ *   a value in a later chunk becomes empty);
+ * - `holdBack` tells the driver to leave a batch's trailing chunk records for the next batch when the stream's
+ *   text ends with the beginning of a value: nothing of them is stored (nor is the journal offset moved past
+ *   them, so a crash loses nothing), and they are masked together with what follows. They wait at most
+ *   `holdMs`; a value split by a longer pause is masked only from where it resumes (the limit the README names).
  */
-import type { CommitBatch, NewEvent } from "@airlock/protocol";
+import type { CommitBatch, JournalRecord, NewEvent } from "@airlock/protocol";
 
 export const maskText = "***";
+/** How long trailing records that may begin a value wait for the rest before they are stored as they are. */
+export const holdMs = 1000;
+/** Never hold more records than this (a value written a character at a time is still covered: ~32 KiB). */
+const maxHeld = 4096;
 
 export class Masker {
   private readonly values: string[];
@@ -105,6 +111,55 @@ export class Masker {
     return out;
   }
 
+  /**
+   * How many of `records`' trailing records to leave for the next batch: those from where the text of a stream
+   * begins to spell a value (a proper prefix of one) to the end. 0 when nothing looks like a value's beginning,
+   * or when anything but streamed text ends the batch (the stream moved on).
+   */
+  holdBack(records: JournalRecord[]): number {
+    if (!this.active) return 0;
+    let start = records.length;
+    while (start > 0 && records.length - start < maxHeld && textRecord(records[start - 1])) start--;
+    if (start === records.length) return 0;
+    const run = records.slice(start).map((r) => textRecord(r)!);
+    let holdFrom = run.length;
+    for (const key of new Set(run.map((r) => r.key))) {
+      const mine = run.map((r, i) => ({ ...r, i })).filter((r) => r.key === key);
+      const carry = this.carry.get(key) ?? "";
+      const text = carry + mine.map((r) => r.text).join("");
+      const open = this.openPrefix(text);
+      if (open === 0) continue;
+      // The record holding the prefix's first character (or the stream's first in this run, if it began earlier).
+      let at = carry.length;
+      let first = mine[0].i;
+      for (const r of mine) {
+        if (at + r.text.length > text.length - open) {
+          first = r.i;
+          break;
+        }
+        at += r.text.length;
+      }
+      holdFrom = Math.min(holdFrom, first);
+    }
+    return run.length - holdFrom;
+  }
+
+  /** The length of the longest end of `text` that is a proper beginning of a value. */
+  private openPrefix(text: string): number {
+    let longest = 0;
+    for (const v of this.values) {
+      // Candidates start where the value's first character does, within its length of the end; the earliest
+      // that fits is the longest.
+      for (let p = text.indexOf(v[0], Math.max(0, text.length - v.length + 1)); p >= 0; p = text.indexOf(v[0], p + 1)) {
+        if (v.startsWith(text.slice(p))) {
+          longest = Math.max(longest, text.length - p);
+          break;
+        }
+      }
+    }
+    return longest;
+  }
+
   /** Where values occur in `s`: sorted, overlapping ones merged. */
   private spans(s: string): Array<[number, number]> {
     const found: Array<[number, number]> = [];
@@ -127,6 +182,18 @@ function streamOf(e: NewEvent): { key: string; text: string } | null {
   if (e.type === "terminal.output" && typeof d.data === "string") return { key: `terminal:${d.terminalId}`, text: d.data };
   if (e.type === "update" && typeof d.sessionUpdate === "string" && d.sessionUpdate.endsWith("_chunk") && d.content?.type === "text" && typeof d.content.text === "string") {
     return { key: d.sessionUpdate, text: d.content.text };
+  }
+  return null;
+}
+
+/** The streamed text a journal record carries, under the same stream key as its event (see `streamOf`). */
+function textRecord(r: JournalRecord): { key: string; text: string } | null {
+  if (r.kind === "terminal") return r.stream === "output" && typeof r.data === "string" ? { key: `terminal:${r.terminalId}`, text: r.data } : null;
+  if (r.kind !== "agent") return null;
+  const msg = r.msg as { method?: string; id?: unknown; params?: { update?: Record<string, any> } };
+  const u = msg.method === "session/update" && msg.id === undefined ? msg.params?.update : undefined;
+  if (u && typeof u.sessionUpdate === "string" && u.sessionUpdate.endsWith("_chunk") && u.content?.type === "text" && typeof u.content.text === "string") {
+    return { key: u.sessionUpdate, text: u.content.text };
   }
   return null;
 }

@@ -37,6 +37,7 @@ import type { AgentRegistry } from "../agents/registry.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
 import { Masker, type Secrets } from "../secrets/index.ts";
+import { holdMs } from "../secrets/mask.ts";
 import { endOfRun, initialize, notification, request, statusEvent } from "./acp-messages.ts";
 import { type AgentStart, acpSessionParams, agentLaunch, maskOf } from "./agent-start.ts";
 import { acpResult, resolutionOf } from "./answers.ts";
@@ -80,6 +81,9 @@ export class SessionDriver {
   private readonly gatewayErrors = new Set<string>();
   /** Masks the running agent's secret values in everything committed (set at each agent start). */
   private masker = new Masker([]);
+  /** Journal records the masker holds back until the rest of a possible value arrives, and the timer that ends the wait. */
+  private held: JournalRecord[] = [];
+  private holdTimer: NodeJS.Timeout | null = null;
   idleDeadline: number | null = null;
 
   constructor(
@@ -283,6 +287,8 @@ export class SessionDriver {
   detach(): void {
     this.pump.stop();
     this.ttl.stop();
+    // Held records were not stored, and the stored offset is before them: whoever follows the relay next reads them again.
+    this.dropHeld();
   }
 
   // ---------------------------------------------------------------- commands from the API
@@ -381,9 +387,22 @@ export class SessionDriver {
     }
   }
 
-  private async apply(records: JournalRecord[]): Promise<void> {
+  private async apply(records: JournalRecord[], flush = false): Promise<void> {
     const offset = this.pump.offset;
-    const fresh = records[0] && records[0].seq <= offset ? records.filter((r) => r.seq > offset) : records;
+    // Records held back by the masker come first; a stream that restarted delivers them again (kept once, by seq).
+    const last = this.held.at(-1)?.seq ?? -1;
+    const all = this.held.length ? [...this.held, ...records.filter((r) => r.seq > last)] : records;
+    this.dropHeld();
+    let fresh = all[0] && all[0].seq <= offset ? all.filter((r) => r.seq > offset) : all;
+    // Trailing output that may be the beginning of a secret value waits for the rest (see secrets/mask.ts).
+    const hold = flush ? 0 : this.masker.holdBack(fresh);
+    if (hold > 0) {
+      this.held = fresh.slice(-hold);
+      this.holdTimer = setTimeout(() => {
+        this.serial(() => this.apply([], true)).catch((err) => this.deps.log.warn({ err, session: this.id }, "could not store held output"));
+      }, holdMs);
+      fresh = fresh.slice(0, -hold);
+    }
     if (fresh.length === 0) return;
     const before = copyState(this.state);
     const { batch, actions } = mapRecords(this.state, fresh);
@@ -527,6 +546,12 @@ export class SessionDriver {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private dropHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.held = [];
+  }
 
   private withheldCapabilities(): Record<string, unknown> | undefined {
     return this.deps.agents.get(this.session.agent)?.clientCapabilities;
