@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type FakeAnthropic, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
@@ -251,6 +252,41 @@ describe("tenant LLM credentials", () => {
     } finally {
       await bare.stop();
       removeDir(bare.dataDir);
+    }
+  });
+});
+
+describe("secrets on PostgreSQL", () => {
+  it("keeps secrets and env values sealed in the database, scoped to the tenant", async () => {
+    const pgServer = await startServer({ AIRLOCK_API_KEYS: apiKeys }, undefined, { store: "postgres" });
+    const db = new pg.Client({ connectionString: pgServer.databaseUrl! });
+    try {
+      const secret = unique("pg-secret");
+      const plain = unique("pg-plain");
+      expect((await pgServer.api("PUT", "/v1/secrets/PG_TOKEN", { value: secret }, tenantA)).status).toBe(201);
+      expect((await pgServer.api("GET", "/v1/secrets", undefined, tenantB)).body.secrets).toEqual([]);
+      const created = await pgServer.api("POST", "/v1/sessions", { agent: "scripted", env: { TOKEN: { secret: "PG_TOKEN" }, PLAIN: plain } }, tenantA);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      expect(created.body.env).toEqual({ TOKEN: { secret: "PG_TOKEN" }, PLAIN: "***" });
+      const sse = new SseReader(`${pgServer.url}/v1/sessions/${created.body.id}/events`, undefined, tenantA);
+      await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+      sse.close();
+
+      await db.connect();
+      const { rows } = await db.query(`
+        SELECT (SELECT string_agg(value, ' ') FROM secrets) AS secrets,
+               (SELECT string_agg(options::text, ' ') FROM sessions) AS options,
+               (SELECT string_agg(data, ' ') FROM events) AS events`);
+      const everything = JSON.stringify(rows[0]);
+      expect(rows[0].secrets).toMatch(/^v1\./);
+      expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(plain);
+      expect(filesHolding(pgServer.dataDir, secret)).toEqual([]);
+      expect(filesHolding(pgServer.dataDir, plain)).toEqual([]);
+    } finally {
+      await db.end().catch(() => {});
+      await pgServer.stop();
+      removeDir(pgServer.dataDir);
     }
   });
 });
