@@ -321,4 +321,39 @@ describe("the web UI", () => {
     await page.screenshot({ path: `${shots}stopped.png` });
     await page.close();
   });
+  it("keeps secrets on their own page: adds, replaces and deletes one, never showing a value", async () => {
+    const value = "ui-secret-value-7f3a9c";
+    const page = await open("/");
+    await page.locator(".sidebar-foot").getByRole("link", { name: "Secrets" }).click();
+    await page.waitForURL(/\/secrets$/);
+    await page.getByRole("heading", { name: "Secrets", exact: true }).waitFor();
+    const form = page.getByRole("form", { name: "Add a secret" });
+    // a bad name is named as such before anything is sent
+    await form.getByLabel("Name").fill("1BAD");
+    await form.locator(".field-hint.error", { hasText: "Letters, digits and _" }).waitFor();
+    await expect(form.getByRole("button", { name: "Save" }).isDisabled()).resolves.toBe(true);
+    await form.getByLabel("Name").fill("UI_TOKEN");
+    await form.getByLabel("Value").fill(value);
+    await form.getByRole("button", { name: "Save" }).click();
+    const row = page.getByRole("row").filter({ hasText: "UI_TOKEN" });
+    await row.waitFor();
+    expect(await page.content()).not.toContain(value);
+    expect((await server.api("GET", "/v1/secrets")).body.secrets.map((s: any) => s.name)).toContain("UI_TOKEN");
+    // the same name again replaces it
+    await form.getByLabel("Name").fill("UI_TOKEN");
+    await form.getByRole("button", { name: "Replace" }).waitFor();
+    await form.getByLabel("Value").fill(`${value}-2`);
+    await form.getByRole("button", { name: "Replace" }).click();
+    await page.locator(".toast", { hasText: "Replaced UI_TOKEN" }).waitFor();
+    await page.screenshot({ path: `${shots}secrets.png` });
+    // delete asks for a second click
+    await row.getByRole("button", { name: "Delete UI_TOKEN" }).click();
+    await row.getByRole("button", { name: "Confirm deleting UI_TOKEN" }).click();
+    await page.getByText("No secrets yet.").waitFor();
+    expect((await server.api("GET", "/v1/secrets")).body.secrets).toEqual([]);
+    // a reload opens the same page
+    await page.reload();
+    await page.getByRole("heading", { name: "Secrets", exact: true }).waitFor();
+    await page.close();
+  });
 });
