@@ -156,7 +156,8 @@ export interface WebhookStoreV1 {
   recordOutcome(outcome: DeliveryOutcome, now: number): Promise<void>;
   /** The log, newest first; `before` is a delivery id (the previous page's last). */
   listDeliveries(webhookId: string, query: { before?: string; limit: number }): Promise<DeliveryRecord[]>;
-  listCursors(webhookId: string): Promise<WebhookCursor[]>;
+  /** Its cursors, failing ones first, at most `limit` (default 100). */
+  listCursors(webhookId: string, limit?: number): Promise<WebhookCursor[]>;
   /** Unpauses it: failures forgotten, every cursor due at once (from where it stopped). False when none. */
   resumeWebhook(id: string): Promise<boolean>;
 }

@@ -13,6 +13,7 @@ import type { EnvApiKey } from "../store/api-key.ts";
 import { type AuthVars, auth } from "./auth.ts";
 import { errorResponse, onError } from "./errors.ts";
 import { sessionRoutes } from "./sessions.ts";
+import { webhookRoutes } from "./webhooks.ts";
 import { serveWeb } from "./static.ts";
 
 export interface HttpDeps {
@@ -26,6 +27,8 @@ export interface HttpDeps {
   version: string;
   /** Sub-apps with their own auth (the LLM gateway), mounted before the web UI's catch-all. */
   mounts?: Array<[path: string, app: Hono<any>]>;
+  /** The delivery worker, woken when a webhook is resumed. */
+  webhooks?: { wake(): void };
 }
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
@@ -51,6 +54,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
   app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
+  app.route("/v1/webhooks", webhookRoutes({ store: deps.store, wake: () => deps.webhooks?.wake() }));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;

@@ -91,8 +91,8 @@ export function sqliteWebhooks(db: Database.Database): SqliteWebhooks {
     async listDeliveries(webhookId, query) {
       return (st().listDeliveries.all({ webhookId, before: query.before ?? null, limit: query.limit }) as Row[]).map(toDelivery);
     },
-    async listCursors(webhookId) {
-      return (st().listCursors.all(webhookId) as Row[]).map(toCursor);
+    async listCursors(webhookId, limit = 100) {
+      return (st().listCursors.all(webhookId, limit) as Row[]).map(toCursor);
     },
     async resumeWebhook(id) {
       return resumeTx.immediate(id);

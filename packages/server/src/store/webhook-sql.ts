@@ -125,7 +125,8 @@ export const webhookQueries = {
     WHERE webhook_id = @webhookId AND id < coalesce(@before, char(1114111))
     ORDER BY id DESC
     LIMIT @limit`,
-  listCursors: `SELECT * FROM webhook_cursors WHERE webhook_id = ? ORDER BY session_id`,
+  // Failing ones first: what the delivery log's reader looks for.
+  listCursors: `SELECT * FROM webhook_cursors WHERE webhook_id = ? ORDER BY attempt DESC, session_id LIMIT ?`,
   resumeWebhook: `UPDATE webhooks SET paused_at = NULL, paused_reason = NULL, failures = 0, failing_since = NULL WHERE id = ?`,
   resumeCursors: `UPDATE webhook_cursors SET attempt = 0, next_attempt_at = 0 WHERE webhook_id = ?`,
 } as const;

@@ -126,7 +126,7 @@ export const webhookStatements = {
     WHERE webhook_id = @webhookId AND (@before::text IS NULL OR id < @before)
     ORDER BY id DESC
     LIMIT @limit`,
-  listCursors: `SELECT ${cursorColumns} FROM webhook_cursors WHERE webhook_id = @webhookId ORDER BY session_id`,
+  listCursors: `SELECT ${cursorColumns} FROM webhook_cursors WHERE webhook_id = @webhookId ORDER BY attempt DESC, session_id LIMIT @limit`,
   resumeWebhook: `UPDATE webhooks SET paused_at = NULL, paused_reason = NULL, failures = 0, failing_since = NULL WHERE id = @id`,
   resumeCursors: `UPDATE webhook_cursors SET attempt = 0, next_attempt_at = 0 WHERE webhook_id = @id`,
 } as const;

@@ -96,8 +96,8 @@ export function postgresWebhooks(pool: pg.Pool, translate: (error: unknown) => u
     async listDeliveries(webhookId, query) {
       return (await q("listDeliveries", { webhookId, before: query.before ?? null, limit: query.limit })).rows.map(toDelivery);
     },
-    async listCursors(webhookId) {
-      return (await q("listCursors", { webhookId })).rows.map(toCursor);
+    async listCursors(webhookId, limit = 100) {
+      return (await q("listCursors", { webhookId, limit })).rows.map(toCursor);
     },
     async resumeWebhook(id) {
       const [resumed] = await transaction([
