@@ -11,7 +11,7 @@
  */
 export { AirlockClient } from "./client.ts";
 export { AirlockApiError } from "./errors.ts";
-export type { FollowOptions, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
+export type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
 export { type CallOptions, type ClientOptions, type RetryOptions, newIdempotencyKey } from "./http.ts";
 export { type InteractionRequest, type RunOptions, Session, SessionEndedError } from "./session.ts";
 export { type AnswerInput, type PromptInput, SessionsApi } from "./sessions.ts";

@@ -17,7 +17,7 @@ import type {
   SessionView,
   WorkspaceEntry,
 } from "@airlock/protocol";
-import { type FollowOptions, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
+import { type FollowOptions, type ReadEventsQuery, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
 import { type CallOptions, type Transport, newIdempotencyKey, sessionPath } from "./http.ts";
 
 /** What a prompt is: text, or `{text}` / `{content: [ACP ContentBlock]}` (the API's `Prompt` body). */
@@ -113,7 +113,7 @@ export class SessionsApi {
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */
-  readEvents(id: string, query: { after?: number; limit?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
+  readEvents(id: string, query: ReadEventsQuery = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
     return readEvents(this.transport, id, query, options.signal);
   }
 
