@@ -152,7 +152,10 @@ export interface WebhookStoreV1 {
    * leaseMs`: no other worker (another node) takes them meanwhile. Most overdue first.
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<DueDelivery[]>;
-  /** Writes an attempt's result (log row, cursor, webhook's failure count or pause) and releases the claim. */
+  /**
+   * Writes an attempt's result (log row, cursor, webhook's failure count or pause) and releases the claim. A
+   * cursor that reached the end of a final session's log (failed, or stopped with its sandbox gone) is removed.
+   */
   recordOutcome(outcome: DeliveryOutcome, now: number): Promise<void>;
   /** The log, newest first; `before` is a delivery id (the previous page's last). */
   listDeliveries(webhookId: string, query: { before?: string; limit: number }): Promise<DeliveryRecord[]>;

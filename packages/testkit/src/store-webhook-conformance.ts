@@ -162,5 +162,24 @@ export function describeWebhookConformance(name: string, make: () => Promise<Sto
       expect(await store.webhooks.getWebhook(w.id)).toMatchObject({ failures: 0, failingSince: null });
       expect((await store.webhooks.listCursors(w.id))[0]).toMatchObject({ deliveredSeq: 3, attempt: 0, lastError: null });
     });
+
+    it("removes a cursor once it reached the end of a final session's log, not before", async () => {
+      const w = webhookRecord();
+      await store.webhooks.createWebhook(w);
+      const s = sessionRecord();
+      await store.createSession(s, [chunk("1"), chunk("2")]);
+      const now = Date.now();
+      await store.commit(s.id, { events: [{ type: "session.status", data: { status: "stopped" } }], session: { status: "stopped" } });
+      await store.webhooks.recordOutcome({ webhookId: w.id, sessionId: s.id, deliveredSeq: 2, delivery: delivery(w, s.id) }, now);
+      expect((await store.webhooks.listCursors(w.id)).map((c) => c.deliveredSeq)).toEqual([2]);
+      await store.webhooks.recordOutcome({ webhookId: w.id, sessionId: s.id, deliveredSeq: 3, delivery: delivery(w, s.id, { firstSeq: 3, lastSeq: 3 }) }, now);
+      expect(await store.webhooks.listCursors(w.id)).toEqual([]);
+      // A session stopped with its sandbox kept may run again: its cursor stays.
+      const kept = sessionRecord({ sandbox: { provider: "local", id: "sbx", data: {} } });
+      await store.createSession(kept, [chunk("1")]);
+      await store.commit(kept.id, { events: [], session: { status: "stopped" } });
+      await store.webhooks.recordOutcome({ webhookId: w.id, sessionId: kept.id, deliveredSeq: 1, delivery: delivery(w, kept.id) }, now);
+      expect((await store.webhooks.listCursors(w.id)).map((c) => c.sessionId)).toEqual([kept.id]);
+    });
   });
 }

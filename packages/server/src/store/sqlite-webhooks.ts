@@ -48,6 +48,7 @@ export function sqliteWebhooks(db: Database.Database): SqliteWebhooks {
     }
     if (o.deliveredSeq !== undefined) {
       s.cursorDelivered.run({ ...key, seq: o.deliveredSeq });
+      s.retireCursor.run(key);
       if (o.delivery) s.webhookSucceeded.run({ webhookId: o.webhookId });
     } else {
       s.cursorFailed.run({ ...key, retryAt: o.retryAt ?? now, error: o.error ?? null });

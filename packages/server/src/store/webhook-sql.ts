@@ -111,6 +111,13 @@ export const webhookQueries = {
     UPDATE webhook_cursors SET delivered_seq = max(delivered_seq, @seq), attempt = 0, next_attempt_at = 0,
                                claimed_until = 0, last_error = NULL
     WHERE webhook_id = @webhookId AND session_id = @sessionId`,
+  // A cursor at the end of a final session's log (failed, or stopped with its sandbox gone) has nothing more
+  // to deliver: removed, so that the search for due work scans only sessions that may still grow.
+  retireCursor: `
+    DELETE FROM webhook_cursors
+    WHERE webhook_id = @webhookId AND session_id = @sessionId
+      AND delivered_seq >= (SELECT last_seq FROM sessions
+                            WHERE id = @sessionId AND status IN ('stopped', 'failed') AND sandbox IS NULL)`,
   cursorFailed: `
     UPDATE webhook_cursors SET attempt = attempt + 1, next_attempt_at = @retryAt, claimed_until = 0, last_error = @error
     WHERE webhook_id = @webhookId AND session_id = @sessionId`,

@@ -110,6 +110,12 @@ export const webhookStatements = {
     UPDATE webhook_cursors SET delivered_seq = greatest(delivered_seq, @seq), attempt = 0, next_attempt_at = 0,
                                claimed_until = 0, last_error = NULL
     WHERE webhook_id = @webhookId AND session_id = @sessionId`,
+  // As SQLite's: a cursor at the end of a final session's log has nothing more to deliver.
+  retireCursor: `
+    DELETE FROM webhook_cursors
+    WHERE webhook_id = @webhookId AND session_id = @sessionId
+      AND delivered_seq >= (SELECT last_seq FROM sessions
+                            WHERE id = @sessionId AND status IN ('stopped', 'failed') AND sandbox IS NULL)`,
   cursorFailed: `
     UPDATE webhook_cursors SET attempt = attempt + 1, next_attempt_at = @retryAt, claimed_until = 0, last_error = @error
     WHERE webhook_id = @webhookId AND session_id = @sessionId`,

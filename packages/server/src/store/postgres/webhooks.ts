@@ -85,7 +85,7 @@ export function postgresWebhooks(pool: pg.Pool, translate: (error: unknown) => u
         steps.push(["insertDelivery", deliveryParams(o.delivery)], ["pruneDeliveries", { webhookId: o.webhookId, keep: webhookLimits.keptDeliveries }]);
       }
       if (o.deliveredSeq !== undefined) {
-        steps.push(["cursorDelivered", { ...key, seq: o.deliveredSeq }]);
+        steps.push(["cursorDelivered", { ...key, seq: o.deliveredSeq }], ["retireCursor", key]);
         if (o.delivery) steps.push(["webhookSucceeded", { webhookId: o.webhookId }]);
       } else {
         steps.push(["cursorFailed", { ...key, retryAt: o.retryAt ?? now, error: o.error ?? null }]);
