@@ -17,11 +17,15 @@ export { type InteractionRequest, type RunOptions, Session, SessionEndedError } 
 export { type AnswerInput, type PromptInput, SessionsApi } from "./sessions.ts";
 export { SseParser, type SseFrame } from "./sse.ts";
 export { TurnCollector, type TurnResult } from "./turn.ts";
+export { WebhooksApi, verifyWebhookSignature } from "./webhooks.ts";
 export type {
   AgentView,
   AirlockEvent,
   AnswerInteraction,
   CreateSession,
+  CreateWebhook,
+  DeliveriesPage,
+  DeliveryView,
   EventDataMap,
   EventsPage,
   EventType,
@@ -36,5 +40,7 @@ export type {
   SessionStatus,
   SessionView,
   Usage,
+  WebhookDelivery,
+  WebhookView,
   WorkspaceEntry,
 } from "@airlock/protocol";

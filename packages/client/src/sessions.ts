@@ -16,6 +16,7 @@ import type {
   SessionList,
   SessionView,
   WorkspaceEntry,
+  WebhookView,
 } from "@airlock/protocol";
 import { type FollowOptions, type ReadEventsQuery, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
 import { type CallOptions, type Transport, newIdempotencyKey, sessionPath } from "./http.ts";
@@ -30,8 +31,11 @@ export type AnswerInput = string | Omit<AnswerInteraction, "requestId">;
 export class SessionsApi {
   constructor(private readonly transport: Transport) {}
 
-  /** Creates a session (201, status `provisioning`: the sandbox is made in the background). */
-  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView> {
+  /**
+   * Creates a session (201, status `provisioning`: the sandbox is made in the background). With `webhook`, the
+   * answer carries the session's own webhook with its signing secret, shown only here.
+   */
+  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView & { webhook?: WebhookView & { secret: string } }> {
     return this.transport.request({ method: "POST", path: "/v1/sessions", body, signal: options.signal });
   }
 

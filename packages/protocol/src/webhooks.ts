@@ -193,6 +193,15 @@ export interface DeliveryView {
   nextRetryAt: string | null;
 }
 
+/** `GET /v1/webhooks/:id/deliveries`. */
+export interface DeliveriesPage {
+  deliveries: DeliveryView[];
+  /** Pass as `before` for the next page; null on the last one. */
+  nextCursor: string | null;
+  /** Where each followed session stands (failing ones first, at most 100). */
+  sessions: Array<{ sessionId: string; deliveredSeq: number; attempt: number; nextRetryAt: string | null; lastError: string | null }>;
+}
+
 /**
  * The body of a delivery: one session's events in seq order. `events` are the API's events, each with its
  * `seq`: a receiver deduplicates by (sessionId, seq). Gaps in seq are events of other types (`events` filter).

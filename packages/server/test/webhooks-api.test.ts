@@ -6,7 +6,7 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AirlockClient, type AirlockEvent } from "@airlock/client";
+import { AirlockClient, type AirlockEvent, verifyWebhookSignature } from "@airlock/client";
 import { verifySignature } from "../src/webhooks/signature.ts";
 import { type TestServer, removeDir, startServer } from "./harness.ts";
 import { startCapture, until } from "./webhook-receivers.ts";
@@ -71,6 +71,10 @@ describe("webhooks", () => {
       expect(verifySignature("whsec_other", req.body, header)).toBe(false);
       // A replay later than the tolerance is refused by its timestamp.
       expect(verifySignature(secret, req.body, header, 300, Number(m[1]) + 301)).toBe(false);
+      // The SDK's check (WebCrypto) agrees.
+      expect(await verifyWebhookSignature(secret, req.body, header)).toBe(true);
+      expect(await verifyWebhookSignature(secret, `${req.body} `, header)).toBe(false);
+      expect(await verifyWebhookSignature(secret, req.body, header, { nowSec: Number(m[1]) + 301 })).toBe(false);
       const body = JSON.parse(req.body);
       expect(body).toMatchObject({ webhookId, sessionId: session.id, deliveryId: req.headers["airlock-delivery-id"] });
       expect(req.headers["airlock-webhook-id"]).toBe(webhookId);
@@ -112,8 +116,8 @@ describe("webhooks", () => {
       expect(capture.requests.length).toBe(tried);
 
       failing = false;
-      const resumed = await a("POST", `/v1/webhooks/${hook.id}/resume`);
-      expect(resumed.body).toMatchObject({ paused: null, consecutiveFailures: 0 });
+      const resumed = await new AirlockClient({ baseUrl: server.url, apiKey: "key-a" }).webhooks.resume(hook.id);
+      expect(resumed).toMatchObject({ paused: null, consecutiveFailures: 0 });
       const got = await until(() => {
         const seqs = capture.accepted().map((e) => e.seq);
         return seqs.length >= lastSeq && seqs;
@@ -177,6 +181,11 @@ describe("webhooks", () => {
       const theirs = await readySession(b, { metadata: { suite: "tenants" } });
       const mine = await readySession(a, { metadata: { suite: "tenants" } });
       expect((await b("GET", "/v1/webhooks")).body.webhooks).toEqual([]);
+      const sdkB = new AirlockClient({ baseUrl: server.url, apiKey: "key-b" });
+      expect(await sdkB.webhooks.list()).toEqual([]);
+      await expect(sdkB.webhooks.get(hook.id)).rejects.toMatchObject({ status: 404 });
+      const sdkA = new AirlockClient({ baseUrl: server.url, apiKey: "key-a" });
+      expect((await sdkA.webhooks.list()).map((w) => w.id)).toContain(hook.id);
       for (const [method, path] of [
         ["GET", `/v1/webhooks/${hook.id}`],
         ["GET", `/v1/webhooks/${hook.id}/deliveries`],
