@@ -44,11 +44,17 @@ export class WebhookWorker {
     if (this.timer) void this.poll();
   }
 
-  /** Stops claiming; deliveries in flight are cut off (their claims lapse and they are sent again later). */
-  close(): Promise<void> {
+  /**
+   * Stops claiming and gives deliveries in flight `graceMs` to finish and be recorded; those still going then are
+   * cut off (their claims lapse, and they are sent again then: a restart right after waits out the lease).
+   */
+  close(graceMs = 2000): Promise<void> {
     return (this.closed ??= (async () => {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
       this.stopping.abort();
       await Promise.allSettled([...this.inFlight]);
     })());
