@@ -78,6 +78,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhooks: {
       timeoutMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_TIMEOUT_MS, d.timeoutMs, "AIRLOCK_WEBHOOK_TIMEOUT_MS")),
       maxAttempts: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_ATTEMPTS, d.maxAttempts, "AIRLOCK_WEBHOOK_MAX_ATTEMPTS")),
+      pauseAfterMs: intOf(env.AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC, d.pauseAfterMs / 1000, "AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC") * 1000,
       backoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BACKOFF_MS, d.backoffMs, "AIRLOCK_WEBHOOK_BACKOFF_MS")),
       maxBackoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_BACKOFF_MS, d.maxBackoffMs, "AIRLOCK_WEBHOOK_MAX_BACKOFF_MS")),
       batchSize: Math.min(1000, Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BATCH_SIZE, d.batchSize, "AIRLOCK_WEBHOOK_BATCH_SIZE"))),

@@ -19,6 +19,7 @@ beforeAll(async () => {
     AIRLOCK_WEBHOOK_BACKOFF_MS: "50",
     AIRLOCK_WEBHOOK_MAX_BACKOFF_MS: "200",
     AIRLOCK_WEBHOOK_MAX_ATTEMPTS: "3",
+    AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC: "0",
   });
 });
 afterAll(async () => {

@@ -17,8 +17,12 @@ describe("retryDelay", () => {
 
 describe("pauseAfterFailure", () => {
   it("pauses at the failure that makes maxAttempts in a row, naming the count, since when and the last error", () => {
-    expect(pauseAfterFailure({ failures: 1, failingSince: 0 }, "HTTP 500", 5000, { maxAttempts: 3 })).toBeUndefined();
-    const pause = pauseAfterFailure({ failures: 2, failingSince: 0 }, "HTTP 500", 5000, { maxAttempts: 3 })!;
+    const s = { maxAttempts: 3, pauseAfterMs: 5000 };
+    expect(pauseAfterFailure({ failures: 1, failingSince: 0 }, "HTTP 500", 5000, s)).toBeUndefined();
+    // Enough failures, but all within a few seconds (many sessions at once): not yet.
+    expect(pauseAfterFailure({ failures: 9, failingSince: 1000 }, "HTTP 500", 5000, s)).toBeUndefined();
+    expect(pauseAfterFailure({ failures: 0, failingSince: null }, "HTTP 500", 5000, { maxAttempts: 1, pauseAfterMs: 0 })).toBeDefined();
+    const pause = pauseAfterFailure({ failures: 2, failingSince: 0 }, "HTTP 500", 5000, s)!;
     expect(pause.at).toBe(5000);
     expect(pause.reason).toMatch(/^3 deliveries failed in a row since 1970-01-01T00:00:00\.000Z \(last: HTTP 500\)/);
   });

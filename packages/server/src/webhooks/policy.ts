@@ -7,8 +7,13 @@ import type { EventRow, WebhookPause, WebhookRecord } from "@airlock/protocol";
 export interface DeliverySettings {
   /** A POST that has not answered by then failed. */
   timeoutMs: number;
-  /** Failed deliveries in a row (over all of a webhook's sessions) after which it is paused. */
+  /** Failed deliveries in a row (over all of a webhook's sessions) after which it is paused... */
   maxAttempts: number;
+  /**
+   * ...once they also span this long: with many sessions failing at once, `maxAttempts` failures come within
+   * seconds, and a receiver down for a minute must not be paused for it.
+   */
+  pauseAfterMs: number;
   /** The first retry's delay, doubled per failure of the same batch up to `maxBackoffMs`. */
   backoffMs: number;
   maxBackoffMs: number;
@@ -23,6 +28,7 @@ export interface DeliverySettings {
 export const defaultDeliverySettings: DeliverySettings = {
   timeoutMs: 10_000,
   maxAttempts: 16,
+  pauseAfterMs: 3_600_000,
   backoffMs: 1000,
   maxBackoffMs: 3_600_000,
   batchSize: 100,
@@ -39,10 +45,15 @@ export function retryDelay(attempt: number, s: Pick<DeliverySettings, "backoffMs
   return Math.round(exp / 2 + (exp / 2) * random());
 }
 
-/** The pause a failure brings, if this failure makes `maxAttempts` in a row. */
-export function pauseAfterFailure(webhook: Pick<WebhookRecord, "failures" | "failingSince">, error: string, now: number, s: Pick<DeliverySettings, "maxAttempts">): WebhookPause | undefined {
+/** The pause a failure brings: when it makes `maxAttempts` in a row, failing for `pauseAfterMs` or longer. */
+export function pauseAfterFailure(
+  webhook: Pick<WebhookRecord, "failures" | "failingSince">,
+  error: string,
+  now: number,
+  s: Pick<DeliverySettings, "maxAttempts" | "pauseAfterMs">,
+): WebhookPause | undefined {
   const failures = webhook.failures + 1;
-  if (failures < s.maxAttempts) return undefined;
+  if (failures < s.maxAttempts || now - (webhook.failingSince ?? now) < s.pauseAfterMs) return undefined;
   const since = new Date(webhook.failingSince ?? now).toISOString();
   return { reason: `${failures} deliveries failed in a row since ${since} (last: ${error}); POST /v1/webhooks/:id/resume to deliver again from where it stopped`, at: now };
 }
