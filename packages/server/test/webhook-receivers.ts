@@ -30,12 +30,16 @@ export class ReceiverProcess {
     return `http://127.0.0.1:${this.port}/hook`;
   }
 
-  async start(env: { FAIL_FIRST?: number; SLOW_MS?: number } = {}): Promise<void> {
+  /** Resolves when the current process has exited (killed, or by CRASH_AFTER). */
+  exited: Promise<unknown> = Promise.resolve();
+
+  async start(env: { FAIL_FIRST?: number; SLOW_MS?: number; CRASH_AFTER?: number } = {}): Promise<void> {
     const proc = spawn(process.execPath, [script], {
-      env: { PATH: process.env.PATH, PORT: String(this.port), OUT: this.out, SECRET: this.secret(), FAIL_FIRST: String(env.FAIL_FIRST ?? 0), SLOW_MS: String(env.SLOW_MS ?? 0) },
+      env: { PATH: process.env.PATH, PORT: String(this.port), OUT: this.out, SECRET: this.secret(), FAIL_FIRST: String(env.FAIL_FIRST ?? 0), SLOW_MS: String(env.SLOW_MS ?? 0), CRASH_AFTER: String(env.CRASH_AFTER ?? 0) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     this.proc = proc;
+    this.exited = new Promise((r) => proc.once("exit", r));
     this.port = await new Promise<number>((resolve, reject) => {
       let text = "";
       proc.stdout!.on("data", (c: Buffer) => {
