@@ -12,6 +12,8 @@ export interface Migration {
   install: string[];
 }
 
+import { webhookMigration } from "./webhook-sql.ts";
+
 /**
  * `events` is WITHOUT ROWID: the log lives in its primary key b-tree, so each event is written once (not to a
  * table and again to a (session_id, seq) index). Measured with 1M events over 20 sessions: writes equal
@@ -100,6 +102,8 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts).
+  webhookMigration,
   {
     // Tenant secrets (the same as PostgreSQL's version 3). `value` is sealed by the server (AES-256-GCM) before
     // it reaches the store: the database never holds a secret in clear.

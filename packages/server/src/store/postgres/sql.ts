@@ -14,6 +14,7 @@
  * adds columns (a prepared `SELECT *` would fail with "cached plan must not change result type").
  */
 import type { Migration } from "../sql.ts";
+import { webhookMigration } from "./webhook-sql.ts";
 
 export const migrations: Migration[] = [
   {
@@ -105,6 +106,8 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
+  webhookMigration,
   {
     // Tenant secrets (the same as SQLite's version 3). `value` is sealed by the server (AES-256-GCM) before it
     // reaches the store: the database never holds a secret in clear.
