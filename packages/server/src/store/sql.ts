@@ -102,8 +102,6 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     ],
   },
-  // Webhooks: their delivery cursors and log (webhook-sql.ts).
-  webhookMigration,
   {
     // Tenant secrets (the same as PostgreSQL's version 3). `value` is sealed by the server (AES-256-GCM) before
     // it reaches the store: the database never holds a secret in clear.
@@ -119,6 +117,8 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts).
+  webhookMigration,
   {
     // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
     // purged (hidden at once, their rows removed in small batches afterwards).

@@ -106,8 +106,6 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
     ],
   },
-  // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
-  webhookMigration,
   {
     // Tenant secrets (the same as SQLite's version 3). `value` is sealed by the server (AES-256-GCM) before it
     // reaches the store: the database never holds a secret in clear.
@@ -123,6 +121,8 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
+  webhookMigration,
   {
     // Data lifecycle (the same as SQLite's version 7): when a session stopped running, and sessions being purged.
     version: 7,
