@@ -27,6 +27,7 @@ import {
   badRequest,
   conflict,
 } from "@airlock/protocol";
+import { viaArgsFile } from "./args-file.ts";
 import { bwrapArgs, etcFiles, sandboxHome, sandboxWorkspace, splitEnv } from "./bwrap.ts";
 import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
@@ -108,13 +109,23 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       }
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
-    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored) => {
+    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, env: Record<string, string>, cgroupProcs: string[], s: Stored, argsName: string) => {
       const bwrap = bwrapArgs(
-        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden },
+        {
+          workspace: paths.workspace,
+          home: paths.home,
+          etcDir: paths.etc,
+          readOnlyPaths: launch.readOnlyPaths ?? [],
+          binds: launch.binds,
+          network: s.network,
+          // The whole environment, set from nothing: a host-side shell's PWD (the host workspace) must not show.
+          setenv: { ...env, PWD: sandboxWorkspace },
+          forbidden,
+        },
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...bwrap];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...viaArgsFile(bwrap, join(paths.relay, argsName))];
     };
     return { paths, stored, wrapFor };
   };
@@ -161,7 +172,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           stateDir: paths.relay,
           workspace: { hostPath: paths.workspace, sandboxPath: sandboxWorkspace },
           agent: { argv: launch.argv, env: hostEnv },
-          wrap: wrapFor(launch, inside, cgroupProcs, s),
+          wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args"),
           cgroupProcs,
         };
         return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
@@ -233,7 +244,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           onProgress?.("cloning the repository");
           // git runs inside the sandbox, with its network: no host loopback, no host files through file://.
           const env = { PATH: "/usr/bin:/bin", HOME: sandboxHome, LANG: "C.UTF-8" };
-          await cloneRepository(sandbox(spec.sessionId).wrapFor({}, {}, [], s), spec.seed.git, env, signal);
+          await cloneRepository(sandbox(spec.sessionId).wrapFor({}, { ...env, GIT_TERMINAL_PROMPT: "0" }, [], s, "bwrap-clone.args"), spec.seed.git, env, signal);
         }
         if (signal?.aborted) throw new AirlockError("unavailable", "sandbox creation was cancelled");
         if (gitAvailable()) {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxdClient } from "@airlock/sandboxd";
 import { alive, cmdline, which } from "./host.ts";
-import { type TestProvider, configOf, echoAgent, newId, node, processesWith, runInsideAsync, spec, testProvider, tree, waitUntil } from "./test-support.ts";
+import { type TestProvider, configOf, wrapOptions, echoAgent, newId, node, processesWith, runInsideAsync, spec, testProvider, tree, waitUntil } from "./test-support.ts";
 
 const lan = Object.values(networkInterfaces())
   .flat()
@@ -40,8 +40,8 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
     try {
       const health = await new SandboxdClient(await handle.startSandboxd(echoAgent, "tok")).health();
       const config = configOf(handle);
-      expect(config.wrap).toContain("--info-fd");
-      expect(config.wrap).not.toContain("--share-net");
+      expect(wrapOptions(config)).toContain("--info-fd");
+      expect(wrapOptions(config)).not.toContain("--share-net");
       const loopbackPort = await listen("127.0.0.1");
       const probe = (host: string, port: number) =>
         `require('net').connect(${port}, '${host}').setTimeout(2000, function () { console.log('${host} TIMEOUT'); this.destroy() }).on('connect', () => { console.log('${host} CONNECTED'); process.exit() }).on('error', (e) => console.log('${host}', e.code))`;
