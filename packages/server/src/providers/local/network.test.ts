@@ -92,9 +92,9 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
         const dir = handle.ref.data.dir as string;
         expect(readdirSync(join(dir, "workspace")).sort()).toEqual([".git", "README.md"]);
         expect(steps).toEqual(["cloning the repository", "recording the workspace baseline"]);
-        expect(await handle.diff()).toBe("");
+        expect((await handle.diff()).diff).toBe("");
         writeFileSync(join(dir, "workspace", "README.md"), "changed\n");
-        expect(await handle.diff()).toContain("+changed");
+        expect((await handle.diff()).diff).toContain("+changed");
       } finally {
         await handle.destroy();
       }

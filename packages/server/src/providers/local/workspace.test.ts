@@ -118,14 +118,14 @@ describe("baseline and diff", () => {
     seedFiles(ws, { "keep.txt": "one\ntwo\n", "gone.txt": "bye\n", "same.txt": "same\n" });
     const gitDir = join(ws, "..", "baseline.git");
     await makeBaseline(gitDir, ws);
-    expect(await diffWorkspace(gitDir, ws)).toBe("");
+    expect(await diffWorkspace(gitDir, ws)).toEqual({ diff: "", truncated: false, notes: [] });
     const objects = () => execFileSync("git", [`--git-dir=${gitDir}`, "count-objects"], { encoding: "utf8" });
     const before = objects();
 
     writeFileSync(join(ws, "keep.txt"), "one\nTWO\n");
     rmSync(join(ws, "gone.txt"));
     seedFiles(ws, { "new/file.txt": "fresh\n" });
-    const diff = await diffWorkspace(gitDir, ws);
+    const { diff } = await diffWorkspace(gitDir, ws);
     expect(diff).toContain("diff --git a/keep.txt b/keep.txt");
     expect(diff).toContain("-two\n+TWO");
     expect(diff).toMatch(/diff --git a\/gone.txt b\/gone.txt\ndeleted file mode/);
@@ -139,9 +139,10 @@ describe("baseline and diff", () => {
     const gitDir = join(ws, "..", "baseline.git");
     await makeBaseline(gitDir, ws);
     seedFiles(ws, { "big.txt": "line\n".repeat(10_000) });
-    const diff = await diffWorkspace(gitDir, ws, 1000);
-    expect(diff.length).toBeLessThan(1100);
-    expect(diff).toContain("[diff truncated at 1000 bytes]");
+    const { diff, truncated, notes } = await diffWorkspace(gitDir, ws, { maxDiffBytes: 1000 });
+    expect(diff.length).toBeLessThanOrEqual(1000);
+    expect(truncated).toBe(true);
+    expect(notes).toContain("incomplete: the diff was cut at 1000 bytes");
   });
 
   it("says clearly when there is no baseline", async () => {
