@@ -158,6 +158,7 @@ async function main() {
       seen.add(path);
       let mode = "100644";
       let content;
+      let summarized = null;
       try {
         if (st.isSymbolicLink()) {
           mode = "120000";
@@ -165,7 +166,7 @@ async function main() {
         } else {
           if (st.mode & 0o111) mode = "100755";
           if (st.size > limits.maxFileBytes) {
-            if (!baseline) note(`${path}: ${st.size} bytes, over ${limits.maxFileBytes}: compared by size and time, not content`);
+            summarized = `${path}: ${st.size} bytes, over ${limits.maxFileBytes}: compared by size and time, not content`;
             content = Buffer.from(`[Airlock: a file of ${st.size} bytes, modified ${st.mtime.toISOString()}; too large to diff]\n`);
           } else if (!baseline && readBytes + st.size > limits.maxReadBytes) {
             stop(`the diff's read bound (${limits.maxReadBytes} bytes) was reached`);
@@ -182,7 +183,9 @@ async function main() {
         content = Buffer.from(`[Airlock: this file could not be read (${err.code ?? "error"})]\n`);
       }
       const entry = `${mode} ${blob(content, known)}`;
-      if (before.get(path) !== entry) lines.push(`${entry}\t${path}\0`);
+      if (before.get(path) === entry) continue;
+      lines.push(`${entry}\t${path}\0`);
+      if (summarized && !baseline) note(summarized);
     }
   };
   visit("");

@@ -145,6 +145,23 @@ describe("baseline and diff", () => {
     expect(notes).toContain("incomplete: the diff was cut at 1000 bytes");
   });
 
+  it("stops its walk at the file-count and read bounds: truncated, unreached files count as unchanged, none as deleted", async () => {
+    const gitDir = join(ws, "..", "baseline.git");
+    seedFiles(ws, { "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+    await makeBaseline(gitDir, ws);
+    seedFiles(ws, { "a.txt": "A\n", "d.txt": "d\n" });
+    const byCount = await diffWorkspace(gitDir, ws, { maxFiles: 1 });
+    expect(byCount.truncated).toBe(true);
+    expect(byCount.diff).toContain("+A");
+    expect(byCount.diff).not.toMatch(/deleted file|d\.txt/);
+    expect(byCount.notes).toContain("incomplete: the workspace has over 1 files; the files not reached count as unchanged");
+    const byBytes = await diffWorkspace(gitDir, ws, { maxReadBytes: 3 });
+    expect(byBytes).toMatchObject({ truncated: true, notes: ["incomplete: the diff's read bound (3 bytes) was reached; the files not reached count as unchanged"] });
+    expect(byBytes.diff).toContain("+A");
+    expect(byBytes.diff).not.toContain("deleted file");
+    expect(await diffWorkspace(gitDir, ws)).toMatchObject({ truncated: false, notes: [] });
+  });
+
   it("says clearly when there is no baseline", async () => {
     await expect(diffWorkspace(join(ws, "..", "none.git"), ws)).rejects.toMatchObject({ code: "unavailable", message: /no baseline/ });
   });
