@@ -89,6 +89,11 @@ export interface SandboxdConfig {
   cgroupProcs?: string[];
   /** Bounds. */
   limits?: { maxTerminalOutputBytes?: number; maxDiffBytes?: number; maxLineBytes?: number };
+  /**
+   * How long the relay keeps its agent with no control plane attached (no request open, none made); then
+   * it stops the agent and ends, its journal kept for the session to resume later. Default an hour.
+   */
+  orphanGraceMs?: number;
 }
 
 /** What sandboxd writes to `<stateDir>/sandboxd.json` once it listens. */

@@ -24,6 +24,8 @@ export interface SandboxSpec {
   resources?: { memoryMb?: number; pids?: number; cpuSeconds?: number; fileSizeMb?: number };
   /** Provider-side timeout (E2B); pushed forward by keepAlive. */
   timeoutMs?: number;
+  /** The session's idle timeout: the local relay's default orphan grace (how long it outlives a stopped control plane). */
+  idleTimeoutSec?: number;
 }
 
 /** How to start the agent, as the agent registry describes it. */

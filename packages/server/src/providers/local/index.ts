@@ -47,15 +47,21 @@ export interface LocalProviderOptions {
   resources?: Partial<Limits>;
   /** Relay every sandbox from one shared sandboxd process (default), or each from a process of its own. */
   sharedRelay?: boolean;
+  /** How long a relay keeps its agent with no server attached; default each session's idle timeout. */
+  orphanGraceSec?: number | null;
 }
 
 /** What create() records for a later start of the agent in the same sandbox. */
 interface Stored {
   network: boolean;
   limits: Limits;
+  /** The session's idle timeout: the relay's orphan grace unless the server sets one. */
+  idleTimeoutSec?: number;
 }
 
 export const netWrapPath = fileURLToPath(new URL("./net-wrap.mjs", import.meta.url));
+/** The orphan grace of a sandbox made before sessions' idle timeouts were recorded with it. */
+const defaultOrphanGraceSec = 3600;
 /** Unix socket paths are limited to 107 bytes; past that, sandboxd listens on loopback TCP instead. */
 const maxSocketPath = 100;
 const validId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -125,7 +131,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...viaArgsFile(bwrap, join(paths.relay, argsName))];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...viaArgsFile(bwrap, join(paths.relay, argsName), id)];
     };
     return { paths, stored, wrapFor };
   };
@@ -174,6 +180,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           agent: { argv: launch.argv, env: hostEnv },
           wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args"),
           cgroupProcs,
+          orphanGraceMs: (options.orphanGraceSec ?? s.idleTimeoutSec ?? defaultOrphanGraceSec) * 1000,
         };
         return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
       },
@@ -228,7 +235,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       mkdirSync(root, { recursive: true, mode: 0o700 });
       sweepCgroups((id) => validId.test(id) && existsSync(join(root, id)));
       mkdirSync(dir, { mode: 0o700 });
-      const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) } };
+      const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) }, ...(spec.idleTimeoutSec ? { idleTimeoutSec: spec.idleTimeoutSec } : {}) };
       try {
         for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub));
         chmodSync(join(dir, "relay"), 0o700);
