@@ -119,6 +119,8 @@ async function main() {
   const known = new Set([...before.values()].map((v) => v.split(" ")[1]));
   const seen = new Set();
   const lines = [];
+  /** Large files whose baseline entry is not the summary: a baseline made before summaries held their content. */
+  const large = [];
   let files = 0;
   let readBytes = 0;
   let stopped = null;
@@ -184,11 +186,25 @@ async function main() {
       }
       const entry = `${mode} ${blob(content, known)}`;
       if (before.get(path) === entry) continue;
-      lines.push(`${entry}\t${path}\0`);
-      if (summarized && !baseline) note(summarized);
+      if (summarized && before.has(path)) large.push({ path, entry, size: st.size, note: summarized });
+      else {
+        lines.push(`${entry}\t${path}\0`);
+        if (summarized && !baseline) note(summarized);
+      }
     }
   };
   visit("");
+  if (large.length) {
+    // Unchanged when the baseline's blob has the file's size (compared without reading the file).
+    const ids = large.map((l) => before.get(l.path).split(" ")[1]);
+    const { stdout } = await git(["cat-file", "--batch-check=%(objectsize)"], { input: ids.join("\n") + "\n" });
+    const sizes = stdout.toString().split("\n");
+    large.forEach((l, i) => {
+      if (Number(sizes[i]) === l.size && before.get(l.path).split(" ")[0] === l.entry.split(" ")[0]) return;
+      lines.push(`${l.entry}\t${l.path}\0`);
+      note(l.note);
+    });
+  }
   if (stopped) note(`incomplete: ${stopped}; the files not reached count as unchanged`);
 
   // Gone since the baseline: only what is really missing (an unreached file is not a deleted one).
@@ -203,7 +219,7 @@ async function main() {
   }
   // Removals first: a file may now stand where a folder was, or the reverse.
   const input = removals.join("") + lines.join("");
-  if (input) await git(["update-index", "--add", "--replace", "-z", "--index-info"], { input, timeoutMs: 5 * 60_000 });
+  if (input) await git(["update-index", "--add", "--replace", "-z", "--index-info"], { input, timeoutMs: Math.max(deadline - Date.now(), 0) + 30_000 });
 
   if (baseline) {
     const tree = (await git(["write-tree"])).stdout.toString().trim();

@@ -162,6 +162,17 @@ describe("baseline and diff", () => {
     expect(await diffWorkspace(gitDir, ws)).toMatchObject({ truncated: false, notes: [] });
   });
 
+  it("compares a file over the size bound by size against a baseline that holds its content (made before summaries)", async () => {
+    const gitDir = join(ws, "..", "baseline.git");
+    seedFiles(ws, { "kept.log": "0123456789abcdefghij\n", "grown.log": "0123456789abcdefghij\n" });
+    await makeBaseline(gitDir, ws);
+    seedFiles(ws, { "grown.log": "0123456789abcdefghij and more\n" });
+    const { diff, notes } = await diffWorkspace(gitDir, ws, { maxFileBytes: 10 });
+    expect(diff).not.toContain("kept.log");
+    expect(diff).toContain("+[Airlock: a file of 30 bytes");
+    expect(notes).toEqual(["grown.log: 30 bytes, over 10: compared by size and time, not content"]);
+  });
+
   it("says clearly when there is no baseline", async () => {
     await expect(diffWorkspace(join(ws, "..", "none.git"), ws)).rejects.toMatchObject({ code: "unavailable", message: /no baseline/ });
   });
