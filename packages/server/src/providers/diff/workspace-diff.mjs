@@ -17,13 +17,14 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 
 const job = JSON.parse(process.argv.at(-1));
 const limits = { maxDiffBytes: 4 << 20, maxFileBytes: 8 << 20, maxReadBytes: 512 << 20, maxFiles: 200_000, timeMs: 30_000, maxNotes: 20, ...job.limits };
 const deadline = Date.now() + limits.timeMs;
+const realRoot = realpathSync(job.workTree);
 const baseline = job.mode === "baseline";
 const objects = baseline ? join(job.gitDir, "objects") : join(job.tmpDir, "objects");
 const notes = [];
@@ -133,6 +134,8 @@ async function main() {
     const host = rel ? join(job.workTree, rel) : job.workTree;
     let names;
     try {
+      // A folder swapped for a symlink since its lstat must not list a host folder.
+      if (!insideRoot(host)) throw Object.assign(new Error("outside the workspace"), { code: "EXDEV" });
       names = readdirSync(host).sort();
     } catch (err) {
       note(`${rel || "."}/ could not be read (${err.code}): its files count as unchanged`);
@@ -234,10 +237,17 @@ async function main() {
   return { diff: out.stdout.toString("utf8"), truncated, notes };
 }
 
-/** Reads at most `max` bytes (a file may grow between stat and read). */
+/**
+ * Reads at most `max` bytes of a regular file of the workspace (it may grow between stat and read). The agent
+ * can swap what a path names between our lstat and open: a FIFO (an open that never returns: O_NONBLOCK), a
+ * symlink (O_NOFOLLOW), a parent folder turned into a symlink to a host folder (the file actually opened,
+ * per /proc/self/fd, must be inside the workspace). Any of these reads nothing.
+ */
 function readBounded(path, max) {
-  const fd = openSync(path, "r");
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTREG" });
+    if (!insideRoot(`/proc/self/fd/${fd}`)) throw Object.assign(new Error("outside the workspace"), { code: "EXDEV" });
     const chunks = [];
     let total = 0;
     const buf = Buffer.alloc(1 << 20);
@@ -252,6 +262,17 @@ function readBounded(path, max) {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Whether `path` (resolved through every symlink) is the workspace or inside it; true where /proc is missing for an fd. */
+function insideRoot(path) {
+  let real;
+  try {
+    real = path.startsWith("/proc/self/fd/") ? readlinkSync(path) : realpathSync(path);
+  } catch {
+    return path.startsWith("/proc/self/fd/");
+  }
+  return real === realRoot || real.startsWith(realRoot + "/");
 }
 
 main().then(
