@@ -85,9 +85,11 @@ describe("escape probes from inside an agent", () => {
       { name: "see the data folder in a process's own environment", cmd: `tr '\\0' '\\n' </proc/self/environ | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
       { name: "see the data folder in pid 1's command line", cmd: `tr '\\0' '\\n' </proc/1/cmdline | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
       { name: "the agent's PWD is the sandbox's workspace", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep '^PWD='`, held: (r) => r.out.trim() === "PWD=/workspace" },
-      { name: "inherit a variable of the server", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep -c '^AIRLOCK_'`, held: (r) => r.out.trim() === "0" },
+      { name: "inherit a variable of the server", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep -c -E '^(AIRLOCK_(DATA_DIR|PORT|ALLOW_CUSTOM_AGENT|CHAOS_SECRET|LOG_LEVEL)|ANTHROPIC_API_KEY)='`, held: (r) => r.out.trim() === "0" },
       // Reported, not held: bind mounts name their source in mountinfo's root field (see README, "What a sandbox sees").
       { name: "mountinfo lines naming the data folder", cmd: `grep -c -F '${data}' /proc/self/mountinfo; grep -F '${data}' /proc/self/mountinfo | head -3`, held: () => true },
+      // Content meant to break the server's diff of the workspace (a 500 once): it must still answer 200.
+      { name: "leave a nested repository, a fake .git and a FIFO", cmd: "cd /workspace && git init -q nested && mkdir -p fake/.git/refs fake/.git/objects && echo 'ref: refs/heads/x' > fake/.git/HEAD && mkfifo pipe; true", held: () => true },
       { name: "write in the workspace (the control)", cmd: "echo fine > /workspace/inside.txt && cat /workspace/inside.txt", held: (r) => r.status === 0 && r.out.includes("fine") },
     ];
     const turn = await server.api("POST", `/v1/sessions/${id}/prompt`, { text: JSON.stringify(probes.map(({ name, cmd }) => ({ name, cmd }))) });
@@ -99,6 +101,9 @@ describe("escape probes from inside an agent", () => {
     console.log(`mountinfo inside a sandbox:\n${mountinfo.out}`);
     report("escape probes from inside an agent", { probes: probes.length, escapes: escapes.length, mountinfoLinesNamingDataDir: Number(mountinfo.out.split("\n")[0]) });
     expect(escapes).toEqual([]);
+    const diff = await server.api("GET", `/v1/sessions/${id}/diff`);
+    expect(diff.status, JSON.stringify(diff.body).slice(0, 500)).toBe(200);
+    expect(JSON.stringify(diff.body)).not.toContain(data);
     sse.close();
   }, timeoutMs);
 });
