@@ -3,7 +3,7 @@
  * the session's calls without repeating its id, and the helpers of the common loop — `run(prompt)` resolving
  * with the turn's result, `interactions()` pending, `answer(...)`.
  */
-import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, SessionView, WorkspaceEntry } from "@airlock/protocol";
+import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, SessionView, WorkspaceDiff, WorkspaceEntry } from "@airlock/protocol";
 import { AirlockApiError } from "./errors.ts";
 import type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription } from "./follow.ts";
 import type { CallOptions } from "./http.ts";
@@ -96,8 +96,8 @@ export class Session {
     return this.api.files(this.id, path, options);
   }
 
-  /** The workspace's changes since the session began (unified diff). */
-  diff(options: Pick<CallOptions, "signal"> = {}): Promise<string> {
+  /** The workspace's changes since the session began (a unified diff, with `truncated` and `notes`). */
+  diff(options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceDiff> {
     return this.api.diff(this.id, options);
   }
 

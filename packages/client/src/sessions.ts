@@ -15,6 +15,7 @@ import type {
   PromptAccepted,
   SessionList,
   SessionView,
+  WorkspaceDiff,
   WorkspaceEntry,
   WebhookView,
 } from "@airlock/protocol";
@@ -111,9 +112,12 @@ export class SessionsApi {
     return this.transport.request({ method: "GET", path: sessionPath(id, `/files?path=${encodeURIComponent(path)}`), signal: options.signal });
   }
 
-  /** The workspace's changes since the session began, as a unified diff ("" when nothing changed). */
-  async diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<string> {
-    return (await this.transport.request<{ diff: string }>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal })).diff;
+  /**
+   * The workspace's changes since the session began: `diff` is a unified diff ("" when nothing changed);
+   * `truncated` says it is incomplete (a size, time or file-count bound), `notes` what was summarized and why.
+   */
+  diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceDiff> {
+    return this.transport.request<WorkspaceDiff>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal });
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */

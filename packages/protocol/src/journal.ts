@@ -100,6 +100,11 @@ export interface SandboxdConfig {
     /** Bytes of small text files' content kept to diff against (the rest is compared by size, time and hash). */
     maxKeptBytes?: number;
   };
+  /**
+   * How long the relay keeps its agent with no control plane attached (no request open, none made); then
+   * it stops the agent and ends, its journal kept for the session to resume later. Default an hour.
+   */
+  orphanGraceMs?: number;
 }
 
 /** What sandboxd writes to `<stateDir>/sandboxd.json` once it listens. */

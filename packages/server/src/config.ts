@@ -22,6 +22,11 @@ export interface Config {
   /** Distinguishes this installation's sandboxes from others' (orphan reaping). */
   installationId: string;
   defaultIdleTimeoutSec: number;
+  /**
+   * How long a local sandbox's relay and agent outlive a stopped server (no control plane attached) before the
+   * relay stops them, journal kept; null: each session's idle timeout.
+   */
+  orphanGraceSec: number | null;
   /** Sessions a tenant may have alive at once. */
   maxLiveSessionsPerTenant: number;
   /** Agent crashes in a row, without a completed turn, after which a session fails instead of restarting it. */
@@ -67,6 +72,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.AIRLOCK_PUBLIC_URL || null,
     installationId: installationId(dataDir),
     defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
+    orphanGraceSec: positiveOrOff(env.AIRLOCK_ORPHAN_GRACE_SEC, "AIRLOCK_ORPHAN_GRACE_SEC"),
     maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
     maxAgentCrashes: Math.max(1, intOf(env.AIRLOCK_MAX_AGENT_CRASHES, 3, "AIRLOCK_MAX_AGENT_CRASHES")),
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",

@@ -124,7 +124,7 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
 
   app.get("/:id/diff", async (c) => {
     const handle = await manager.sandbox(c.get("tenant"), c.req.param("id"));
-    return c.json({ diff: await handle.diff() });
+    return c.json(await handle.diff());
   });
 
   return app;
