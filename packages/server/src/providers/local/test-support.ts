@@ -49,8 +49,8 @@ export function configOf(handle: SandboxHandle): SandboxdConfig {
  * The relay's config file keeps no variable's value once the relay runs (forgetEnv blanks the wrap's `--setenv`
  * values): to run a command the way the relay does, the sandbox's standard variables are put back.
  */
-function runnableWrap(config: SandboxdConfig): string[] {
-  const standard: Record<string, string> = { PATH: [dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":"), HOME: "/home/agent", USER: "agent", LOGNAME: "agent", LANG: "C.UTF-8", TMPDIR: "/tmp", PWD: "/workspace" };
+export function runnableWrap(config: SandboxdConfig, values: Record<string, string> = {}): string[] {
+  const standard: Record<string, string> = { PATH: [dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":"), HOME: "/home/agent", USER: "agent", LOGNAME: "agent", LANG: "C.UTF-8", TMPDIR: "/tmp", PWD: "/workspace", ...values };
   return config.wrap.map((arg, i) => (i >= 2 && config.wrap[i - 2] === "--setenv" && arg === "" ? (standard[config.wrap[i - 1]] ?? "") : arg));
 }
 
@@ -62,8 +62,8 @@ export function wrapOptions(config: SandboxdConfig): string[] {
 }
 
 /** Runs a command the way sandboxd runs `terminal/create` commands: the sandbox's wrap, the agent's env. */
-export function runInside(config: SandboxdConfig, argv: string[], timeoutMs = 20_000): SpawnSyncReturns<string> {
-  const full = [...runnableWrap(config), ...argv];
+export function runInside(config: SandboxdConfig, argv: string[], timeoutMs = 20_000, values: Record<string, string> = {}): SpawnSyncReturns<string> {
+  const full = [...runnableWrap(config, values), ...argv];
   return spawnSync(full[0], full.slice(1), { env: { PATH: "/usr/bin:/bin", ...config.agent.env }, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
 }
 
