@@ -6,6 +6,7 @@ import { type CallOptions, type ClientOptions, Transport } from "./http.ts";
 import { SecretsApi } from "./secrets.ts";
 import { Session } from "./session.ts";
 import { SessionsApi } from "./sessions.ts";
+import { WebhooksApi } from "./webhooks.ts";
 
 /**
  * A client of one Airlock server. Uses only `fetch`, web streams, `TextDecoder` and `AbortSignal`: it runs in
@@ -22,12 +23,15 @@ export class AirlockClient {
   readonly sessions: SessionsApi;
   /** The tenant's secrets (write-only values). */
   readonly secrets: SecretsApi;
+  /** The tenant's webhooks: create, list, get, delete, deliveries, resume. */
+  readonly webhooks: WebhooksApi;
   private readonly transport: Transport;
 
   constructor(options: ClientOptions = {}) {
     this.transport = new Transport(options);
     this.sessions = new SessionsApi(this.transport);
     this.secrets = new SecretsApi(this.transport);
+    this.webhooks = new WebhooksApi(this.transport);
   }
 
   /** Where this client sends its calls ("" for the page's own origin). */

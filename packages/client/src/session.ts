@@ -3,9 +3,9 @@
  * the session's calls without repeating its id, and the helpers of the common loop — `run(prompt)` resolving
  * with the turn's result, `interactions()` pending, `answer(...)`.
  */
-import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, SessionView, WorkspaceEntry } from "@airlock/protocol";
+import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, SessionView, WorkspaceDiff, WorkspaceEntry } from "@airlock/protocol";
 import { AirlockApiError } from "./errors.ts";
-import type { FollowOptions, SubscribeOptions, Subscription } from "./follow.ts";
+import type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription } from "./follow.ts";
 import type { CallOptions } from "./http.ts";
 import type { AnswerInput, PromptInput, SessionsApi } from "./sessions.ts";
 import { TurnCollector, type TurnResult } from "./turn.ts";
@@ -96,13 +96,13 @@ export class Session {
     return this.api.files(this.id, path, options);
   }
 
-  /** The workspace's changes since the session began (unified diff). */
-  diff(options: Pick<CallOptions, "signal"> = {}): Promise<string> {
+  /** The workspace's changes since the session began (a unified diff, with `truncated` and `notes`). */
+  diff(options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceDiff> {
     return this.api.diff(this.id, options);
   }
 
   /** One JSON page of the log. */
-  readEvents(query: { after?: number; limit?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
+  readEvents(query: ReadEventsQuery = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
     return this.api.readEvents(this.id, query, options);
   }
 

@@ -15,9 +15,11 @@ import type {
   PromptAccepted,
   SessionList,
   SessionView,
+  WorkspaceDiff,
   WorkspaceEntry,
+  WebhookView,
 } from "@airlock/protocol";
-import { type FollowOptions, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
+import { type FollowOptions, type ReadEventsQuery, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
 import { type CallOptions, type Transport, newIdempotencyKey, sessionPath } from "./http.ts";
 
 /** What a prompt is: text, or `{text}` / `{content: [ACP ContentBlock]}` (the API's `Prompt` body). */
@@ -30,8 +32,11 @@ export type AnswerInput = string | Omit<AnswerInteraction, "requestId">;
 export class SessionsApi {
   constructor(private readonly transport: Transport) {}
 
-  /** Creates a session (201, status `provisioning`: the sandbox is made in the background). */
-  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView> {
+  /**
+   * Creates a session (201, status `provisioning`: the sandbox is made in the background). With `webhook`, the
+   * answer carries the session's own webhook with its signing secret, shown only here.
+   */
+  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView & { webhook?: WebhookView & { secret: string } }> {
     return this.transport.request({ method: "POST", path: "/v1/sessions", body, signal: options.signal });
   }
 
@@ -107,13 +112,16 @@ export class SessionsApi {
     return this.transport.request({ method: "GET", path: sessionPath(id, `/files?path=${encodeURIComponent(path)}`), signal: options.signal });
   }
 
-  /** The workspace's changes since the session began, as a unified diff ("" when nothing changed). */
-  async diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<string> {
-    return (await this.transport.request<{ diff: string }>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal })).diff;
+  /**
+   * The workspace's changes since the session began: `diff` is a unified diff ("" when nothing changed);
+   * `truncated` says it is incomplete (a size, time or file-count bound), `notes` what was summarized and why.
+   */
+  diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceDiff> {
+    return this.transport.request<WorkspaceDiff>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal });
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */
-  readEvents(id: string, query: { after?: number; limit?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
+  readEvents(id: string, query: ReadEventsQuery = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
     return readEvents(this.transport, id, query, options.signal);
   }
 

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { AirlockEvent, EventDataMap, SessionStatus } from "./events.ts";
+import { SessionWebhook } from "./webhooks.ts";
 
 export const limits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -136,6 +137,8 @@ export const CreateSession = z
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     network: z.boolean().optional(),
     metadata: metadata.optional(),
+    /** This session's events to this URL, signed; the answer carries the webhook's id and secret once. */
+    webhook: SessionWebhook.optional(),
   })
   .strict();
 export type CreateSession = z.infer<typeof CreateSession>;
@@ -206,7 +209,10 @@ export type InteractionResolution = EventDataMap["interaction.resolved"];
 /** A JSON page of `GET .../events` (without `Accept: text/event-stream`). */
 export interface EventsPage {
   events: AirlockEvent[];
-  /** Pass as `after` to read on; equals `after` when the page is empty. */
+  /**
+   * Pass as `after` to read on; equals `after` when the page is empty. With `types`, it may be past the last
+   * event shown (the events after it were of other types).
+   */
   nextAfter: number;
 }
 

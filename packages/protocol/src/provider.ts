@@ -24,6 +24,8 @@ export interface SandboxSpec {
   resources?: { memoryMb?: number; pids?: number; cpuSeconds?: number; fileSizeMb?: number };
   /** Provider-side timeout (E2B); pushed forward by keepAlive. */
   timeoutMs?: number;
+  /** The session's idle timeout: the local relay's default orphan grace (how long it outlives a stopped control plane). */
+  idleTimeoutSec?: number;
 }
 
 /** How to start the agent, as the agent registry describes it. */
@@ -53,6 +55,19 @@ export type WorkspaceEntry =
   | { type: "dir"; path: string; entries: Array<{ name: string; type: "file" | "dir" | "symlink" | "other"; size: number }> }
   | { type: "file"; path: string; size: number; content: string; encoding: "utf8" | "base64"; truncated: boolean };
 
+/** `GET /v1/sessions/:id/diff`: what the session changed in its workspace. */
+export interface WorkspaceDiff {
+  /** Unified diff against the workspace at session start ("" when nothing changed). */
+  diff: string;
+  /**
+   * The diff is incomplete: cut at its size bound, or its walk stopped at the time, file-count or read bound
+   * (files not reached count as unchanged). `notes` says which.
+   */
+  truncated: boolean;
+  /** What was summarized or left out, and why: files too large to read, nested repositories, unreadable files, the bound reached. */
+  notes: string[];
+}
+
 export interface SandboxHandle {
   readonly ref: SandboxRef;
   /** The workspace as the agent sees it (ACP `cwd`); `/workspace` when not set. */
@@ -63,8 +78,8 @@ export interface SandboxHandle {
   findSandboxd(token: string): Promise<SandboxdEndpoint | null>;
   /** A folder or file of the workspace; `path` is relative and confined to it. */
   readWorkspace(path: string): Promise<WorkspaceEntry>;
-  /** Unified diff of the workspace since the sandbox was created. */
-  diff(): Promise<string>;
+  /** The workspace's changes since the sandbox was created; bounded, and never a failure because of what the workspace holds. */
+  diff(): Promise<WorkspaceDiff>;
   keepAlive?(ms: number): Promise<void>;
   pause?(): Promise<void>;
   /** Kills every process and removes the sandbox. Idempotent. */

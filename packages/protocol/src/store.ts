@@ -10,6 +10,7 @@ import type { PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
+import type { WebhookRecord, WebhookStoreV1 } from "./webhooks.ts";
 
 /**
  * A session's `env` value as stored: a reference to a tenant secret (resolved at each agent start), or a plain
@@ -168,11 +169,16 @@ export interface PurgeStep {
 export interface StoreV1 {
   readonly specificationVersion: "v1";
   readonly kind: string;
+  /** Webhooks and their delivery state (schema 4). */
+  readonly webhooks: WebhookStoreV1;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  /** Inserts the session and its first event (`session.status` provisioning). */
-  createSession(session: SessionRecord, firstEvents: NewEvent[]): Promise<EventRow[]>;
+  /**
+   * Inserts the session and its first event (`session.status` provisioning), in the same transaction its own
+   * webhook (the session option) if any, and a delivery cursor at seq 0 for every webhook that follows it.
+   */
+  createSession(session: SessionRecord, firstEvents: NewEvent[], webhook?: WebhookRecord): Promise<EventRow[]>;
   getSession(id: string): Promise<SessionRecord | null>;
   listSessions(query: SessionQuery): Promise<SessionRecord[]>;
   /** Sessions not stopped or failed, for recovery at start-up. */

@@ -32,6 +32,8 @@ export function runHost(dir: string): void {
   const statePath = join(dir, "host.json");
   const sessions = new Map<string, Session>();
   let emptyTimer: NodeJS.Timeout | null = null;
+  // A short orphan grace (its sessions ended because no control plane was there) shortens the wait too.
+  let emptyMs = emptyExitMs;
 
   const exit = (why: string) => {
     log(`exiting: ${why}`);
@@ -41,11 +43,12 @@ export function runHost(dir: string): void {
   };
   const whenEmpty = () => {
     if (emptyTimer) clearTimeout(emptyTimer);
-    emptyTimer = sessions.size === 0 ? setTimeout(() => sessions.size === 0 && exit("no sandboxes left"), emptyExitMs) : null;
+    emptyTimer = sessions.size === 0 ? setTimeout(() => sessions.size === 0 && exit("no sandboxes left"), emptyMs) : null;
   };
 
   const add = async (configPath: string) => {
     const config = JSON.parse(readFileSync(configPath, "utf8")) as SandboxdConfig;
+    if (config.orphanGraceMs) emptyMs = Math.min(emptyExitMs, Math.max(config.orphanGraceMs, 1000));
     const earlier = sessions.get(config.stateDir);
     if (earlier) {
       sessions.delete(config.stateDir);

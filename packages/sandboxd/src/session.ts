@@ -3,10 +3,13 @@
  * token, and the state file the control plane finds it by. A sandboxd process runs one (`sandboxd CONFIG`), or,
  * as a host relay, several (see host.ts): a session never sees the others.
  *
- * A session ends once the control plane has acknowledged the agent's exit record, or after an hour in which
- * nobody asked for anything; `onEnd` is then told (the single-session process exits, a host forgets it).
+ * A session ends once the control plane has acknowledged the agent's exit record; after `orphanGraceMs`
+ * (default an hour) in which nobody asked for anything, the control plane is taken to be gone (stopped,
+ * killed) and the agent is stopped, the journal kept so the session resumes at the next start; and at once
+ * when the sandbox's folders are gone (deleted behind the relay's back). `onEnd` is then told (the
+ * single-session process exits, a host forgets it).
  */
-import { chmodSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SandboxdConfig, SandboxdState } from "@airlock/protocol";
 import { type Control, createHttp } from "./http.ts";
@@ -14,7 +17,9 @@ import { Journal } from "./journal.ts";
 import { createLog } from "./log.ts";
 import { Relay } from "./relay.ts";
 
-const idleExitMs = 60 * 60 * 1000;
+const defaultOrphanGraceMs = 60 * 60 * 1000;
+/** How often the relay looks whether its folders are still there. */
+const folderCheckMs = 2000;
 /** After a shutdown, how long the exit record stays readable when nobody acknowledges it. */
 const shutdownLingerMs = 2000;
 
@@ -139,15 +144,26 @@ export function startSession(config: SandboxdConfig, options: SessionOptions): S
     endIfDone();
   });
 
-  // An attached control plane always holds a request open (the journal stream): an hour with none open and
-  // none made means it is gone for good (its data deleted, a test run abandoned). Stop rather than leak.
+  // An attached control plane always holds a request open (the journal stream): the grace with none open and
+  // none made means it is gone (stopped, killed, its data deleted). Stop the agent rather than leak it; the
+  // journal stays, and the control plane's next start finds no relay and resumes the session from it.
+  const graceMs = Math.max(config.orphanGraceMs ?? defaultOrphanGraceMs, 1000);
   let idleStopping = false;
-  const idleCheck = setInterval(() => {
-    if (idleStopping || openRequests > 0 || Date.now() - lastActivity < idleExitMs) return;
+  const stopOrphan = (why: string) => {
+    if (idleStopping || ended) return;
     idleStopping = true;
-    log("no request for an hour: stopping");
-    void relay.stop().then(() => endIn(0, "idle for an hour"));
-  }, 60_000);
+    log(why);
+    void relay.stop().then(() => endIn(0, why));
+  };
+  const idleCheck = setInterval(
+    () => {
+      // Deleted behind its back (the data folder removed by hand): nothing is left to keep the agent for.
+      if (!existsSync(config.stateDir) || !existsSync(config.workspace.hostPath)) return stopOrphan("the sandbox's folder is gone: stopping at once");
+      if (openRequests > 0 || Date.now() - lastActivity < graceMs) return;
+      stopOrphan(`no control plane for ${Math.round(graceMs / 1000)} s (the orphan grace): stopping the agent, keeping the journal`);
+    },
+    Math.min(folderCheckMs, graceMs),
+  );
   idleCheck.unref();
 
   return {

@@ -17,6 +17,7 @@ import { SessionManager } from "./sessions/manager.ts";
 import { ProviderRegistry } from "./sessions/providers.ts";
 import { SecretBox, Secrets } from "./secrets/index.ts";
 import { openStore } from "./store/index.ts";
+import { WebhookWorker } from "./webhooks/worker.ts";
 
 export const version = "0.1.0";
 
@@ -38,7 +39,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   });
   await store.migrate();
   const secrets = new Secrets(store, SecretBox.fromEnv(config.secretKey ?? undefined, config.dataDir));
-  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay });
+  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay, orphanGraceSec: config.orphanGraceSec });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   // E2B cloud sandboxes when E2B_API_KEY is set; its preflight calls E2B, so it is not awaited.
@@ -71,9 +72,11 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
   const gemini = geminiGateway({ tokens, sessions: manager, upstreamUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey, prices });
   const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini]];
-  const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts });
+  const webhooks = new WebhookWorker({ store, log, settings: config.webhooks });
+  const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts, webhooks });
   gateway.setFetch(app.fetch);
   await manager.start();
+  webhooks.start();
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -90,6 +93,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     manager,
     log,
     async close() {
+      await webhooks.close();
       await manager.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { type EnvApiKey, parseEnvApiKeys } from "./store/api-key.ts";
+import { type DeliverySettings, defaultDeliverySettings as d } from "./webhooks/policy.ts";
 
 export interface Config {
   host: string;
@@ -21,6 +22,11 @@ export interface Config {
   /** Distinguishes this installation's sandboxes from others' (orphan reaping). */
   installationId: string;
   defaultIdleTimeoutSec: number;
+  /**
+   * How long a local sandbox's relay and agent outlive a stopped server (no control plane attached) before the
+   * relay stops them, journal kept; null: each session's idle timeout.
+   */
+  orphanGraceSec: number | null;
   /** Sessions a tenant may have alive at once. */
   maxLiveSessionsPerTenant: number;
   /** Agent crashes in a row, without a completed turn, after which a session fails instead of restarting it. */
@@ -48,6 +54,8 @@ export interface Config {
    * in the data folder on the first start; nodes sharing a database must share it.
    */
   secretKey: string | null;
+  /** Webhook delivery: timeout, attempts before a pause, backoff, batch size (webhooks/policy.ts). */
+  webhooks: DeliverySettings;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -64,6 +72,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.AIRLOCK_PUBLIC_URL || null,
     installationId: installationId(dataDir),
     defaultIdleTimeoutSec: intOf(env.AIRLOCK_IDLE_TIMEOUT_SEC, 900, "AIRLOCK_IDLE_TIMEOUT_SEC"),
+    orphanGraceSec: positiveOrOff(env.AIRLOCK_ORPHAN_GRACE_SEC, "AIRLOCK_ORPHAN_GRACE_SEC"),
     maxLiveSessionsPerTenant: intOf(env.AIRLOCK_MAX_SESSIONS, 1000, "AIRLOCK_MAX_SESSIONS"),
     maxAgentCrashes: Math.max(1, intOf(env.AIRLOCK_MAX_AGENT_CRASHES, 3, "AIRLOCK_MAX_AGENT_CRASHES")),
     logLevel: env.AIRLOCK_LOG_LEVEL || "info",
@@ -78,6 +87,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
     sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
     secretKey: env.AIRLOCK_SECRET_KEY || null,
+    webhooks: {
+      timeoutMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_TIMEOUT_MS, d.timeoutMs, "AIRLOCK_WEBHOOK_TIMEOUT_MS")),
+      maxAttempts: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_ATTEMPTS, d.maxAttempts, "AIRLOCK_WEBHOOK_MAX_ATTEMPTS")),
+      pauseAfterMs: intOf(env.AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC, d.pauseAfterMs / 1000, "AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC") * 1000,
+      backoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BACKOFF_MS, d.backoffMs, "AIRLOCK_WEBHOOK_BACKOFF_MS")),
+      maxBackoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_BACKOFF_MS, d.maxBackoffMs, "AIRLOCK_WEBHOOK_MAX_BACKOFF_MS")),
+      batchSize: Math.min(1000, Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BATCH_SIZE, d.batchSize, "AIRLOCK_WEBHOOK_BATCH_SIZE"))),
+      concurrency: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_CONCURRENCY, d.concurrency, "AIRLOCK_WEBHOOK_CONCURRENCY")),
+      pollMs: d.pollMs,
+    },
   };
 }
 

@@ -157,7 +157,7 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
       expect(file.type === "file" && [file.content, file.encoding, file.size]).toEqual(["hello\n", "utf8", 6]);
       await expect(handle.readWorkspace("../outside")).rejects.toMatchObject({ code: "bad_request" });
       await expect(handle.readWorkspace("missing.txt")).rejects.toMatchObject({ code: "not_found" });
-      expect(await handle.diff()).toBe("");
+      expect(await handle.diff()).toMatchObject({ diff: "", truncated: false });
       expect((await provider.list(labelsOf("main"))).map((r) => r.id)).toContain(ref.id);
     });
 
@@ -178,7 +178,7 @@ export function describeProviderConformance(name: string, makeFixture: () => Pro
       expect(changed).toMatchObject({ path: "notes/todo.txt", change: "created" });
       const read = await handle.readWorkspace("notes/todo.txt");
       expect(read.type === "file" && read.content).toBe("buy milk\n");
-      expect(await handle.diff()).toMatch(/\+\+\+ b\/notes\/todo\.txt[\s\S]*\+buy milk/);
+      expect((await handle.diff()).diff).toMatch(/\+\+\+ b\/notes\/todo\.txt[\s\S]*\+buy milk/);
       // a retried start (the control plane crashed while starting) keeps the running relay and agent
       const retried = await handle.startSandboxd(fixture.agent ?? scriptedAgentLaunch(), token);
       expect(await new SandboxdClient(retried).health()).toMatchObject({ pid: health.pid, agentPid: health.agentPid });

@@ -248,6 +248,27 @@ describe("the web UI", () => {
     await page.close();
   });
 
+  it("shows files a command created and deleted (found by the relay, not written through fs/*), the deleted one struck through with its old lines", async () => {
+    const created = await server.api("POST", "/v1/sessions", { agent: "scripted", workspace: { files: { "old.md": "line one\n" } } });
+    const page = await open(`/sessions/${created.body.id}`);
+    await idle(page);
+    await send(page, "run rm old.md && echo hi > new.txt");
+    const deleted = page.locator(".file-change.deleted", { hasText: "old.md" });
+    await deleted.waitFor({ timeout: 20_000 });
+    expect(await deleted.locator(".file-change-verb").innerText()).toBe("Deleted");
+    await deleted.getByRole("button").click();
+    await deleted.locator("tr.del", { hasText: "line one" }).waitFor();
+    const made = page.locator(".file-change.created", { hasText: "new.txt" });
+    expect(await made.locator(".file-change-verb").innerText()).toBe("Created");
+    await idle(page);
+    const panel = page.getByRole("complementary", { name: "Workspace" });
+    if (!(await panel.isVisible())) await header(page).getByRole("button", { name: "Workspace" }).click();
+    await panel.getByRole("tab", { name: /Changes/ }).click();
+    await panel.locator(".changes-file", { hasText: "old.md" }).locator(".change-kind", { hasText: "deleted" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${shots}file-changes.png` });
+    await page.close();
+  });
+
   it("shows the built-in agent's /context with its file tree line by line", async () => {
     const files = { "src/index.ts": "export {};\n", "src/lib/util.ts": "export const x = 1;\n", "package.json": '{"name":"tree-demo"}\n' };
     const created = await server.api("POST", "/v1/sessions", { agent: "airlock", workspace: { files } });

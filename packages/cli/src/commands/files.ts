@@ -14,7 +14,7 @@ export const diffSpec: CommandSpec = {
   name: "diff",
   summary: "Print the workspace's changes since the session began (a unified diff).",
   usage: "[options] ID",
-  options: { json: { type: "boolean", description: "the API's object ({diff})" } },
+  options: { json: { type: "boolean", description: "the API's object ({diff, truncated, notes})" } },
 };
 
 export const pullSpec: CommandSpec = {
@@ -26,17 +26,25 @@ export const pullSpec: CommandSpec = {
 };
 
 export async function diff(ctx: Context, p: Parsed): Promise<number> {
-  const text = await ctx.client.sessions.diff(sessionId(p, "diff"));
-  if (p.values.json) ctx.stdout.write(`${JSON.stringify({ diff: text })}\n`);
-  else if (text) ctx.stdout.write(`${colorDiff(text.replace(/\n$/, ""), colorsFor(ctx.stdout))}\n`);
-  else ctx.stderr.write("no changes\n");
+  const answer = await ctx.client.sessions.diff(sessionId(p, "diff"));
+  if (p.values.json) {
+    ctx.stdout.write(`${JSON.stringify(answer)}\n`);
+    return exitCodes.ok;
+  }
+  if (answer.diff) ctx.stdout.write(`${colorDiff(answer.diff.replace(/\n$/, ""), colorsFor(ctx.stdout))}\n`);
+  else if (!answer.truncated) ctx.stderr.write("no changes\n");
+  // On stderr: the diff on stdout stays a diff a tool can apply.
+  for (const note of answer.notes) ctx.stderr.write(`note: ${note}\n`);
+  if (answer.truncated) ctx.stderr.write("the diff is incomplete (truncated): see the notes above\n");
   return exitCodes.ok;
 }
 
 export async function pull(ctx: Context, p: Parsed): Promise<number> {
   const id = sessionId(p, "pull");
   const target = resolve(p.positionals[1] ?? ".");
-  const files = changedFiles(await ctx.client.sessions.diff(id));
+  const answer = await ctx.client.sessions.diff(id);
+  if (answer.truncated) ctx.stderr.write("the workspace diff is incomplete (truncated): some changed files may be missing\n");
+  const files = changedFiles(answer.diff);
   if (files.length === 0) {
     ctx.stderr.write("no changes to pull\n");
     return exitCodes.ok;

@@ -15,6 +15,7 @@ import { errorResponse, onError } from "./errors.ts";
 import type { Secrets } from "../secrets/index.ts";
 import { secretRoutes } from "./secrets.ts";
 import { sessionRoutes } from "./sessions.ts";
+import { webhookRoutes } from "./webhooks.ts";
 import { serveWeb } from "./static.ts";
 
 export interface HttpDeps {
@@ -29,6 +30,8 @@ export interface HttpDeps {
   version: string;
   /** Sub-apps with their own auth (the LLM gateway), mounted before the web UI's catch-all. */
   mounts?: Array<[path: string, app: Hono<any>]>;
+  /** The delivery worker, woken when a webhook is resumed. */
+  webhooks?: { wake(): void };
 }
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
@@ -56,6 +59,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
   app.route("/v1/secrets", secretRoutes(deps.secrets));
+  app.route("/v1/webhooks", webhookRoutes({ store: deps.store, wake: () => deps.webhooks?.wake() }));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;

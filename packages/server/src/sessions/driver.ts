@@ -135,6 +135,7 @@ export class SessionDriver {
             network: this.session.options.network,
             seed,
             timeoutMs: providerTtlMs(this.session.options.idleTimeoutSec),
+            idleTimeoutSec: this.session.options.idleTimeoutSec,
           },
           (step) => void this.commitNow({ events: [statusEvent("provisioning", undefined, step)] }).catch(() => {}),
         );

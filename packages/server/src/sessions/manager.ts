@@ -17,6 +17,7 @@ import {
   limits,
   newId,
   notFound,
+  type WebhookView,
 } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Config } from "../config.ts";
@@ -28,6 +29,7 @@ import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
 import type { ProviderRegistry } from "./providers.ts";
+import { newWebhookRecord, webhookView } from "../webhooks/views.ts";
 
 export interface ManagerDeps {
   store: StoreV1;
@@ -78,7 +80,7 @@ export class SessionManager {
     this.deps.gateway.closeAll();
   }
 
-  async create(tenant: string, body: CreateSession): Promise<SessionView> {
+  async create(tenant: string, body: CreateSession): Promise<SessionView & { webhook?: WebhookView }> {
     const { config, store, agents, providers } = this.deps;
     const agent = agents.require(body.agent, await this.deps.secrets.upstreams(tenant));
     if (body.review && !agent.review) throw new AirlockError("bad_request", `agent "${body.agent}" cannot review its own changes; \`review\` is for the built-in agent ("airlock")`);
@@ -122,11 +124,14 @@ export class SessionManager {
       createdAt: now,
       updatedAt: now,
     };
-    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }]);
+    const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, session.id) : undefined;
+    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook);
     this.deps.bus.publish(session.id, rows);
     const driver = this.newDriver({ ...session, lastSeq: rows.length });
     void driver.provision(body.workspace);
-    return this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
+    const view = await this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
+    // The session's own webhook, with its signing secret: shown here once.
+    return webhook ? { ...view, webhook: webhookView(webhook, true) } : view;
   }
 
   async get(tenant: string, id: string): Promise<SessionRecord> {

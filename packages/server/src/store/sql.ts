@@ -12,6 +12,8 @@ export interface Migration {
   install: string[];
 }
 
+import { webhookMigration } from "./webhook-sql.ts";
+
 /**
  * `events` is WITHOUT ROWID: the log lives in its primary key b-tree, so each event is written once (not to a
  * table and again to a (session_id, seq) index). Measured with 1M events over 20 sessions: writes equal
@@ -115,6 +117,8 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts).
+  webhookMigration,
   {
     // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
     // purged (hidden at once, their rows removed in small batches afterwards).

@@ -21,6 +21,7 @@ import {
   type NewEvent,
   type SessionRecord,
   type StoreV1,
+  type WebhookRecord,
   AirlockError,
   conflict,
   newId,
@@ -31,6 +32,7 @@ import { startCheckpointer } from "./checkpointer.ts";
 import { type PurgeState, purgeRefusal } from "./purge.ts";
 import { interactionParams, sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
+import { sqliteWebhooks } from "./sqlite-webhooks.ts";
 
 export interface SqliteStoreOptions {
   /** A file (its folder is created if missing) or `:memory:`. */
@@ -136,8 +138,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     items.forEach((item, i) => (results[i].rows ? item.resolve(results[i].rows) : item.reject(results[i].error)));
   };
 
-  const createTx = db.transaction((session: SessionRecord, first: NewEvent[]): EventRow[] => {
+  const webhooks = sqliteWebhooks(db);
+  const createTx = db.transaction((session: SessionRecord, first: NewEvent[], webhook?: WebhookRecord): EventRow[] => {
     st().insertSession.run(sessionParams(session, first.length));
+    webhooks.attachSession(session, webhook);
     return appendEvents(session.id, 0, session.createdAt, first);
   });
 
@@ -157,6 +161,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
   return {
     specificationVersion: "v1",
     kind: "sqlite",
+    webhooks,
 
     async migrate() {
       // IMMEDIATE: two processes starting on the same file cannot both apply a migration. Every known version
@@ -185,9 +190,9 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       })());
     },
 
-    async createSession(session, firstEvents) {
+    async createSession(session, firstEvents, webhook) {
       try {
-        return createTx(session, firstEvents);
+        return createTx(session, firstEvents, webhook);
       } catch (error) {
         throw translate(error);
       }

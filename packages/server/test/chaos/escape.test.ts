@@ -78,6 +78,18 @@ describe("escape probes from inside an agent", () => {
       { name: "call PostgreSQL on the host's loopback", cmd: connect("127.0.0.1", 5432), held: (r) => r.out.includes("REFUSED") },
       { name: "reach the network", cmd: connect("1.1.1.1", 80), held: (r) => r.out.includes("REFUSED") },
       { name: "write outside the workspace", cmd: "touch /usr/chaos /etc/chaos /chaos", held: failed },
+      // The host's layout must not show through /proc: bwrap's init (pid 1) keeps the command line and the
+      // environment bwrap was started with, and a host-side shell used to leave PWD=<data>/sandboxes/<id>/workspace.
+      { name: "see the data folder in pid 1's environment", cmd: `tr '\\0' '\\n' </proc/1/environ | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
+      { name: "see the data folder in the agent's environment", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
+      { name: "see the data folder in a process's own environment", cmd: `tr '\\0' '\\n' </proc/self/environ | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
+      { name: "see the data folder in pid 1's command line", cmd: `tr '\\0' '\\n' </proc/1/cmdline | grep -c -F '${data}'`, held: (r) => r.out.trim() === "0" },
+      { name: "the agent's PWD is the sandbox's workspace", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep '^PWD='`, held: (r) => r.out.trim() === "PWD=/workspace" },
+      { name: "inherit a variable of the server", cmd: `tr '\\0' '\\n' </proc/$PPID/environ | grep -c -E '^(AIRLOCK_(DATA_DIR|PORT|ALLOW_CUSTOM_AGENT|CHAOS_SECRET|LOG_LEVEL)|ANTHROPIC_API_KEY)='`, held: (r) => r.out.trim() === "0" },
+      // Reported, not held: bind mounts name their source in mountinfo's root field (see README, "What a sandbox sees").
+      { name: "mountinfo lines naming the data folder", cmd: `grep -c -F '${data}' /proc/self/mountinfo; grep -F '${data}' /proc/self/mountinfo | head -3`, held: () => true },
+      // Content meant to break the server's diff of the workspace (a 500 once): it must still answer 200.
+      { name: "leave a nested repository, a fake .git and a FIFO", cmd: "cd /workspace && git init -q nested && mkdir -p fake/.git/refs fake/.git/objects && echo 'ref: refs/heads/x' > fake/.git/HEAD && mkfifo pipe; true", held: () => true },
       { name: "write in the workspace (the control)", cmd: "echo fine > /workspace/inside.txt && cat /workspace/inside.txt", held: (r) => r.status === 0 && r.out.includes("fine") },
     ];
     const turn = await server.api("POST", `/v1/sessions/${id}/prompt`, { text: JSON.stringify(probes.map(({ name, cmd }) => ({ name, cmd }))) });
@@ -85,8 +97,13 @@ describe("escape probes from inside an agent", () => {
     const said = events.filter((e) => e.type === "update" && e.turnId === turn.body.turnId).map((e) => (e.data as any).content?.text ?? "").join("");
     const results = JSON.parse(said) as Array<{ name: string; status: number | null; out: string }>;
     const escapes = probes.flatMap((p, i) => (p.held(results[i]) ? [] : [{ probe: p.name, result: results[i] }]));
-    report("escape probes from inside an agent", { probes: probes.length, escapes: escapes.length });
+    const mountinfo = results.find((r) => r.name === "mountinfo lines naming the data folder")!;
+    console.log(`mountinfo inside a sandbox:\n${mountinfo.out}`);
+    report("escape probes from inside an agent", { probes: probes.length, escapes: escapes.length, mountinfoLinesNamingDataDir: Number(mountinfo.out.split("\n")[0]) });
     expect(escapes).toEqual([]);
+    const diff = await server.api("GET", `/v1/sessions/${id}/diff`);
+    expect(diff.status, JSON.stringify(diff.body).slice(0, 500)).toBe(200);
+    expect(JSON.stringify(diff.body)).not.toContain(data);
     sse.close();
   }, timeoutMs);
 });

@@ -9,13 +9,15 @@ import { ChevronIcon } from "./icons.tsx";
 export function ChangesView({ sessionId, version, onCount }: { sessionId: string; version: number; onCount(n: number): void }) {
   const [diff, setDiff] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [incomplete, setIncomplete] = useState<string[] | null>(null);
   const [closed, setClosed] = useState<Set<string>>(() => new Set());
   useEffect(() => {
     let alive = true;
     client.sessions.diff(sessionId).then(
       (d) => {
         if (!alive) return;
-        setDiff(d);
+        setDiff(d.diff);
+        setIncomplete(d.truncated ? d.notes : null);
         setError(null);
       },
       (err: Error) => alive && setError(err.message),
@@ -37,6 +39,7 @@ export function ChangesView({ sessionId, version, onCount }: { sessionId: string
       <div className="changes-summary">
         {files.length} file{files.length > 1 ? "s" : ""} changed <DiffStat added={added} removed={removed} />
       </div>
+      {incomplete && <div className="viewer-status">Incomplete diff: {incomplete.filter((n) => n.startsWith("incomplete")).join("; ") || "a bound was reached"}</div>}
       {files.map((f) => {
         const open = !closed.has(f.path);
         return (

@@ -13,6 +13,7 @@ import {
   type SandboxdConfig,
   type SandboxdEndpoint,
   type SandboxdState,
+  type WorkspaceDiff,
   type WorkspaceEntry,
 } from "@airlock/protocol";
 import { SandboxdClient, waitForSandboxd } from "@airlock/sandboxd";
@@ -166,7 +167,7 @@ export class E2bHandle implements SandboxHandle {
     return this.use("reading the workspace", (sbx) => readWorkspace(sbx, path));
   }
 
-  diff(): Promise<string> {
+  diff(): Promise<WorkspaceDiff> {
     return this.use("diffing the workspace", (sbx) => diffWorkspace(sbx));
   }
 

@@ -3,15 +3,12 @@
  * diffs, confined reads, diffs. Reads run as the agent user (so they can never show more than the agent can
  * see) and are confined to /workspace with realpath, like the local provider's.
  */
+import { randomUUID } from "node:crypto";
 import { posix } from "node:path";
 import type { Sandbox } from "e2b";
-import { AirlockError, type WorkspaceEntry, badRequest, notFound } from "@airlock/protocol";
-import { agentUser, baselineDir, shellQuote, workspace } from "./layout.ts";
-
-const maxDiffBytes = 4 * 1024 * 1024;
-
-const git = `export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/nonexistent
-g() { git -c safe.directory='*' --git-dir=${baselineDir} --work-tree=${workspace} "$@"; }`;
+import { type WorkspaceDiff, type WorkspaceEntry, badRequest, notFound } from "@airlock/protocol";
+import { type DiffJob, baselineLimits, defaultDiffLimits, diffResult, diffScriptSource } from "../diff/index.ts";
+import { agentUser, baselineDir, privateDir, shellQuote, workspace } from "./layout.ts";
 
 export async function seedFiles(sbx: Sandbox, files: Record<string, string>): Promise<void> {
   const entries = Object.entries(files).map(([path, data]) => {
@@ -27,29 +24,28 @@ export async function cloneInto(sbx: Sandbox, url: string): Promise<void> {
   await sbx.commands.run(`git clone --quiet -- ${shellQuote(url)} ${workspace}`, { user: agentUser, cwd: workspace, timeoutMs: 10 * 60_000 });
 }
 
-/** Records the workspace as it is now (skipped when the image has no git: diffs then say so). */
-export async function makeBaseline(sbx: Sandbox): Promise<void> {
-  await sbx.commands.run(
-    `command -v git >/dev/null || exit 0
-${git}
-g init -q && g add -A && g -c user.name=airlock -c user.email=airlock@localhost commit -q --allow-empty --no-verify -m "workspace at session start"`,
-    { user: "root", timeoutMs: 5 * 60_000 },
-  );
+/** Runs the shared diff program (providers/diff) in the sandbox as root: the baseline is root's alone. */
+async function runDiffProgram(sbx: Sandbox, job: DiffJob, shell: (command: string) => string): Promise<WorkspaceDiff> {
+  const command = `node --input-type=module -e ${shellQuote(diffScriptSource())} ${shellQuote(JSON.stringify(job))}`;
+  try {
+    const r = await sbx.commands.run(shell(command), { user: "root", timeoutMs: job.limits.timeMs + 30_000 });
+    return diffResult(r.exitCode, r.stdout, r.stderr);
+  } catch (err) {
+    const e = err as { exitCode?: number; stdout?: string; stderr?: string };
+    if (typeof e?.exitCode !== "number") throw err;
+    return diffResult(e.exitCode, e.stdout ?? "", e.stderr ?? "");
+  }
 }
 
-export async function diffWorkspace(sbx: Sandbox): Promise<string> {
-  const r = await sbx.commands.run(
-    `[ -d ${baselineDir} ] || { echo "no baseline" >&2; exit 4; }
-${git}
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export GIT_INDEX_FILE="$tmp/index"
-g add -A && g diff --cached --no-color --no-ext-diff HEAD | head -c ${maxDiffBytes + 1}`,
-    { user: "root", timeoutMs: 5 * 60_000 },
-  ).catch((err) => {
-    if (err?.exitCode === 4) throw new AirlockError("unavailable", "no baseline for this workspace (git was missing when the session started)");
-    throw err;
-  });
-  return r.stdout.length > maxDiffBytes ? r.stdout.slice(0, maxDiffBytes) + "\n[diff truncated]\n" : r.stdout;
+/** Records the workspace as it is now (skipped when the image has no git: diffs then say so). */
+export async function makeBaseline(sbx: Sandbox): Promise<void> {
+  const skipped = JSON.stringify({ diff: "", truncated: false, notes: ["git is not installed in this sandbox"] });
+  await runDiffProgram(sbx, { mode: "baseline", gitDir: baselineDir, workTree: workspace, limits: baselineLimits }, (command) => `command -v git >/dev/null || { echo '${skipped}'; exit 0; }\n${command}`);
+}
+
+export async function diffWorkspace(sbx: Sandbox): Promise<WorkspaceDiff> {
+  const tmpDir = `${privateDir}/diff-${randomUUID()}`;
+  return runDiffProgram(sbx, { mode: "diff", gitDir: baselineDir, workTree: workspace, tmpDir, limits: defaultDiffLimits }, (command) => `${command}\nrc=$?; rm -rf ${tmpDir}; exit $rc`);
 }
 
 /** Runs in the sandbox as the agent: `node -e SCRIPT <relative path>`, prints one JSON object. */

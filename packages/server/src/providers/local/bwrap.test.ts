@@ -100,6 +100,9 @@ describe("bwrapArgs (pure)", () => {
     expect(Object.keys(inside).sort()).toEqual(["GCONV_PATH", "LD_PRELOAD", "NODE_OPTIONS"]);
     const args = bwrapArgs({ ...spec, setenv: inside, binds: [{ host: "/run/gw/s1", sandbox: "/run/airlock" }] }, host);
     expect(has(args, "--setenv", "LD_PRELOAD", "/workspace/x.so")).toBe(true);
+    // The environment starts from nothing: nothing bwrap inherited reaches the sandbox.
+    expect(args.indexOf("--clearenv")).toBeGreaterThan(0);
+    expect(args.indexOf("--clearenv")).toBeLessThan(args.indexOf("--setenv"));
     expect(pairs(args, "--bind").at(-1)).toEqual(["/run/gw/s1", "/run/airlock"]);
   });
 

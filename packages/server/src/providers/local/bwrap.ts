@@ -35,7 +35,10 @@ export interface BwrapSpec {
    * before running the command, so the caller (net-wrap.mjs) must provide both.
    */
   network?: boolean;
-  /** Variables set inside the sandbox only (those that would change how the host-side programs run). */
+  /**
+   * The sandbox's whole environment: bwrap starts it from nothing (`--clearenv`), so no variable of the host
+   * side (the relay's, a shell's `PWD` naming the host folder) reaches the agent.
+   */
   setenv?: Record<string, string>;
   /** Host paths that must stay invisible (the data folder, $HOME): a read-only path containing one is refused. */
   forbidden?: string[];
@@ -92,6 +95,7 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   for (const path of readOnly) args.push("--ro-bind-try", path, path);
   args.push("--bind", spec.workspace, sandboxWorkspace, "--bind", spec.home, sandboxHome);
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
+  args.push("--clearenv");
   for (const [name, value] of Object.entries(spec.setenv ?? {})) args.push("--setenv", name, value);
   if (spec.network) args.push("--info-fd", "3", "--block-fd", "4");
   // The root is a tmpfs made by bwrap; as root on the host the agent's uid owns it: make it read-only (the

@@ -27,6 +27,7 @@ import {
   badRequest,
   conflict,
 } from "@airlock/protocol";
+import { viaArgsFile } from "./args-file.ts";
 import { bwrapArgs, etcFiles, sandboxHome, sandboxWorkspace, splitEnv } from "./bwrap.ts";
 import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
@@ -46,15 +47,21 @@ export interface LocalProviderOptions {
   resources?: Partial<Limits>;
   /** Relay every sandbox from one shared sandboxd process (default), or each from a process of its own. */
   sharedRelay?: boolean;
+  /** How long a relay keeps its agent with no server attached; default each session's idle timeout. */
+  orphanGraceSec?: number | null;
 }
 
 /** What create() records for a later start of the agent in the same sandbox. */
 interface Stored {
   network: boolean;
   limits: Limits;
+  /** The session's idle timeout: the relay's orphan grace unless the server sets one. */
+  idleTimeoutSec?: number;
 }
 
 export const netWrapPath = fileURLToPath(new URL("./net-wrap.mjs", import.meta.url));
+/** The orphan grace of a sandbox made before sessions' idle timeouts were recorded with it. */
+const defaultOrphanGraceSec = 3600;
 /** Unix socket paths are limited to 107 bytes; past that, sandboxd listens on loopback TCP instead. */
 const maxSocketPath = 100;
 const validId = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -108,13 +115,23 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       }
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
-    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored) => {
+    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, env: Record<string, string>, cgroupProcs: string[], s: Stored, argsName: string) => {
       const bwrap = bwrapArgs(
-        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden },
+        {
+          workspace: paths.workspace,
+          home: paths.home,
+          etcDir: paths.etc,
+          readOnlyPaths: launch.readOnlyPaths ?? [],
+          binds: launch.binds,
+          network: s.network,
+          // The whole environment, set from nothing: a host-side shell's PWD (the host workspace) must not show.
+          setenv: { ...env, PWD: sandboxWorkspace },
+          forbidden,
+        },
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...bwrap];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...viaArgsFile(bwrap, join(paths.relay, argsName), id)];
     };
     return { paths, stored, wrapFor };
   };
@@ -161,8 +178,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           stateDir: paths.relay,
           workspace: { hostPath: paths.workspace, sandboxPath: sandboxWorkspace },
           agent: { argv: launch.argv, env: hostEnv },
-          wrap: wrapFor(launch, inside, cgroupProcs, s),
+          wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args"),
           cgroupProcs,
+          orphanGraceMs: (options.orphanGraceSec ?? s.idleTimeoutSec ?? defaultOrphanGraceSec) * 1000,
         };
         const endpoint = await startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
         forgetEnv(relay, config);
@@ -219,7 +237,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       mkdirSync(root, { recursive: true, mode: 0o700 });
       sweepCgroups((id) => validId.test(id) && existsSync(join(root, id)));
       mkdirSync(dir, { mode: 0o700 });
-      const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) } };
+      const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) }, ...(spec.idleTimeoutSec ? { idleTimeoutSec: spec.idleTimeoutSec } : {}) };
       try {
         for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub));
         chmodSync(join(dir, "relay"), 0o700);
@@ -235,7 +253,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           onProgress?.("cloning the repository");
           // git runs inside the sandbox, with its network: no host loopback, no host files through file://.
           const env = { PATH: "/usr/bin:/bin", HOME: sandboxHome, LANG: "C.UTF-8" };
-          await cloneRepository(sandbox(spec.sessionId).wrapFor({}, {}, [], s), spec.seed.git, env, signal);
+          await cloneRepository(sandbox(spec.sessionId).wrapFor({}, { ...env, GIT_TERMINAL_PROMPT: "0" }, [], s, "bwrap-clone.args"), spec.seed.git, env, signal);
         }
         if (signal?.aborted) throw new AirlockError("unavailable", "sandbox creation was cancelled");
         if (gitAvailable()) {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { SandboxdClient } from "@airlock/sandboxd";
 import { cgroupDirs, cgroupVersion } from "./limits.ts";
 import { alive } from "./host.ts";
-import { type TestProvider, configOf, echoAgent, newId, processesWith, spec, testProvider, tree, waitUntil } from "./test-support.ts";
+import { type TestProvider, configOf, wrapOptions, echoAgent, newId, processesWith, spec, testProvider, tree, waitUntil } from "./test-support.ts";
 
 const t: TestProvider = testProvider();
 afterAll(() => t.cleanup());
@@ -37,7 +37,7 @@ describe("local provider lifecycle", () => {
     const config = configOf(handle);
     expect(config.agent.env.HOME).toBe("/home/agent");
     expect(Object.keys(config.agent.env).sort()).toEqual(["HOME", "LANG", "LOGNAME", "PATH", "USER"]);
-    expect(config.wrap.join(" ")).toContain("--unshare-all");
+    expect(wrapOptions(config).join(" ")).toContain("--unshare-all");
     expect(config.cgroupProcs).toEqual(cgroupDirs(id).map((d) => join(d, "cgroup.procs")));
     if (cgroupVersion()) expect(config.cgroupProcs!.length).toBeGreaterThan(0);
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxdClient } from "@airlock/sandboxd";
 import { alive, cmdline, which } from "./host.ts";
-import { type TestProvider, configOf, echoAgent, newId, node, processesWith, runInsideAsync, spec, testProvider, tree, waitUntil } from "./test-support.ts";
+import { type TestProvider, configOf, wrapOptions, echoAgent, newId, node, processesWith, runInsideAsync, spec, testProvider, tree, waitUntil } from "./test-support.ts";
 
 const lan = Object.values(networkInterfaces())
   .flat()
@@ -40,8 +40,8 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
     try {
       const health = await new SandboxdClient(await handle.startSandboxd(echoAgent, "tok")).health();
       const config = configOf(handle);
-      expect(config.wrap).toContain("--info-fd");
-      expect(config.wrap).not.toContain("--share-net");
+      expect(wrapOptions(config)).toContain("--info-fd");
+      expect(wrapOptions(config)).not.toContain("--share-net");
       const loopbackPort = await listen("127.0.0.1");
       const probe = (host: string, port: number) =>
         `require('net').connect(${port}, '${host}').setTimeout(2000, function () { console.log('${host} TIMEOUT'); this.destroy() }).on('connect', () => { console.log('${host} CONNECTED'); process.exit() }).on('error', (e) => console.log('${host}', e.code))`;
@@ -92,9 +92,9 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
         const dir = handle.ref.data.dir as string;
         expect(readdirSync(join(dir, "workspace")).sort()).toEqual([".git", "README.md"]);
         expect(steps).toEqual(["cloning the repository", "recording the workspace baseline"]);
-        expect(await handle.diff()).toBe("");
+        expect((await handle.diff()).diff).toBe("");
         writeFileSync(join(dir, "workspace", "README.md"), "changed\n");
-        expect(await handle.diff()).toContain("+changed");
+        expect((await handle.diff()).diff).toContain("+changed");
       } finally {
         await handle.destroy();
       }

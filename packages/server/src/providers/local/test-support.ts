@@ -45,6 +45,13 @@ export function configOf(handle: SandboxHandle): SandboxdConfig {
   return JSON.parse(readFileSync(join(handle.ref.data.dir as string, "relay", "config.json"), "utf8"));
 }
 
+/** The sandbox's wrap with bwrap's options read back from their file (`--args 9`, see args-file.ts). */
+export function wrapOptions(config: SandboxdConfig): string[] {
+  const at = config.wrap.indexOf("airlock-bwrap");
+  const file = readFileSync(config.wrap[at + 1], "utf8").split("\0").slice(0, -1);
+  return [...config.wrap.slice(0, at + 2), ...file, ...config.wrap.slice(at + 2)];
+}
+
 /** Runs a command the way sandboxd runs `terminal/create` commands: the sandbox's wrap, the agent's env. */
 export function runInside(config: SandboxdConfig, argv: string[], timeoutMs = 20_000): SpawnSyncReturns<string> {
   const full = [...config.wrap, ...argv];

@@ -118,14 +118,14 @@ describe("baseline and diff", () => {
     seedFiles(ws, { "keep.txt": "one\ntwo\n", "gone.txt": "bye\n", "same.txt": "same\n" });
     const gitDir = join(ws, "..", "baseline.git");
     await makeBaseline(gitDir, ws);
-    expect(await diffWorkspace(gitDir, ws)).toBe("");
+    expect(await diffWorkspace(gitDir, ws)).toEqual({ diff: "", truncated: false, notes: [] });
     const objects = () => execFileSync("git", [`--git-dir=${gitDir}`, "count-objects"], { encoding: "utf8" });
     const before = objects();
 
     writeFileSync(join(ws, "keep.txt"), "one\nTWO\n");
     rmSync(join(ws, "gone.txt"));
     seedFiles(ws, { "new/file.txt": "fresh\n" });
-    const diff = await diffWorkspace(gitDir, ws);
+    const { diff } = await diffWorkspace(gitDir, ws);
     expect(diff).toContain("diff --git a/keep.txt b/keep.txt");
     expect(diff).toContain("-two\n+TWO");
     expect(diff).toMatch(/diff --git a\/gone.txt b\/gone.txt\ndeleted file mode/);
@@ -139,9 +139,38 @@ describe("baseline and diff", () => {
     const gitDir = join(ws, "..", "baseline.git");
     await makeBaseline(gitDir, ws);
     seedFiles(ws, { "big.txt": "line\n".repeat(10_000) });
-    const diff = await diffWorkspace(gitDir, ws, 1000);
-    expect(diff.length).toBeLessThan(1100);
-    expect(diff).toContain("[diff truncated at 1000 bytes]");
+    const { diff, truncated, notes } = await diffWorkspace(gitDir, ws, { maxDiffBytes: 1000 });
+    expect(diff.length).toBeLessThanOrEqual(1000);
+    expect(truncated).toBe(true);
+    expect(notes).toContain("incomplete: the diff was cut at 1000 bytes");
+  });
+
+  it("stops its walk at the file-count and read bounds: truncated, unreached files count as unchanged, none as deleted", async () => {
+    const gitDir = join(ws, "..", "baseline.git");
+    seedFiles(ws, { "a.txt": "a\n", "b.txt": "b\n", "c.txt": "c\n" });
+    await makeBaseline(gitDir, ws);
+    seedFiles(ws, { "a.txt": "A\n", "d.txt": "d\n" });
+    const byCount = await diffWorkspace(gitDir, ws, { maxFiles: 1 });
+    expect(byCount.truncated).toBe(true);
+    expect(byCount.diff).toContain("+A");
+    expect(byCount.diff).not.toMatch(/deleted file|d\.txt/);
+    expect(byCount.notes).toContain("incomplete: the workspace has over 1 files; the files not reached count as unchanged");
+    const byBytes = await diffWorkspace(gitDir, ws, { maxReadBytes: 3 });
+    expect(byBytes).toMatchObject({ truncated: true, notes: ["incomplete: the diff's read bound (3 bytes) was reached; the files not reached count as unchanged"] });
+    expect(byBytes.diff).toContain("+A");
+    expect(byBytes.diff).not.toContain("deleted file");
+    expect(await diffWorkspace(gitDir, ws)).toMatchObject({ truncated: false, notes: [] });
+  });
+
+  it("compares a file over the size bound by size against a baseline that holds its content (made before summaries)", async () => {
+    const gitDir = join(ws, "..", "baseline.git");
+    seedFiles(ws, { "kept.log": "0123456789abcdefghij\n", "grown.log": "0123456789abcdefghij\n" });
+    await makeBaseline(gitDir, ws);
+    seedFiles(ws, { "grown.log": "0123456789abcdefghij and more\n" });
+    const { diff, notes } = await diffWorkspace(gitDir, ws, { maxFileBytes: 10 });
+    expect(diff).not.toContain("kept.log");
+    expect(diff).toContain("+[Airlock: a file of 30 bytes");
+    expect(notes).toEqual(["grown.log: 30 bytes, over 10: compared by size and time, not content"]);
   });
 
   it("says clearly when there is no baseline", async () => {

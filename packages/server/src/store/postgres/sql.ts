@@ -14,6 +14,7 @@
  * adds columns (a prepared `SELECT *` would fail with "cached plan must not change result type").
  */
 import type { Migration } from "../sql.ts";
+import { webhookMigration } from "./webhook-sql.ts";
 
 export const migrations: Migration[] = [
   {
@@ -120,6 +121,8 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
+  webhookMigration,
   {
     // Data lifecycle (the same as SQLite's version 7): when a session stopped running, and sessions being purged.
     version: 7,
