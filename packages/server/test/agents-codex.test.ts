@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type FakeOpenAI, startFakeOpenAI } from "@airlock/testkit/fake-openai";
-import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, agentEnvironment, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 const realKey = "sk-openai-real-key-that-must-never-enter-a-sandbox";
 let llm: FakeOpenAI;
@@ -109,8 +109,7 @@ describe("Codex through the gateway's OpenAI API", () => {
   it("never puts the real OpenAI key in the sandbox: the config and environment hold the session's gateway token", () => {
     const sandboxes = join(server.dataDir, "sandboxes");
     const [first] = readdirSync(sandboxes);
-    const config = JSON.parse(readFileSync(join(sandboxes, first, "relay", "config.json"), "utf8"));
-    expect(config.agent.env.AIRLOCK_GATEWAY_TOKEN).toMatch(/^gw_ses_/);
+    expect(agentEnvironment(server.dataDir, first).AIRLOCK_GATEWAY_TOKEN).toMatch(/^gw_ses_/);
     expect(readFileSync(join(sandboxes, first, "home", ".codex", "config.toml"), "utf8")).toContain('base_url = "http://127.0.0.1:4599/gateway/openai/v1"');
     for (const pid of pidsMatching("codex-acp")) {
       try {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type FakeGemini, type GeminiReply, type RecordedGeminiRequest, startFakeGemini } from "@airlock/testkit/fake-gemini";
-import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, agentEnvironment, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 const realKey = "AIza-real-key-that-must-never-enter-a-sandbox";
 let llm: FakeGemini;
@@ -122,7 +122,7 @@ describe("Gemini CLI through the gateway's Gemini API", () => {
   it("never puts the real Google key in the sandbox: the environment holds the session's gateway token", () => {
     const sandboxes = join(server.dataDir, "sandboxes");
     for (const id of readdirSync(sandboxes)) {
-      const env = JSON.parse(readFileSync(join(sandboxes, id, "relay", "config.json"), "utf8")).agent.env;
+      const env = agentEnvironment(server.dataDir, id);
       expect(env.GEMINI_API_KEY.startsWith(`gw_${id}_`), env.GEMINI_API_KEY).toBe(true);
       expect(env.GOOGLE_GEMINI_BASE_URL).toBe("http://127.0.0.1:4599/gateway/gemini");
     }

@@ -259,3 +259,13 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
     }
   });
 }
+
+/**
+ * The environment a local session's agent was started with, from its process (the relay's config file keeps no
+ * environment once the agent runs: it holds the session's secrets).
+ */
+export function agentEnvironment(dataDir: string, sessionId: string): Record<string, string> {
+  const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
+  const entries = readFileSync(`/proc/${state.agentPid}/environ`, "utf8").split("\0").filter(Boolean);
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}

@@ -53,6 +53,7 @@ function shots(next: () => number, ids: { session: string; waiting: string; inte
       { agent: "scripted", workspace: { git: pick(["file:///etc", "not a url", value()]), files: {} } },
       { agent: "scripted", env: { [pick(["1BAD", "A-B", "", "A B"])]: "x" } },
       { agent: "scripted", env: { A: pick(["x\u0000y", "\u0000", null, 5, [], {}]) } },
+      { agent: "scripted", env: { A: pick([{ secret: "NO_SUCH_SECRET" }, { secret: "1BAD" }, { secret: value() }, { secret: "FUZZ_KEPT", extra: 1 }, { sealed: "v1.x.y" }]) } },
       { agent: "scripted", env: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`V${i}`, "v"])) },
       { agent: "scripted", metadata: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"])) },
       { agent: "scripted", metadata: { k: value() === null ? 5 : [value()] } },
@@ -108,7 +109,14 @@ function shots(next: () => number, ids: { session: string; waiting: string; inte
     const gateway = pick(["/gateway/anthropic/v1/messages", "/gateway/openai/v1/responses", "/gateway/gemini/v1beta/models/x:streamGenerateContent"]);
     return { method: "POST", path: gateway, body: malformed(), headers: { authorization: `Bearer ${headerSafe(value())}`, "x-api-key": "made-up" }, mayAccept: false };
   }
-  return { method: "GET", path: pick(["/v1/agents", "/v1/providers", "/healthz"]), headers: { accept: headerSafe(value()) }, mayAccept: true };
+  if (r < 0.97) {
+    // Secrets: a bad name, or a bad body for a good one; deleting one that is not there.
+    const name = next() < 0.5 ? "FUZZ_NEW" : enc(pick(["1BAD", "A-B", "a b", "x".repeat(200), "..", "FUZZ_KEPT/..", ...weird]));
+    if (next() < 0.3) return { method: "DELETE", path: `/v1/secrets/${next() < 0.5 ? "FUZZ_MISSING" : name}`, mayAccept: false };
+    const body = next() < 0.3 ? malformed() : json(pick([{}, { value: "" }, { value: value() === "" ? 5 : [value()] }, { value: "a\u0000b" }, { value: "x".repeat(64 * 1024 + 1) }, { value: "v", extra: 1 }, { secret: "v" }]));
+    return { method: "PUT", path: `/v1/secrets/${name}`, body, mayAccept: false };
+  }
+  return { method: "GET", path: pick(["/v1/agents", "/v1/providers", "/healthz", "/v1/secrets"]), headers: { accept: headerSafe(value()) }, mayAccept: true };
 }
 
 async function send(server: TestServer, shot: Shot): Promise<{ status: number; text: string }> {
@@ -119,7 +127,7 @@ async function send(server: TestServer, shot: Shot): Promise<{ status: number; t
 /** Everything a bad request could change: every session's state, log, interactions and workspace files. */
 async function snapshot(server: TestServer): Promise<string> {
   const list = await server.api("GET", "/v1/sessions?limit=200");
-  const parts: unknown[] = [];
+  const parts: unknown[] = [(await server.api("GET", "/v1/secrets")).body];
   for (const s of list.body.sessions) {
     const { idleDeadline: _moving, updatedAt: _u, ...view } = s;
     const log = await server.api("GET", `/v1/sessions/${s.id}/events?limit=1000`);
@@ -144,6 +152,7 @@ describe("a fuzz of every route", () => {
     const interaction: string = (await server.api("GET", `/v1/sessions/${waiting}`)).body.pendingInteractions[0].id;
     sse.close();
 
+    expect((await server.api("PUT", "/v1/secrets/FUZZ_KEPT", { value: "fuzz-kept-value" })).status).toBe(201);
     const installationId = readFileSync(join(server.dataDir, "installation-id"), "utf8").trim();
     const before = await snapshot(server);
     const next = seededRandom(41);
