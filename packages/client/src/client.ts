@@ -3,6 +3,7 @@
  */
 import type { AgentView, CreateSession, HealthView } from "@airlock/protocol";
 import { type CallOptions, type ClientOptions, Transport } from "./http.ts";
+import { SecretsApi } from "./secrets.ts";
 import { Session } from "./session.ts";
 import { SessionsApi } from "./sessions.ts";
 import { WebhooksApi } from "./webhooks.ts";
@@ -22,12 +23,15 @@ export class AirlockClient {
   readonly sessions: SessionsApi;
   /** The tenant's webhooks: create, list, get, delete, deliveries, resume. */
   readonly webhooks: WebhooksApi;
+  /** The tenant's secrets (write-only values). */
+  readonly secrets: SecretsApi;
   private readonly transport: Transport;
 
   constructor(options: ClientOptions = {}) {
     this.transport = new Transport(options);
     this.sessions = new SessionsApi(this.transport);
     this.webhooks = new WebhooksApi(this.transport);
+    this.secrets = new SecretsApi(this.transport);
   }
 
   /** Where this client sends its calls ("" for the page's own origin). */

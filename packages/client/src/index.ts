@@ -13,6 +13,7 @@ export { AirlockClient } from "./client.ts";
 export { AirlockApiError } from "./errors.ts";
 export type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
 export { type CallOptions, type ClientOptions, type RetryOptions, newIdempotencyKey } from "./http.ts";
+export { SecretsApi } from "./secrets.ts";
 export { type InteractionRequest, type RunOptions, Session, SessionEndedError } from "./session.ts";
 export { type AnswerInput, type PromptInput, SessionsApi } from "./sessions.ts";
 export { SseParser, type SseFrame } from "./sse.ts";
@@ -28,6 +29,7 @@ export type {
   DeliveryView,
   EventDataMap,
   EventsPage,
+  EnvValue,
   EventType,
   HealthView,
   InteractionResolution,
@@ -36,6 +38,8 @@ export type {
   PermissionMode,
   Prompt,
   PromptAccepted,
+  PutSecret,
+  SecretView,
   SessionList,
   SessionStatus,
   SessionView,

@@ -46,6 +46,11 @@ export interface Config {
   sweepIntervalSec: number;
   /** Webhook delivery: timeout, attempts before a pause, backoff, batch size (webhooks/policy.ts). */
   webhooks: DeliverySettings;
+  /**
+   * `AIRLOCK_SECRET_KEY`: the key that seals secrets and env values (32 bytes, base64 or hex). Unset, one is made
+   * in the data folder on the first start; nodes sharing a database must share it.
+   */
+  secretKey: string | null;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -85,6 +90,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_CONCURRENCY, d.concurrency, "AIRLOCK_WEBHOOK_CONCURRENCY")),
       pollMs: d.pollMs,
     },
+    secretKey: env.AIRLOCK_SECRET_KEY || null,
   };
 }
 
