@@ -6,7 +6,7 @@
  * resumes exactly where the last commit ended.
  */
 import type { ContentBlock, StopReason } from "@agentclientprotocol/sdk";
-import type { PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
+import type { McpServer, PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
@@ -23,6 +23,8 @@ export interface SessionOptions {
   network: boolean;
   /** Kept until the sandbox is provisioned, then dropped. */
   workspace?: WorkspaceSeed;
+  /** MCP servers as given at creation (HTTP headers included: the control plane adds them, the sandbox never sees them). */
+  mcpServers?: McpServer[];
 }
 
 export interface SessionRecord {
