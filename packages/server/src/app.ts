@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { StoreV1 } from "@airlock/protocol";
 import { AgentRegistry } from "./agents/registry.ts";
 import type { Config } from "./config.ts";
-import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, geminiGateway, geminiGatewayPath, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
+import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, geminiGateway, geminiGatewayPath, mcpGatewayPath, mcpProxy, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { e2bNotConfigured, e2bProviderFromEnv } from "./providers/e2b/env.ts";
@@ -68,7 +68,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
   const gemini = geminiGateway({ tokens, sessions: manager, upstreamUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey, prices });
-  const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini]];
+  const mcp = mcpProxy({ tokens, sessions: manager, mountPath: mcpGatewayPath });
+  const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini], [mcpGatewayPath, mcp]];
   const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts });
   gateway.setFetch(app.fetch);
   await manager.start();

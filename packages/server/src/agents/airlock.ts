@@ -18,6 +18,7 @@ export const airlock: AgentDefinition = {
   usesGateway: true,
   gatewaySocket: true,
   review: true,
+  mcp: { stdio: true, http: true, sse: true },
   availability(config) {
     if (!existsSync(airlockAgentPath)) return { available: false, reason: "not built (packages/agent/dist is missing)", fix: "run `npm ci` (or `npm run build -w @airlock/agent`)" };
     if (!llmCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock" };

@@ -12,6 +12,7 @@ export const claude: AgentDefinition = {
   title: "Claude Code",
   description: "Anthropic's Claude Code, through its ACP adapter; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  mcp: { stdio: true, http: true, sse: true },
   availability(config) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @agentclientprotocol/claude-agent-acp)" };
     if (!llmCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock" };

@@ -17,6 +17,7 @@ export const opencode: AgentDefinition = {
   title: "OpenCode",
   description: "The open-source coding agent `opencode acp`; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  mcp: { stdio: true, http: true, sse: true },
   availability(config) {
     if (!installed(binary)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs opencode-ai)" };
     if (!llmCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock" };

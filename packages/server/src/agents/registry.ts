@@ -32,6 +32,11 @@ export interface AgentDefinition {
   gatewaySocket?: boolean;
   /** Can review its own changes (the session option `review`). */
   review?: boolean;
+  /**
+   * The MCP transports it takes in `session/new` (its ACP `mcpCapabilities`, plus stdio, which every ACP agent
+   * takes). Unset: not known in advance (custom agents), so all are let through.
+   */
+  mcp?: { stdio: boolean; http: boolean; sse: boolean };
   /** Whether it can run here; if not, why and how to fix it. */
   availability(config: Config): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
@@ -52,7 +57,8 @@ const scripted: AgentDefinition = {
   name: "scripted",
   title: "Scripted demo agent",
   description:
-    "A demo agent that needs no LLM: words in the prompt pick what it does (tool, think, plan, permission, write, run, slow, echo).",
+    "A demo agent that needs no LLM: words in the prompt pick what it does (tool, think, plan, permission, write, run, slow, echo, mcp).",
+  mcp: { stdio: true, http: true, sse: true },
   availability() {
     return existsSync(scriptedAgentPath)
       ? { available: true }
@@ -104,7 +110,8 @@ export class AgentRegistry {
   list(): AgentView[] {
     return [...this.agents.values()].map((d) => {
       const a = d.availability(this.config);
-      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(d.review ? { review: true } : {}), ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
+      const mcp = d.mcp ?? { stdio: true, http: true, sse: true };
+      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(d.review ? { review: true } : {}), mcp, ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
     });
   }
 }

@@ -1,10 +1,12 @@
 /**
  * @module agent-start — what starting a session's agent takes: its command line (with the route to the LLM
- * gateway when it uses one) and the parameters of its ACP session (`session/new`, `session/load`).
+ * gateway when it uses one, and to the session's MCP servers when it has remote ones) and the parameters of
+ * its ACP session (`session/new`, `session/load`).
  */
 import type { AgentLaunch, SessionRecord } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Gateway } from "../gateway/index.ts";
+import { type AcpMcpServer, acpMcpServers, isRemote, withCommandCheck } from "./mcp-servers.ts";
 
 export interface AgentStartDeps {
   agents: AgentRegistry;
@@ -14,12 +16,18 @@ export interface AgentStartDeps {
 /** The agent's command line and environment for `session`. */
 export async function agentLaunch(deps: AgentStartDeps, session: SessionRecord): Promise<AgentLaunch> {
   const agent = deps.agents.require(session.agent);
+  const servers = session.options.mcpServers ?? [];
   const gateway = agent.usesGateway ? deps.gateway.access(session.id, session.provider) : undefined;
-  const launch = agent.launch({ sessionId: session.id, options: session.options, gateway });
-  return agent.usesGateway && session.provider === "local" ? deps.gateway.wrapLocal(session.id, launch, agent.gatewaySocket) : launch;
+  const launch = withCommandCheck(agent.launch({ sessionId: session.id, options: session.options, gateway }), servers);
+  // A local sandbox has no network: its route out (the loopback forwarder, or the socket the agent speaks
+  // itself) is what reaches the LLM gateway and the session's remote MCP servers alike.
+  const needsRoute = agent.usesGateway || servers.some(isRemote);
+  if (!needsRoute || session.provider !== "local") return launch;
+  return deps.gateway.wrapLocal(session.id, launch, agent.usesGateway === true && agent.gatewaySocket === true);
 }
 
 /** The parameters `session/new` and `session/load` share. */
-export function acpSessionParams(_session: SessionRecord, cwd: string): { cwd: string; mcpServers: unknown[] } {
-  return { cwd, mcpServers: [] };
+export function acpSessionParams(deps: AgentStartDeps, session: SessionRecord, cwd: string): { cwd: string; mcpServers: AcpMcpServer[] } {
+  const servers = session.options.mcpServers ?? [];
+  return { cwd, mcpServers: acpMcpServers(servers, () => deps.gateway.mcpAccess(session.id, session.provider)) };
 }
