@@ -9,20 +9,25 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type TestMcpHttpServer, mcpServerPath, startTestMcpHttpServer } from "@airlock/testkit";
+import { type FakeAnthropic, type RecordedRequest, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 const mcpToken = "mcp-secret-token-7f3a9c1e";
+const llmKey = "sk-ant-real-key-for-mcp-tests";
 let server: TestServer;
 let web: TestMcpHttpServer;
+let llm: FakeAnthropic;
 const serverScript = readFileSync(mcpServerPath, "utf8");
 
 beforeAll(async () => {
   web = await startTestMcpHttpServer({ name: "web-tools", token: mcpToken });
-  server = await startServer();
+  llm = await startFakeAnthropic({ apiKey: llmKey });
+  server = await startServer({ ANTHROPIC_BASE_URL: llm.url, ANTHROPIC_API_KEY: llmKey });
 });
 afterAll(async () => {
   await server?.stop();
   await web?.close();
+  await llm?.close();
   if (server) removeDir(server.dataDir);
 });
 
@@ -34,7 +39,7 @@ const httpServer = (type: "http" | "sse" = "http", name = "web") => ({
 });
 const stdioServer = { name: "fs", command: "node", args: ["mcp/server.mjs", "sandboxed-tools"] };
 
-async function session(body: Record<string, unknown>) {
+async function session(body: Record<string, unknown>): Promise<{ id: string; view: any; sse: SseReader }> {
   const res = await server.api("POST", "/v1/sessions", { agent: "scripted", permissionMode: "auto", ...body });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const sse = new SseReader(`${server.url}/v1/sessions/${res.body.id}/events`);
@@ -159,6 +164,44 @@ describe("an HTTP MCP server reached through the control plane", { timeout: 180_
     await sse.waitFor(hasStatus("ready"), 60_000, "ready");
     const { events } = await turn(id, sse, "mcp badkey whoami");
     expect(toolUpdates(events).at(-1)?.status).toBe("failed");
+    sse.close();
+  });
+});
+
+describe("the built-in agent", { timeout: 180_000 }, () => {
+  const toolResults = (r: RecordedRequest): any[] => {
+    const last = r.body?.messages?.at(-1);
+    return Array.isArray(last?.content) ? last.content.filter((b: any) => b.type === "tool_result") : [];
+  };
+
+  it("has the servers' tools as mcp__<server>__<tool> and calls them, each call a tool call in the log", async () => {
+    const { id, sse } = await session({
+      agent: "airlock",
+      workspace: { files: { "mcp/server.mjs": serverScript } },
+      mcpServers: [stdioServer, httpServer("http")],
+    });
+    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    const from = llm.requests.length;
+    llm.respond((r) => {
+      const results = toolResults(r);
+      if (results.length === 0) return { toolUse: [{ name: "mcp__web__add", input: { a: 20, b: 22 } }, { name: "mcp__fs__echo", input: { text: "from the model" } }] };
+      return { text: `The tools said: ${results.map((b: any) => (typeof b.content === "string" ? b.content : JSON.stringify(b.content))).join(" | ")}` };
+    });
+    const { events } = await turn(id, sse, "Use the MCP tools");
+    const first = llm.requests.slice(from).find((r) => r.method === "POST" && Array.isArray(r.body?.tools))!;
+    const names = first.body.tools.map((t: any) => t.name);
+    expect(names).toEqual(expect.arrayContaining(["mcp__web__add", "mcp__web__echo", "mcp__web__whoami", "mcp__fs__echo", "mcp__fs__add", "read_file"]));
+    expect(first.body.tools.find((t: any) => t.name === "mcp__web__add").input_schema).toMatchObject({ type: "object", required: ["a", "b"] });
+
+    const calls = toolCalls(events);
+    expect(calls.map((c) => c.title).sort()).toEqual(["mcp__fs__echo", "mcp__web__add"]);
+    const completed = toolUpdates(events).filter((u) => u.status === "completed").map((u) => u.content?.[0]?.content?.text);
+    expect(completed).toEqual(expect.arrayContaining(["42", "sandboxed-tools echoes: from the model"]));
+    const second = llm.requests.slice(from).filter((r) => r.method === "POST" && toolResults(r).length > 0)[0];
+    expect(JSON.stringify(toolResults(second))).toContain("42");
+    expect(web.calls.at(-1)).toEqual({ tool: "add", arguments: { a: 20, b: 22 } });
+    // The LLM never saw the MCP token either (it is the control plane's alone).
+    expect(JSON.stringify(llm.requests.slice(from).map((r) => r.body))).not.toContain(mcpToken);
     sse.close();
   });
 });
