@@ -205,3 +205,28 @@ describe("the built-in agent", { timeout: 180_000 }, () => {
     sse.close();
   });
 });
+
+describe("Claude Code", { timeout: 240_000 }, () => {
+  it("gets the HTTP server through ACP and calls its tool through the control plane", async () => {
+    const { id, sse } = await session({ agent: "claude", mcpServers: [httpServer("http")] });
+    await sse.waitFor(hasStatus("ready"), 120_000, "ready");
+    const callsBefore = web.calls.length;
+    const from = llm.requests.length;
+    const mainLoop = (r: RecordedRequest) => Array.isArray(r.body?.tools) && r.body.tools.length > 0;
+    llm.respond((r) => {
+      if (!mainLoop(r)) return { text: "A title" };
+      if (JSON.stringify(r.body.messages.at(-1)).includes("tool_result")) return { text: "Done." };
+      return { toolUse: [{ name: "mcp__web__add", input: { a: 7, b: 8 } }] };
+    });
+    const { events } = await turn(id, sse, "Add 7 and 8 with the web tool");
+    // Claude Code reached the server through the route, with the token the control plane added.
+    const reached = web.requests.filter((r) => String(r.headers["user-agent"]).startsWith("claude-code"));
+    expect(reached.length).toBeGreaterThan(0);
+    expect(reached.every((r) => r.headers.authorization === `Bearer ${mcpToken}`)).toBe(true);
+    expect(web.calls.slice(callsBefore)).toEqual([{ tool: "add", arguments: { a: 7, b: 8 } }]);
+    const call = toolCalls(events).find((c) => JSON.stringify(c).includes("add"));
+    expect(call, JSON.stringify(toolCalls(events))).toBeDefined();
+    expect(toolUpdates(events).some((u) => u.toolCallId === call.toolCallId && u.status === "completed")).toBe(true);
+    sse.close();
+  });
+});
