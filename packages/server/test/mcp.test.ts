@@ -148,6 +148,17 @@ describe("an HTTP MCP server reached through the control plane", { timeout: 180_
     sse.close();
   });
 
+  it("are given again in session/load when an idle-stopped session comes back, and still serve", async () => {
+    const { id, sse } = await session({ idleTimeoutSec: 1, workspace: { files: { "mcp/server.mjs": serverScript } }, mcpServers: [stdioServer, httpServer("http")] });
+    await sse.waitFor(hasStatus("ready"), 60_000, "ready");
+    await sse.waitFor(hasStatus("stopped"), 30_000, "idle stop");
+    const { events } = await turn(id, sse, 'mcp web echo {"text":"after the idle stop"}');
+    expect(toolUpdates(events).at(-1)?.content?.[0]?.content?.text).toBe("web-tools echoes: after the idle stop");
+    const again = await turn(id, sse, 'mcp fs add {"a":1,"b":1}');
+    expect(toolUpdates(again.events).at(-1)?.content?.[0]?.content?.text).toBe("2");
+    sse.close();
+  });
+
   it("passes the older SSE transport through, its POST endpoint rewritten to the session's route", async () => {
     const { id, sse } = await session({ mcpServers: [httpServer("sse", "legacy")] });
     await sse.waitFor(hasStatus("ready"), 60_000, "ready");
