@@ -25,8 +25,11 @@ export interface McpSessions {
 }
 
 const maxRequestBytes = 16 * 1024 * 1024;
-/** Request headers that are the agent's or the hop's, never passed on (the server's own headers replace them). */
-const dropRequest = new Set(["host", "authorization", "cookie", "connection", "keep-alive", "content-length", "transfer-encoding", "proxy-authorization", "te", "upgrade", "x-api-key"]);
+/**
+ * Request headers that are the agent's or the hop's, never passed on (the server's own headers replace them).
+ * `accept-encoding` too: answers pass through byte for byte, so they must come uncompressed.
+ */
+const dropRequest = new Set(["host", "authorization", "cookie", "connection", "keep-alive", "content-length", "transfer-encoding", "proxy-authorization", "te", "upgrade", "x-api-key", "accept-encoding"]);
 /** Answer headers passed back: what MCP clients read. */
 const keepAnswer = new Set(["content-type", "mcp-session-id", "mcp-protocol-version", "cache-control", "retry-after", "www-authenticate", "last-event-id"]);
 
