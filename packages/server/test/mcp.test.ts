@@ -241,3 +241,27 @@ describe("Claude Code", { timeout: 240_000 }, () => {
     sse.close();
   });
 });
+
+describe("OpenCode", { timeout: 240_000 }, () => {
+  it("gets the HTTP server through ACP and calls its tool through the control plane", async () => {
+    const { id, sse } = await session({ agent: "opencode", mcpServers: [httpServer("http")] });
+    await sse.waitFor(hasStatus("ready"), 120_000, "ready");
+    const callsBefore = web.calls.length;
+    const from = llm.requests.length;
+    const mainLoop = (r: RecordedRequest) => Array.isArray(r.body?.tools) && r.body.tools.length > 0;
+    let offered: string[] = [];
+    llm.respond((r) => {
+      if (!mainLoop(r)) return { text: "A title" };
+      if (JSON.stringify(r.body.messages.at(-1)).includes("tool_result")) return { text: "Done." };
+      offered = r.body.tools.map((t: any) => t.name);
+      const name = offered.find((n) => /web.*add/.test(n)) ?? "web_add";
+      return { toolUse: [{ name, input: { a: 5, b: 6 } }] };
+    });
+    const { events } = await turn(id, sse, "Add 5 and 6 with the web tool");
+    expect(offered.some((n) => /web.*add/.test(n)), JSON.stringify(offered)).toBe(true);
+    expect(web.calls.slice(callsBefore)).toEqual([{ tool: "add", arguments: { a: 5, b: 6 } }]);
+    expect(toolCalls(events).length).toBeGreaterThan(0);
+    expect(llm.requests.length).toBeGreaterThan(from);
+    sse.close();
+  });
+});
