@@ -3,6 +3,7 @@
  */
 import type { AgentView, CreateSession, HealthView } from "@airlock/protocol";
 import { type CallOptions, type ClientOptions, Transport } from "./http.ts";
+import { SecretsApi } from "./secrets.ts";
 import { Session } from "./session.ts";
 import { SessionsApi } from "./sessions.ts";
 
@@ -19,11 +20,14 @@ import { SessionsApi } from "./sessions.ts";
 export class AirlockClient {
   /** Every `/v1/sessions` call, by session id. */
   readonly sessions: SessionsApi;
+  /** The tenant's secrets (write-only values). */
+  readonly secrets: SecretsApi;
   private readonly transport: Transport;
 
   constructor(options: ClientOptions = {}) {
     this.transport = new Transport(options);
     this.sessions = new SessionsApi(this.transport);
+    this.secrets = new SecretsApi(this.transport);
   }
 
   /** Where this client sends its calls ("" for the page's own origin). */

@@ -13,6 +13,7 @@ export { AirlockClient } from "./client.ts";
 export { AirlockApiError } from "./errors.ts";
 export type { FollowOptions, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
 export { type CallOptions, type ClientOptions, type RetryOptions, newIdempotencyKey } from "./http.ts";
+export { SecretsApi } from "./secrets.ts";
 export { type InteractionRequest, type RunOptions, Session, SessionEndedError } from "./session.ts";
 export { type AnswerInput, type PromptInput, SessionsApi } from "./sessions.ts";
 export { SseParser, type SseFrame } from "./sse.ts";
@@ -24,6 +25,7 @@ export type {
   CreateSession,
   EventDataMap,
   EventsPage,
+  EnvValue,
   EventType,
   HealthView,
   InteractionResolution,
@@ -32,6 +34,8 @@ export type {
   PermissionMode,
   Prompt,
   PromptAccepted,
+  PutSecret,
+  SecretView,
   SessionList,
   SessionStatus,
   SessionView,

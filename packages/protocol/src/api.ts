@@ -72,10 +72,45 @@ export type PermissionMode = z.infer<typeof PermissionMode>;
 
 const envName = z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 
+/**
+ * A tenant secret's name: shaped like an environment variable name, so it can be referenced from `env` and put in
+ * a URL path without escaping.
+ */
+export const SecretName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be letters, digits and _ (not starting with a digit), like an environment variable name");
+
+/** 64 KiB: room for a certificate or a service account's JSON. */
+export const maxSecretBytes = 64 * 1024;
+
+/** `PUT /v1/secrets/:name`: the value is write-only (never returned by any route). */
+export const PutSecret = z
+  .object({
+    value: noNul(z.string().min(1, "must not be empty")).refine((v) => utf8Bytes(v) <= maxSecretBytes, `must be at most ${maxSecretBytes} bytes`),
+  })
+  .strict();
+export type PutSecret = z.infer<typeof PutSecret>;
+
+/** A secret as `GET /v1/secrets` lists it: never its value. */
+export interface SecretView {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An `env` value: a plain string, or `{"secret": "NAME"}` for the tenant's secret of that name (read at each agent start). */
+export const EnvValue = z.union([noNul(z.string().max(32 * 1024)), z.object({ secret: SecretName }).strict()]);
+export type EnvValue = z.infer<typeof EnvValue>;
+
 const env = z
-  .record(envName, noNul(z.string().max(32 * 1024)))
+  .record(envName, EnvValue)
   .refine((e) => Object.keys(e).length <= limits.maxEnvVars, `at most ${limits.maxEnvVars} variables`)
-  .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v) + 2, 0) <= limits.maxEnvBytes, `names and values together are limited to ${limits.maxEnvBytes} bytes`);
+  .refine(
+    (e) => Object.entries(e).reduce((n, [k, v]) => n + utf8Bytes(k) + (typeof v === "string" ? utf8Bytes(v) : 0) + 2, 0) <= limits.maxEnvBytes,
+    `names and values together are limited to ${limits.maxEnvBytes} bytes`,
+  );
 
 /** A name and value pair of ACP's `McpServer` (`env[]`, `headers[]`). */
 const nameValue = (name: z.ZodString) => z.object({ name, value: noNul(z.string().max(8 * 1024)) }).strict();
@@ -309,6 +344,8 @@ export interface SessionView {
   permissionMode: PermissionMode;
   model: string | null;
   review: boolean;
+  /** The session's env by name: plain values as `"***"`, secret references as `{secret: NAME}`; never a value. */
+  env: Record<string, "***" | { secret: string }>;
   metadata: Record<string, string>;
   /** The session's MCP servers, without header or env values. */
   mcpServers: McpServerView[];
@@ -335,4 +372,6 @@ export interface AgentView {
   /** Why it is not available, and how to fix it. */
   reason?: string;
   fix?: string;
+  /** For agents that call an LLM: whose key the gateway uses, the tenant's own (a secret) or the server's. */
+  credentials?: "tenant" | "server";
 }

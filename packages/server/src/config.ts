@@ -43,6 +43,11 @@ export interface Config {
   sandboxRetentionHours: number | null;
   /** How often the retention sweeper looks for work (it also runs at once after a purge). */
   sweepIntervalSec: number;
+  /**
+   * `AIRLOCK_SECRET_KEY`: the key that seals secrets and env values (32 bytes, base64 or hex). Unset, one is made
+   * in the data folder on the first start; nodes sharing a database must share it.
+   */
+  secretKey: string | null;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,6 +77,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: positiveOrOff(env.AIRLOCK_RETENTION_DAYS, "AIRLOCK_RETENTION_DAYS"),
     sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
     sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
+    secretKey: env.AIRLOCK_SECRET_KEY || null,
   };
 }
 

@@ -12,6 +12,8 @@ import type { HealthView, StoreV1 } from "@airlock/protocol";
 import type { EnvApiKey } from "../store/api-key.ts";
 import { type AuthVars, auth } from "./auth.ts";
 import { errorResponse, onError } from "./errors.ts";
+import type { Secrets } from "../secrets/index.ts";
+import { secretRoutes } from "./secrets.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { serveWeb } from "./static.ts";
 
@@ -21,6 +23,7 @@ export interface HttpDeps {
   manager: SessionManager;
   agents: AgentRegistry;
   providers: ProviderRegistry;
+  secrets: Secrets;
   apiKeys: EnvApiKey[];
   log: Logger;
   version: string;
@@ -48,9 +51,11 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   );
 
   app.use("/v1/*", auth(deps.store, deps.apiKeys));
-  app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
+  // As this tenant sees them: an agent may be available thanks to the tenant's own LLM key.
+  app.get("/v1/agents", async (c) => c.json({ agents: deps.agents.list(await deps.secrets.upstreams(c.get("tenant"))) }));
   app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
+  app.route("/v1/secrets", secretRoutes(deps.secrets));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;

@@ -101,6 +101,21 @@ export const migrations: Migration[] = [
     ],
   },
   {
+    // Tenant secrets (the same as PostgreSQL's version 3). `value` is sealed by the server (AES-256-GCM) before
+    // it reaches the store: the database never holds a secret in clear.
+    version: 3,
+    install: [
+      `CREATE TABLE secrets (
+        tenant     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+      ) WITHOUT ROWID`,
+    ],
+  },
+  {
     // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
     // purged (hidden at once, their rows removed in small batches afterwards).
     version: 7,
@@ -258,6 +273,15 @@ export const queries = {
     WHERE revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)
     ORDER BY created_at, id`,
   revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+
+  // Tenant secrets: a replace keeps the first created_at.
+  putSecret: `
+    INSERT INTO secrets (tenant, name, value, created_at, updated_at) VALUES (@tenant, @name, @value, @now, @now)
+    ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+    RETURNING tenant, name, created_at, updated_at`,
+  listSecrets: `SELECT tenant, name, created_at, updated_at FROM secrets WHERE tenant = ? ORDER BY name`,
+  getSecrets: `SELECT tenant, name, value, created_at, updated_at FROM secrets WHERE tenant = @tenant AND name IN (SELECT value FROM json_each(@names))`,
+  deleteSecret: `DELETE FROM secrets WHERE tenant = ? AND name = ?`,
 
   // Data lifecycle: a purge hides the session at once, then `purge*` remove its rows a bounded number per step,
   // each step a short transaction of its own, so commits of live sessions never wait long behind one.

@@ -29,7 +29,7 @@ import {
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { type PurgeState, purgeRefusal } from "./purge.ts";
-import { interactionParams, sessionParams, toApiKey, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
+import { interactionParams, sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
 
 export interface SqliteStoreOptions {
@@ -261,6 +261,21 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async revokeApiKey(id) {
       return st().revokeApiKey.run(Date.now(), id).changes > 0;
+    },
+
+    async putSecret(secret) {
+      const { tenant, name, value, now } = secret;
+      return toSecret(st().putSecret.get({ tenant, name, value, now }) as Row);
+    },
+    async listSecrets(tenant) {
+      return (st().listSecrets.all(tenant) as Row[]).map(toSecret);
+    },
+    async getSecrets(tenant, names) {
+      if (names.length === 0) return [];
+      return (st().getSecrets.all({ tenant, names: JSON.stringify(names) }) as Row[]).map(toSecret);
+    },
+    async deleteSecret(tenant, name) {
+      return st().deleteSecret.run(tenant, name).changes > 0;
     },
 
     async requestPurge(sessionId) {

@@ -34,7 +34,7 @@ import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, 
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
 import { hidingHostPaths } from "./host-paths.ts";
-import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { type Relay, findRelay, forgetEnv, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
@@ -164,7 +164,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           wrap: wrapFor(launch, inside, cgroupProcs, s),
           cgroupProcs,
         };
-        return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
+        const endpoint = await startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
+        forgetEnv(relay, config);
+        return endpoint;
       },
 
       findSandboxd(token: string) {

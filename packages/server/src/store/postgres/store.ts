@@ -11,7 +11,7 @@ import pg from "pg";
 import { type ApiKeyRecord, type EventRow, type StoreV1, AirlockError, newId } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "../api-key.ts";
 import { type PurgeState, purgeRefusal } from "../purge.ts";
-import { sessionParams, toApiKey, toInteraction, toSession, toTurn } from "../rows.ts";
+import { sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn } from "../rows.ts";
 import { type CommitterOptions, GroupCommitter, run } from "./commit.ts";
 import { eventInserts, eventRows } from "./commit-plan.ts";
 import { describeUrl, isServerError, translatePgError } from "./errors.ts";
@@ -175,6 +175,20 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     },
     async revokeApiKey(id) {
       return ((await q("revokeApiKey", { id, now: Date.now() })).rowCount ?? 0) > 0;
+    },
+
+    async putSecret(secret) {
+      return toSecret((await q("putSecret", secret)).rows[0]);
+    },
+    async listSecrets(tenant) {
+      return (await q("listSecrets", { tenant })).rows.map(toSecret);
+    },
+    async getSecrets(tenant, names) {
+      if (names.length === 0) return [];
+      return (await q("getSecrets", { tenant, names })).rows.map(toSecret);
+    },
+    async deleteSecret(tenant, name) {
+      return ((await q("deleteSecret", { tenant, name })).rowCount ?? 0) > 0;
     },
 
     async requestPurge(sessionId) {
