@@ -30,8 +30,11 @@ export interface SessionOptions {
   network: boolean;
   /** Kept until the sandbox is provisioned, then dropped. */
   workspace?: WorkspaceSeed;
-  /** MCP servers as given at creation (HTTP headers included: the control plane adds them, the sandbox never sees them). */
-  mcpServers?: McpServer[];
+  /**
+   * MCP servers as given at creation. With `sealed`, the values of HTTP headers (which the control plane adds,
+   * the sandbox never sees) and of a stdio server's env are sealed like `env`'s.
+   */
+  mcpServers?: Array<McpServer & { sealed?: true }>;
 }
 
 export interface SessionRecord {

@@ -5,7 +5,8 @@
  * scripted agent calls their tools with the SDK's client; each call is a tool call in the log. The HTTP
  * server's token never reaches the sandbox.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type TestMcpHttpServer, mcpServerPath, startTestMcpHttpServer } from "@airlock/testkit";
@@ -30,6 +31,14 @@ afterAll(async () => {
   await llm?.close();
   if (server) removeDir(server.dataDir);
 });
+
+/** Every regular file under `dir` (sockets and the like left out). */
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st?.isDirectory() ? filesUnder(path) : st?.isFile() ? [path] : [];
+  });
 
 const httpServer = (type: "http" | "sse" = "http", name = "web") => ({
   type,
@@ -141,6 +150,12 @@ describe("an HTTP MCP server reached through the control plane", { timeout: 180_
     expect(procs).toMatch(/paths [1-9]\d* tokens 0/);
     const files = textOf((await turn(id, sse, "run echo \"found $(grep -rl 'mcp-secret''-token' /workspace /home /tmp /run /etc 2>/dev/null | wc -l) files\"")).events);
     expect(files).toContain("found 0 files");
+
+    // Stored sealed: not in clear anywhere in the data folder (the database, journals, gateway folders), nor in the
+    // server's log.
+    const holding = filesUnder(server.dataDir).filter((f) => readFileSync(f).includes(mcpToken));
+    expect(holding).toEqual([]);
+    expect(server.log()).not.toContain(mcpToken);
 
     // The route answers only with a session's gateway token.
     const wrong = await fetch(`${server.url}/gateway/mcp/web`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${mcpToken}` }, body: "{}" });

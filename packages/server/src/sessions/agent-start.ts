@@ -45,6 +45,6 @@ export async function maskOf(deps: AgentStartDeps, session: SessionRecord): Prom
 
 /** The parameters `session/new` and `session/load` share. */
 export function acpSessionParams(deps: AgentStartDeps, session: SessionRecord, cwd: string): { cwd: string; mcpServers: AcpMcpServer[] } {
-  const servers = session.options.mcpServers ?? [];
+  const servers = (session.options.mcpServers ?? []).map((s) => deps.secrets.openMcpServer(session.id, s));
   return { cwd, mcpServers: acpMcpServers(servers, () => deps.gateway.mcpAccess(session.id, session.provider)) };
 }

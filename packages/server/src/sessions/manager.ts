@@ -118,7 +118,7 @@ export class SessionManager {
         idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
         ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
         network: body.network ?? false,
-        ...(body.mcpServers?.length ? { mcpServers: body.mcpServers } : {}),
+        ...(body.mcpServers?.length ? { mcpServers: this.deps.secrets.sealMcpServers(id, body.mcpServers) } : {}),
       },
       metadata: body.metadata ?? {},
       lastSeq: 0,
@@ -296,7 +296,8 @@ export class SessionManager {
   async mcpServer(sessionId: string, name: string): Promise<McpServerHttp | null> {
     const s = await this.deps.store.getSession(sessionId);
     if (!s || s.status === "failed" || (s.status === "stopped" && !s.sandbox)) return null;
-    return (s.options.mcpServers ?? []).find((m): m is McpServerHttp => isRemote(m) && m.name === name) ?? null;
+    const found = (s.options.mcpServers ?? []).find((m) => isRemote(m) && m.name === name);
+    return found ? (this.deps.secrets.openMcpServer(s.id, found) as McpServerHttp) : null;
   }
 
   async recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void> {
