@@ -12,7 +12,7 @@ import { SandboxdClient } from "@airlock/sandboxd";
 import { bwrapArgs, etcFiles } from "./bwrap.ts";
 import { which } from "./host.ts";
 import { cgroupDirs, cgroupPids, cgroupVersion, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
-import { type TestProvider, configOf, echoAgent, newId, node, runInside, spec, testProvider, waitUntil } from "./test-support.ts";
+import { type TestProvider, configOf, echoAgent, newId, node, runInside, runnableWrap, spec, testProvider, waitUntil } from "./test-support.ts";
 
 const withCgroups = cgroupVersion() !== null;
 
@@ -94,7 +94,8 @@ describe.skipIf(!withCgroups)("cgroups (real)", () => {
   });
 
   it("a command started later (a terminal's) joins the same groups", async () => {
-    const proc = spawn(config.wrap[0], [...config.wrap.slice(1), "sleep", "60"], { env: config.agent.env, stdio: "ignore" });
+    const wrap = runnableWrap(config);
+    const proc = spawn(wrap[0], [...wrap.slice(1), "sleep", "60"], { env: { PATH: "/usr/bin:/bin" }, stdio: "ignore" });
     try {
       // Generous: on a loaded machine bwrap takes seconds to start, and the command must still be running when looked for.
       await waitUntil(() => cgroupPids(id).includes(proc.pid!), 30_000, "the command in the session's cgroups");
