@@ -39,6 +39,8 @@ export interface BwrapSpec {
   setenv?: Record<string, string>;
   /** Host paths that must stay invisible (the data folder, $HOME): a read-only path containing one is refused. */
   forbidden?: string[];
+  /** The fd on which bwrap reads the seccomp filter (see seccomp.ts: `seccompPrefix` opens it). */
+  seccompFd?: number;
 }
 
 export const sandboxWorkspace = "/workspace";
@@ -94,6 +96,7 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
   for (const [name, value] of Object.entries(spec.setenv ?? {})) args.push("--setenv", name, value);
   if (spec.network) args.push("--info-fd", "3", "--block-fd", "4");
+  if (spec.seccompFd !== undefined) args.push("--seccomp", String(spec.seccompFd));
   // The root is a tmpfs made by bwrap; as root on the host the agent's uid owns it: make it read-only (the
   // binds and the private /tmp keep their own flags).
   args.push("--remount-ro", "/", "--chdir", sandboxWorkspace, "--");

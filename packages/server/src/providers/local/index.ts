@@ -10,6 +10,7 @@
  *     etc/           passwd, group, hosts (and resolv.conf) shown inside
  *     labels.json    who owns this sandbox (orphan reaping)
  *     sandbox.json   network and limits, for a restart of the agent in the kept sandbox
+ *     seccomp.bpf    the system-call filter bwrap loads (seccomp.ts)
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -34,6 +35,7 @@ import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, 
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
 import { hidingHostPaths } from "./host-paths.ts";
+import { seccompFd, seccompPrefix, seccompProgram } from "./seccomp.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
@@ -109,12 +111,16 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
     const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored) => {
+      // Written on every start: a sandbox made by an older version has none, and a newer filter applies at once.
+      const filter = seccompProgram();
+      if (filter) writeFileSync(join(dir, "seccomp.bpf"), filter);
       const bwrap = bwrapArgs(
-        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden },
+        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden, seccompFd: filter ? seccompFd : undefined },
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...bwrap];
+      const seccomp = filter ? seccompPrefix(join(dir, "seccomp.bpf")) : [];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...seccomp, ...bwrap];
     };
     return { paths, stored, wrapFor };
   };
