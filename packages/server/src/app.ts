@@ -36,7 +36,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     onError: (err) => log.warn({ err }, "store: a database connection failed (it is replaced on next use)"),
   });
   await store.migrate();
-  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay });
+  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay, resources: { diskMb: config.diskLimitMb }, diskCheckIntervalMs: config.diskCheckSec * 1000 });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   // E2B cloud sandboxes when E2B_API_KEY is set; its preflight calls E2B, so it is not awaited.

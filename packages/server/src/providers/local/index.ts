@@ -37,6 +37,7 @@ import { HostRelay } from "./host-relay.ts";
 import { hidingHostPaths } from "./host-paths.ts";
 import { seccompFd, seccompPrefix, seccompProgram } from "./seccomp.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { diskUsage } from "@airlock/sandboxd";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
@@ -48,6 +49,8 @@ export interface LocalProviderOptions {
   resources?: Partial<Limits>;
   /** Relay every sandbox from one shared sandboxd process (default), or each from a process of its own. */
   sharedRelay?: boolean;
+  /** How often the relay measures a sandbox's disk use against `resources.diskMb` (default 10 s). */
+  diskCheckIntervalMs?: number;
 }
 
 /** What create() records for a later start of the agent in the same sandbox. */
@@ -159,6 +162,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           HOME: sandboxHome,
         };
         const { host: hostEnv, inside } = splitEnv(env);
+        const diskMb = s.limits.diskMb ?? defaults.diskMb;
+        const diskPaths = [paths.workspace, paths.home];
+        if (diskMb) await refuseOverDisk(diskPaths, diskMb);
         const cgroupProcs = createCgroups(id, s.limits);
         const socketPath = join(paths.relay, "sandboxd.sock");
         const config: SandboxdConfig = {
@@ -169,6 +175,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           agent: { argv: launch.argv, env: hostEnv },
           wrap: wrapFor(launch, inside, cgroupProcs, s),
           cgroupProcs,
+          ...(diskMb ? { diskLimit: { bytes: diskMb * 1024 * 1024, paths: diskPaths, intervalMs: options.diskCheckIntervalMs } } : {}),
         };
         return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
       },
@@ -275,6 +282,15 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     },
   };
   return hidingHostPaths(provider, { dataDir, sandboxesDir: root });
+}
+
+/** A sandbox over its disk limit does not start again: the agent would be stopped at the first measure. */
+async function refuseOverDisk(paths: string[], diskMb: number): Promise<void> {
+  const usage = await diskUsage(paths);
+  const usedMb = Math.round(usage.bytes / (1024 * 1024));
+  if (usage.bytes > diskMb * 1024 * 1024) {
+    throw new AirlockError("conflict", `the sandbox uses ${usedMb} MiB of disk, over its limit of ${diskMb} MiB (disk_limit): the agent cannot start until space is freed in the workspace`);
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
