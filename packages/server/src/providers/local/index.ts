@@ -12,7 +12,7 @@
  *     sandbox.json   network and limits, for a restart of the agent in the kept sandbox
  *     seccomp.bpf    the system-call filter bwrap loads (seccomp.ts)
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,7 @@ import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, 
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
 import { hidingHostPaths } from "./host-paths.ts";
+import { type SandboxOwner, chownTree, ownedBy, sandboxOwner, uidMapPrefix } from "./uid-map.ts";
 import { seccompFd, seccompPrefix, seccompProgram } from "./seccomp.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { diskUsage } from "@airlock/sandboxd";
@@ -49,6 +50,8 @@ export interface LocalProviderOptions {
   resources?: Partial<Limits>;
   /** Relay every sandbox from one shared sandboxd process (default), or each from a process of its own. */
   sharedRelay?: boolean;
+  /** The host uid and gid of the sandbox user (see uid-map.ts); default from AIRLOCK_SANDBOX_UID when root, null: the server's own. */
+  sandboxOwner?: SandboxOwner | null;
   /** How often the relay measures a sandbox's disk use against `resources.diskMb` (default 10 s). */
   diskCheckIntervalMs?: number;
 }
@@ -71,6 +74,8 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   let hostRelay: HostRelay | undefined;
   const hostRelayOf = () => (options.sharedRelay === false ? undefined : (hostRelay ??= new HostRelay(dataDir, options.sandboxdPath)));
   const defaults: Limits = { ...defaultLimits, ...definedOnly(options.resources ?? {}) };
+  // Without the seccomp filter bwrap's --disable-userns must stay, and it cannot go with outside-written maps.
+  const owner = seccompProgram() ? (options.sandboxOwner !== undefined ? options.sandboxOwner : sandboxOwner()) : null;
   // Never visible inside, whatever an agent asks for read-only.
   const forbidden = [dataDir, homedir()];
 
@@ -118,12 +123,15 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       const filter = seccompProgram();
       if (filter) writeFileSync(join(dir, "seccomp.bpf"), filter);
       const bwrap = bwrapArgs(
-        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden, seccompFd: filter ? seccompFd : undefined },
+        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden, seccompFd: filter ? seccompFd : undefined, mappedUser: owner !== null },
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
       const seccomp = filter ? seccompPrefix(join(dir, "seccomp.bpf")) : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...seccomp, ...bwrap];
+      // The read-write binds (the gateway's socket folder) must be the sandbox user's to use.
+      if (owner) for (const b of launch.binds ?? []) chownTree(b.host, owner);
+      const mapUser = owner ? uidMapPrefix(owner, s.network) : [];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...seccomp, ...mapUser, ...bwrap];
     };
     return { paths, stored, wrapFor };
   };
@@ -151,6 +159,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         mkdirSync(paths.relay, { recursive: true, mode: 0o700 });
         for (const [name, content] of Object.entries(etcFiles(s.network))) writeFileSync(join(paths.etc, name), content);
         for (const [file, content] of Object.entries(launch.homeFiles ?? {})) writeInside(paths.home, file, content, "replace", "home file");
+        if (owner) giveToSandboxUser(paths, Object.keys(launch.homeFiles ?? {}), owner);
         const runtimeBin = dirname(process.execPath).startsWith("/usr/") ? [] : [dirname(process.execPath)];
         const env = {
           PATH: [...runtimeBin, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
@@ -233,6 +242,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) } };
       try {
         for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub));
+        if (owner) for (const sub of ["workspace", "home"]) chownTree(join(dir, sub), owner);
         chmodSync(join(dir, "relay"), 0o700);
         for (const [name, content] of Object.entries(etcFiles(spec.network))) writeFileSync(join(dir, "etc", name), content);
         writeFileSync(join(dir, "labels.json"), JSON.stringify(spec.labels));
@@ -241,6 +251,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         if (spec.seed?.files) {
           onProgress?.("writing workspace files");
           seedFiles(join(dir, "workspace"), spec.seed.files);
+          if (owner) chownTree(join(dir, "workspace"), owner);
         }
         if (spec.seed?.git) {
           onProgress?.("cloning the repository");
@@ -282,6 +293,24 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     },
   };
   return hidingHostPaths(provider, { dataDir, sandboxesDir: root });
+}
+
+/**
+ * The sandbox user's folders belong to its host uid: all of them for a sandbox made before (or with another
+ * uid), else only the home files just written (the rest of home may be large: the agent's caches).
+ */
+function giveToSandboxUser(paths: { workspace: string; home: string }, homeFiles: string[], owner: SandboxOwner): void {
+  if (!ownedBy(paths.workspace, owner)) chownTree(paths.workspace, owner);
+  if (!ownedBy(paths.home, owner)) return chownTree(paths.home, owner);
+  for (const file of homeFiles) {
+    const parts = file.split("/").filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const path = join(paths.home, ...parts.slice(0, i));
+      try {
+        if (!lstatSync(path).isSymbolicLink()) chownSync(path, owner.uid, owner.gid);
+      } catch {}
+    }
+  }
 }
 
 /** A sandbox over its disk limit does not start again: the agent would be stopped at the first measure. */

@@ -1,6 +1,6 @@
 /** The seccomp filter's program, run through a small classic-BPF interpreter (the real one is tested in sandbox-security). */
 import { describe, expect, it } from "vitest";
-import { CLONE_NEWUSER, EPERM, PTRACE_ATTACH, PTRACE_SEIZE, PTRACE_TRACEME, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, arches, assemble, blockedCalls, seccompProgram } from "./seccomp.ts";
+import { CLONE_NEWUSER, ENOSYS, EPERM, PTRACE_ATTACH, PTRACE_SEIZE, PTRACE_TRACEME, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, arches, assemble, blockedCalls, seccompProgram } from "./seccomp.ts";
 
 /** Runs `program` on a `struct seccomp_data` the way the kernel does (only the opcodes the filter uses). */
 function run(program: Buffer, data: { nr: number; arch: number; args?: bigint[] }): number {
@@ -40,7 +40,7 @@ describe.each(Object.keys(arches))("seccomp filter (%s)", (arch) => {
   it("allows ordinary calls (every number not on the list)", () => {
     const blocked = new Set(blockedCalls.map((n) => spec.numbers[n]));
     for (let nr = 0; nr < 500; nr++) {
-      if (blocked.has(nr) || nr === spec.numbers.ptrace || nr === spec.numbers.unshare || nr === spec.numbers.clone) continue;
+      if (blocked.has(nr) || nr === spec.numbers.ptrace || nr === spec.numbers.unshare || nr === spec.numbers.clone || nr === spec.numbers.clone3) continue;
       expect(run(program, { nr, arch: spec.audit }), `syscall ${nr}`).toBe(SECCOMP_RET_ALLOW);
     }
   });
@@ -58,6 +58,7 @@ describe.each(Object.keys(arches))("seccomp filter (%s)", (arch) => {
     expect(call("unshare", 0x400n /* CLONE_FILES */)).toBe(SECCOMP_RET_ALLOW);
     expect(call("clone", BigInt(CLONE_NEWUSER | 17))).toBe(deny);
     expect(call("clone", 0x1200011n /* what fork() passes */)).toBe(SECCOMP_RET_ALLOW);
+    expect(call("clone3")).toBe(SECCOMP_RET_ERRNO | ENOSYS);
   });
 
   it("ends the process on another architecture's calls", () => {

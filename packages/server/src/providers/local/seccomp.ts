@@ -6,7 +6,7 @@
  * sandbox's own init: attaching to a process (`PTRACE_ATTACH`/`PTRACE_SEIZE`; `PTRACE_TRACEME` and the requests
  * on a child traced that way stay allowed, so a debugger that starts its program works), the kernel keyring,
  * eBPF, userfaultfd, perf events, kexec, modules, every mount call, swap, reboot, accounting, namespaces
- * (`setns`, a new user namespace through `unshare` or `clone`), file handles (`open_by_handle_at`), writing
+ * (`setns`, a new user namespace through `unshare` or `clone`; `clone3` answers ENOSYS so libc uses `clone`), file handles (`open_by_handle_at`), writing
  * into another process's memory, and the clock. A system call of another ABI (32-bit x86 on x86_64, x32) ends
  * the process: its numbers differ, so the filter could not judge it.
  *
@@ -29,6 +29,7 @@ export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
 export const EPERM = 1;
+export const ENOSYS = 38;
 
 export const PTRACE_TRACEME = 0;
 export const PTRACE_ATTACH = 16;
@@ -58,7 +59,7 @@ export const arches: Record<string, SeccompArch> = {
     audit: 0xc000003e,
     abiLimit: 0x40000000,
     numbers: {
-      ptrace: 101, unshare: 272, clone: 56,
+      ptrace: 101, unshare: 272, clone: 56, clone3: 435,
       keyctl: 250, add_key: 248, request_key: 249, bpf: 321, userfaultfd: 323, perf_event_open: 298, kexec_load: 246, kexec_file_load: 320,
       mount: 165, umount2: 166, pivot_root: 155, move_mount: 429, open_tree: 428, open_tree_attr: 467, fsopen: 430, fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442,
       init_module: 175, finit_module: 313, delete_module: 176, swapon: 167, swapoff: 168, reboot: 169, acct: 163, setns: 308,
@@ -69,7 +70,7 @@ export const arches: Record<string, SeccompArch> = {
   arm64: {
     audit: 0xc00000b7,
     numbers: {
-      ptrace: 117, unshare: 97, clone: 220,
+      ptrace: 117, unshare: 97, clone: 220, clone3: 435,
       keyctl: 219, add_key: 217, request_key: 218, bpf: 280, userfaultfd: 282, perf_event_open: 241, kexec_load: 104, kexec_file_load: 294,
       mount: 40, umount2: 39, pivot_root: 41, move_mount: 429, open_tree: 428, open_tree_attr: 467, fsopen: 430, fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442,
       init_module: 105, finit_module: 273, delete_module: 106, swapon: 224, swapoff: 225, reboot: 142, acct: 89, setns: 268,
@@ -122,6 +123,8 @@ export function seccompProgram(arch: string = process.arch): Buffer | null {
   p.push({ code: JEQ_K, k: n.ptrace, jt: "ptrace" });
   p.push({ code: JEQ_K, k: n.unshare, jt: "flags" });
   p.push({ code: JEQ_K, k: n.clone, jt: "flags" });
+  // clone3 passes its flags in memory, out of a filter's reach: ENOSYS makes libc fall back to clone.
+  p.push({ code: JEQ_K, k: n.clone3, jt: "nosys" });
   p.push({ code: RET_K, k: SECCOMP_RET_ALLOW });
   // ptrace(request, ...): the request is a long; only its low word can equal these (a high word makes it another).
   p.push({ label: "ptrace" }, { code: LD_W_ABS, k: offsetArg0Low });
@@ -130,6 +133,7 @@ export function seccompProgram(arch: string = process.arch): Buffer | null {
   p.push({ label: "flags" }, { code: LD_W_ABS, k: offsetArg0Low });
   p.push({ code: JSET_K, k: CLONE_NEWUSER, jt: "deny" }, { code: RET_K, k: SECCOMP_RET_ALLOW });
   p.push({ label: "deny" }, { code: RET_K, k: SECCOMP_RET_ERRNO | EPERM });
+  p.push({ label: "nosys" }, { code: RET_K, k: SECCOMP_RET_ERRNO | ENOSYS });
   p.push({ label: "kill" }, { code: RET_K, k: SECCOMP_RET_KILL_PROCESS });
   return assemble(p);
 }
