@@ -102,6 +102,7 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   // The private /tmp comes before the read-only binds: a program installed under /tmp must stay visible.
   // The private /tmp belongs to root when the maps are written outside: sticky and open to all, as on a host.
   args.push("--proc", "/proc", "--dev", "/dev", ...(spec.mappedUser ? ["--perms", "1777"] : []), "--tmpfs", "/tmp");
+  if (spec.mappedUser) for (const dir of ancestors([...readOnly, ...(spec.binds ?? []).map((b) => b.sandbox)])) args.push("--dir", dir);
   for (const path of readOnly) args.push("--ro-bind-try", path, path);
   args.push("--bind", spec.workspace, sandboxWorkspace, "--bind", spec.home, sandboxHome);
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
@@ -113,6 +114,23 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   args.push("--remount-ro", "/", "--chdir", sandboxWorkspace, "--");
   if (spec.mappedUser) args.push(...dropToSandboxUser);
   return args;
+}
+
+/**
+ * The folders above `paths` that bwrap would otherwise make itself (0700 and root's when the maps are written
+ * outside, so uid 1000 could not reach what is bound below): parents first, none under /usr (bound already).
+ */
+export function ancestors(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const parts = normalize(path).split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const dir = "/" + parts.slice(0, i).join("/");
+      if (dir === "/usr" || dir.startsWith("/usr/") || dir === "/proc" || dir.startsWith("/proc/") || dir === "/dev" || dir.startsWith("/dev/")) continue;
+      out.add(dir);
+    }
+  }
+  return [...out].sort((a, b) => a.split("/").length - b.split("/").length);
 }
 
 /**
