@@ -50,7 +50,10 @@ export interface EventDataMap {
   "file.changed": { path: string; change: FileChangeKind; diff: string; truncated?: boolean };
   "terminal.output": { terminalId: string; data?: string; exitCode?: number | null; signal?: string | null };
   usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string };
-  /** `code` says what kind of error (e.g. `agent_exited`, with the agent's `exitCode` or `signal`). */
+  /**
+   * `code` says what kind of error (e.g. `agent_exited`, with the agent's `exitCode` or `signal`; `disk_limit` when
+   * the sandbox went past its disk quota and its agent was stopped).
+   */
   error: { message: string; code?: string; detail?: string; exitCode?: number | null; signal?: string | null };
 }
 

@@ -57,8 +57,8 @@ export type JournalRecord =
   | (RecordBase & { kind: "stderr"; data: string })
   /** The agent process started. */
   | (RecordBase & { kind: "started"; pid: number })
-  /** The agent process ended; `requested` when sandboxd was asked to stop it. */
-  | (RecordBase & { kind: "exit"; code: number | null; signal: string | null; requested: boolean })
+  /** The agent process ended; `requested` when sandboxd was asked to stop it; `reason` when sandboxd ended it for a limit. */
+  | (RecordBase & { kind: "exit"; code: number | null; signal: string | null; requested: boolean; reason?: "disk_limit"; detail?: string })
   /** A line on the agent's stdout that is not JSON-RPC. */
   | (RecordBase & { kind: "garbage"; data: string });
 
@@ -105,6 +105,11 @@ export interface SandboxdConfig {
    * it stops the agent and ends, its journal kept for the session to resume later. Default an hour.
    */
   orphanGraceMs?: number;
+  /**
+   * A disk quota the relay enforces by measuring: when `paths` hold more than `bytes`, the agent and its
+   * commands are killed and the exit record says `reason: "disk_limit"`. Measured every `intervalMs` (10 s).
+   */
+  diskLimit?: { bytes: number; paths: string[]; intervalMs?: number };
 }
 
 /** What sandboxd writes to `<stateDir>/sandboxd.json` once it listens. */

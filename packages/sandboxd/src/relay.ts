@@ -10,6 +10,7 @@ import type { Journal } from "./journal.ts";
 import { LocalError } from "./local-error.ts";
 import { isLocalMethod, LocalMethods } from "./local-methods.ts";
 import { LineSplitter } from "./lines.ts";
+import { mib, watchDisk } from "./disk.ts";
 import { Workspace } from "./paths.ts";
 import { defaultSnapshotLimits } from "./snapshot.ts";
 import { killGroup, Terminals } from "./terminals.ts";
@@ -29,6 +30,9 @@ export class Relay {
   private exitInfo: ExitInfo | null = null;
   private stopRequested = false;
   private exitSeq = 0;
+  /** Why sandboxd itself ended the agent (a limit), for the exit record. */
+  private endedFor: { reason: "disk_limit"; detail: string } | null = null;
+  private stopDiskWatch: (() => void) | null = null;
   private readonly terminals: Terminals;
   private readonly local: LocalMethods;
   private readonly maxLineBytes: number;
@@ -136,6 +140,7 @@ export class Relay {
         }
       }
       this.journal.append("started", ',"pid":' + proc.pid);
+      this.watchDisk(proc);
     }
     proc.stdin!.on("error", (err) => this.log(`agent stdin: ${err.message}`));
 
@@ -258,14 +263,30 @@ export class Relay {
     if (this.running && !this.stopRequested) this.proc!.stdin!.write(line + "\n");
   }
 
+  /** With a disk limit: past it, the agent's whole group and its commands are killed, the reason journaled. */
+  private watchDisk(proc: ChildProcess): void {
+    const limit = this.config.diskLimit;
+    if (!limit) return;
+    this.stopDiskWatch = watchDisk(limit.paths, limit.bytes, limit.intervalMs ?? 10_000, (usage) => {
+      if (this.exitInfo || this.stopRequested) return;
+      const detail = `the sandbox uses ${mib(usage.bytes)} MiB of disk, over its limit of ${mib(limit.bytes)} MiB: the agent was stopped; free space in the workspace before it can start again`;
+      this.log(detail);
+      this.endedFor = { reason: "disk_limit", detail };
+      this.terminals.killAll();
+      killGroup(proc, "SIGKILL");
+    });
+  }
+
   private finish(status: ExitInfo): void {
     if (this.exitInfo) return;
     this.exitInfo = status;
+    this.stopDiskWatch?.();
     this.terminals.killAll();
     // What the agent changed since its last tool call or turn (a crash mid-turn) is journaled before its exit.
     this.watch?.check();
     this.watch?.stop();
-    this.exitSeq = this.journal.append("exit", ',"code":' + JSON.stringify(status.code) + ',"signal":' + JSON.stringify(status.signal) + ',"requested":' + this.stopRequested);
+    const endedFor = this.endedFor ? ',"reason":"disk_limit","detail":' + JSON.stringify(this.endedFor.detail) : "";
+    this.exitSeq = this.journal.append("exit", ',"code":' + JSON.stringify(status.code) + ',"signal":' + JSON.stringify(status.signal) + ',"requested":' + this.stopRequested + endedFor);
     this.journal.flush();
     this.resolveExited();
   }

@@ -39,7 +39,15 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   });
   await store.migrate();
   const secrets = new Secrets(store, SecretBox.fromEnv(config.secretKey ?? undefined, config.dataDir));
-  const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay, orphanGraceSec: config.orphanGraceSec });
+  const local = createLocalProvider({
+    dataDir: config.dataDir,
+    sandboxdPath,
+    installationId: config.installationId,
+    sharedRelay: config.sharedRelay,
+    orphanGraceSec: config.orphanGraceSec,
+    resources: { diskMb: config.diskLimitMb },
+    diskCheckIntervalMs: config.diskCheckSec * 1000,
+  });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
   // E2B cloud sandboxes when E2B_API_KEY is set; its preflight calls E2B, so it is not awaited.

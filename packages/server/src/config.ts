@@ -16,6 +16,10 @@ export interface Config {
   allowCustomAgent: boolean;
   /** Local sandboxes share one relay process (AIRLOCK_SHARED_RELAY=0: one relay process each). */
   sharedRelay: boolean;
+  /** Disk for a local sandbox's workspace and home, in MiB (AIRLOCK_DISK_LIMIT_MB, default 10 GiB; 0: none). */
+  diskLimitMb: number;
+  /** How often the relay measures it (AIRLOCK_DISK_CHECK_SEC, default 10). */
+  diskCheckSec: number;
   databaseUrl: string | null;
   /** Public base URL of this control plane (E2B sandboxes reach the gateway there). */
   publicUrl: string | null;
@@ -68,6 +72,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys: parseEnvApiKeys(env.AIRLOCK_API_KEYS),
     allowCustomAgent: env.AIRLOCK_ALLOW_CUSTOM_AGENT === "1" || env.AIRLOCK_ALLOW_CUSTOM_AGENT === "true",
     sharedRelay: env.AIRLOCK_SHARED_RELAY !== "0" && env.AIRLOCK_SHARED_RELAY !== "false",
+    diskLimitMb: intOf(env.AIRLOCK_DISK_LIMIT_MB, 10 * 1024, "AIRLOCK_DISK_LIMIT_MB"),
+    diskCheckSec: Math.max(1, intOf(env.AIRLOCK_DISK_CHECK_SEC, 10, "AIRLOCK_DISK_CHECK_SEC")),
     databaseUrl: env.DATABASE_URL || null,
     publicUrl: env.AIRLOCK_PUBLIC_URL || null,
     installationId: installationId(dataDir),

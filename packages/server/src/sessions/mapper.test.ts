@@ -84,6 +84,15 @@ describe("mapRecords", () => {
     expect(actions.at(-1)).toEqual({ type: "agentExited", requested: false });
   });
 
+  it("says disk_limit when the relay stopped the agent for its disk limit, and stops the session without counting a crash", () => {
+    const s = state({ runningTurnId: "turn_a", status: "running", agentCrashes: 2 });
+    const { batch } = mapRecords(s, [{ seq: ++seq, at: 1, kind: "exit", code: null, signal: "SIGKILL", requested: false, reason: "disk_limit", detail: "uses 30 MiB, over its limit of 20 MiB" }]);
+    expect(batch.events.map((e) => e.type)).toEqual(["error", "turn.ended", "session.status"]);
+    expect(batch.events[0].data).toMatchObject({ code: "disk_limit", detail: "uses 30 MiB, over its limit of 20 MiB" });
+    expect(batch.session).toMatchObject({ status: "stopped", statusReason: expect.stringContaining("free space") });
+    expect(s.agentCrashes).toBe(2);
+  });
+
   it("fails the session after crashes in a row without a completed turn; a completed turn resets the count", () => {
     const crash = (s: MapperState) => mapRecords(s, [{ seq: ++seq, at: 1, kind: "exit", code: null, signal: "SIGKILL", requested: false }]);
     const s = state({ agentCrashes: 1 });

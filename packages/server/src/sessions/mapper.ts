@@ -140,6 +140,8 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         if (requested) {
           if (state.runningTurnId) b.endTurn(state.runningTurnId, "cancelled", "the agent was stopped");
           b.cancelPending();
+        } else if (record.reason === "disk_limit") {
+          b.diskLimitHit(record.detail ?? "the sandbox went past its disk limit");
         } else {
           b.agentCrashed(record.code ?? null, record.signal ?? null);
         }
@@ -218,6 +220,19 @@ class BatchBuilder {
     } else {
       this.setStatus("stopped", `${message}; the workspace is kept and the next prompt starts the agent again`);
     }
+  }
+
+  /**
+   * The relay stopped the agent because the sandbox used more disk than its limit: the turn ends with the
+   * error, the session stops with its workspace kept (not a crash: starting again is refused until space is
+   * freed, see the local provider).
+   */
+  diskLimitHit(detail: string): void {
+    const message = "the sandbox went past its disk limit and the agent was stopped";
+    this.emit("error", { message, code: "disk_limit", detail });
+    if (this.state.runningTurnId) this.endTurn(this.state.runningTurnId, "error", message);
+    this.cancelPending();
+    this.setStatus("stopped", `${message}; free space in the workspace before the next prompt`);
   }
 
   endTurn(turnId: string, stopReason: EventDataMap["turn.ended"]["stopReason"], error?: string): void {

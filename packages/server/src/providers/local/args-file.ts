@@ -15,9 +15,13 @@
 import { renameSync, writeFileSync } from "node:fs";
 
 /** The wrap prefix that runs `bwrapArgv` (bwrap's path, its options, ending in `--`) with its options in `file`. */
-export function viaArgsFile(bwrapArgv: string[], file: string, sandboxId: string): string[] {
-  const [bwrap, ...options] = bwrapArgv;
-  if (options.at(-1) !== "--") throw new Error("bwrap's options must end with --");
+export function viaArgsFile(bwrapArgv: string[], file: string, sandboxId: string, runner: string[] = []): string[] {
+  const [bwrap, ...rest] = bwrapArgv;
+  const end = rest.indexOf("--");
+  if (end < 0) throw new Error("bwrap's options must end with --");
+  // After `--`: what runs first inside (setpriv when the sandbox user is mapped), before the command.
+  const options = rest.slice(0, end + 1);
+  const inside = rest.slice(end + 1);
   const inFile: string[] = [];
   const env: string[] = [];
   for (let i = 0; i < options.length - 1; i++) {
@@ -28,5 +32,5 @@ export function viaArgsFile(bwrapArgv: string[], file: string, sandboxId: string
   if (inFile.some((arg) => arg.includes("\0"))) throw new Error("a bwrap option holds a NUL character");
   writeFileSync(`${file}.tmp`, inFile.map((arg) => `${arg}\0`).join(""), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
-  return ["/bin/sh", "-c", 'f=$1; shift; exec /usr/bin/env -i "$@" 9<"$f"', "airlock-bwrap", file, bwrap, "--args", "9", ...env, "--setenv", "AIRLOCK_SANDBOX", sandboxId, "--"];
+  return ["/bin/sh", "-c", 'f=$1; shift; exec /usr/bin/env -i "$@" 9<"$f"', "airlock-bwrap", file, ...runner, bwrap, "--args", "9", ...env, "--setenv", "AIRLOCK_SANDBOX", sandboxId, "--", ...inside];
 }

@@ -5,6 +5,7 @@
  */
 import { isAbsolute, normalize, sep } from "node:path";
 import { hostLayout } from "./host.ts";
+import { dropToSandboxUser } from "./uid-map.ts";
 
 /** What bubblewrap needs to know about the host. */
 export interface HostLayout {
@@ -42,6 +43,14 @@ export interface BwrapSpec {
   setenv?: Record<string, string>;
   /** Host paths that must stay invisible (the data folder, $HOME): a read-only path containing one is refused. */
   forbidden?: string[];
+  /** The fd on which bwrap reads the seccomp filter (see seccomp.ts: `seccompPrefix` opens it). */
+  seccompFd?: number;
+  /**
+   * The user namespace's maps are written from outside (uid-map.ts): bwrap keeps CAP_SETUID and CAP_SETGID for
+   * the command's drop to uid 1000, does not write --info-fd itself, and cannot take --disable-userns (the
+   * seccomp filter refuses new user namespaces instead).
+   */
+  mappedUser?: boolean;
 }
 
 export const sandboxWorkspace = "/workspace";
@@ -77,10 +86,11 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
     "--unshare-user",
     "--uid", String(sandboxUid),
     "--gid", String(sandboxUid),
-    ...(host.disableUserns ? ["--disable-userns"] : []),
+    ...(host.disableUserns && !spec.mappedUser ? ["--disable-userns"] : []),
     "--die-with-parent",
     "--new-session",
     "--cap-drop", "ALL",
+    ...(spec.mappedUser ? ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] : []),
     "--hostname", "airlock",
     "--ro-bind", "/usr", "/usr",
   ];
@@ -88,20 +98,43 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
     if (link !== null) args.push("--symlink", link, path);
     else args.push("--ro-bind", path, path);
   }
+  // With outside-written maps bwrap makes the folders above its binds 0700 as root: uid 1000 could not enter them.
+  if (spec.mappedUser) args.push("--dir", "/etc", "--dir", "/home", "--dir", "/run");
   for (const path of etcPieces) args.push("--ro-bind-try", path, path);
   for (const [from, to] of etc) args.push("--ro-bind", from, to);
   // The private /tmp comes before the read-only binds: a program installed under /tmp must stay visible.
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  // The private /tmp belongs to root when the maps are written outside: sticky and open to all, as on a host.
+  args.push("--proc", "/proc", "--dev", "/dev", ...(spec.mappedUser ? ["--perms", "1777"] : []), "--tmpfs", "/tmp");
+  if (spec.mappedUser) for (const dir of ancestors([...readOnly, ...(spec.binds ?? []).map((b) => b.sandbox)])) args.push("--dir", dir);
   for (const path of readOnly) args.push("--ro-bind-try", path, path);
   args.push("--bind", spec.workspace, sandboxWorkspace, "--bind", spec.home, sandboxHome);
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
   args.push("--clearenv");
   for (const [name, value] of Object.entries(spec.setenv ?? {})) args.push("--setenv", name, value);
-  if (spec.network) args.push("--info-fd", "3", "--block-fd", "4");
+  if (spec.network) args.push(...(spec.mappedUser ? [] : ["--info-fd", "3"]), "--block-fd", "4");
+  if (spec.seccompFd !== undefined) args.push("--seccomp", String(spec.seccompFd));
   // The root is a tmpfs made by bwrap; as root on the host the agent's uid owns it: make it read-only (the
   // binds and the private /tmp keep their own flags).
   args.push("--remount-ro", "/", "--chdir", sandboxWorkspace, "--");
+  if (spec.mappedUser) args.push(...dropToSandboxUser);
   return args;
+}
+
+/**
+ * The folders above `paths` that bwrap would otherwise make itself (0700 and root's when the maps are written
+ * outside, so uid 1000 could not reach what is bound below): parents first, none under /usr (bound already).
+ */
+export function ancestors(paths: string[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    const parts = normalize(path).split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const dir = "/" + parts.slice(0, i).join("/");
+      if (dir === "/usr" || dir.startsWith("/usr/") || dir === "/proc" || dir.startsWith("/proc/") || dir === "/dev" || dir.startsWith("/dev/")) continue;
+      out.add(dir);
+    }
+  }
+  return [...out].sort((a, b) => a.split("/").length - b.split("/").length);
 }
 
 /**

@@ -10,8 +10,9 @@
  *     etc/           passwd, group, hosts (and resolv.conf) shown inside
  *     labels.json    who owns this sandbox (orphan reaping)
  *     sandbox.json   network and limits, for a restart of the agent in the kept sandbox
+ *     seccomp.bpf    the system-call filter bwrap loads (seccomp.ts)
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,7 +36,10 @@ import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, 
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
 import { hidingHostPaths } from "./host-paths.ts";
+import { type SandboxOwner, chownTree, ownedBy, sandboxOwner, uidMapPrefix } from "./uid-map.ts";
+import { seccompFd, seccompPrefix, seccompProgram } from "./seccomp.ts";
 import { type Relay, findRelay, forgetEnv, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { diskUsage } from "@airlock/sandboxd";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
@@ -49,6 +53,10 @@ export interface LocalProviderOptions {
   sharedRelay?: boolean;
   /** How long a relay keeps its agent with no server attached; default each session's idle timeout. */
   orphanGraceSec?: number | null;
+  /** The host uid and gid of the sandbox user (see uid-map.ts); default from AIRLOCK_SANDBOX_UID when root, null: the server's own. */
+  sandboxOwner?: SandboxOwner | null;
+  /** How often the relay measures a sandbox's disk use against `resources.diskMb` (default 10 s). */
+  diskCheckIntervalMs?: number;
 }
 
 /** What create() records for a later start of the agent in the same sandbox. */
@@ -73,6 +81,8 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
   let hostRelay: HostRelay | undefined;
   const hostRelayOf = () => (options.sharedRelay === false ? undefined : (hostRelay ??= new HostRelay(dataDir, options.sandboxdPath)));
   const defaults: Limits = { ...defaultLimits, ...definedOnly(options.resources ?? {}) };
+  // Without the seccomp filter bwrap's --disable-userns must stay, and it cannot go with outside-written maps.
+  const owner = seccompProgram() ? (options.sandboxOwner !== undefined ? options.sandboxOwner : sandboxOwner()) : null;
   // Never visible inside, whatever an agent asks for read-only.
   const forbidden = [dataDir, homedir()];
 
@@ -116,6 +126,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
     const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, env: Record<string, string>, cgroupProcs: string[], s: Stored, argsName: string) => {
+      // Written on every start: a sandbox made by an older version has none, and a newer filter applies at once.
+      const filter = seccompProgram();
+      if (filter) writeFileSync(join(dir, "seccomp.bpf"), filter);
       const bwrap = bwrapArgs(
         {
           workspace: paths.workspace,
@@ -127,11 +140,17 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           // The whole environment, set from nothing: a host-side shell's PWD (the host workspace) must not show.
           setenv: { ...env, PWD: sandboxWorkspace },
           forbidden,
+          seccompFd: filter ? seccompFd : undefined,
+          mappedUser: owner !== null,
         },
         requireHost(),
       );
       const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
-      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...viaArgsFile(bwrap, join(paths.relay, argsName), id)];
+      const seccomp = filter ? seccompPrefix(join(dir, "seccomp.bpf")) : [];
+      // The read-write binds (the gateway's socket folder) must be the sandbox user's to use.
+      if (owner) for (const b of launch.binds ?? []) chownTree(b.host, owner);
+      const mapUser = owner ? uidMapPrefix(owner, s.network) : [];
+      return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...seccomp, ...viaArgsFile(bwrap, join(paths.relay, argsName), id, mapUser)];
     };
     return { paths, stored, wrapFor };
   };
@@ -159,6 +178,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         mkdirSync(paths.relay, { recursive: true, mode: 0o700 });
         for (const [name, content] of Object.entries(etcFiles(s.network))) writeFileSync(join(paths.etc, name), content);
         for (const [file, content] of Object.entries(launch.homeFiles ?? {})) writeInside(paths.home, file, content, "replace", "home file");
+        if (owner) giveToSandboxUser(paths, Object.keys(launch.homeFiles ?? {}), owner);
         const runtimeBin = dirname(process.execPath).startsWith("/usr/") ? [] : [dirname(process.execPath)];
         const env = {
           PATH: [...runtimeBin, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
@@ -170,6 +190,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           HOME: sandboxHome,
         };
         const { host: hostEnv, inside } = splitEnv(env);
+        const diskMb = s.limits.diskMb ?? defaults.diskMb;
+        const diskPaths = [paths.workspace, paths.home];
+        if (diskMb) await refuseOverDisk(diskPaths, diskMb);
         const cgroupProcs = createCgroups(id, s.limits);
         const socketPath = join(paths.relay, "sandboxd.sock");
         const config: SandboxdConfig = {
@@ -181,6 +204,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args"),
           cgroupProcs,
           orphanGraceMs: (options.orphanGraceSec ?? s.idleTimeoutSec ?? defaultOrphanGraceSec) * 1000,
+          ...(diskMb ? { diskLimit: { bytes: diskMb * 1024 * 1024, paths: diskPaths, intervalMs: options.diskCheckIntervalMs } } : {}),
         };
         const endpoint = await startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
         forgetEnv(relay, config);
@@ -240,6 +264,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       const s: Stored = { network: spec.network, limits: { ...defaults, ...definedOnly(spec.resources ?? {}) }, ...(spec.idleTimeoutSec ? { idleTimeoutSec: spec.idleTimeoutSec } : {}) };
       try {
         for (const sub of ["workspace", "home", "relay", "etc"]) mkdirSync(join(dir, sub));
+        if (owner) for (const sub of ["workspace", "home"]) chownTree(join(dir, sub), owner);
         chmodSync(join(dir, "relay"), 0o700);
         for (const [name, content] of Object.entries(etcFiles(spec.network))) writeFileSync(join(dir, "etc", name), content);
         writeFileSync(join(dir, "labels.json"), JSON.stringify(spec.labels));
@@ -248,6 +273,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         if (spec.seed?.files) {
           onProgress?.("writing workspace files");
           seedFiles(join(dir, "workspace"), spec.seed.files);
+          if (owner) chownTree(join(dir, "workspace"), owner);
         }
         if (spec.seed?.git) {
           onProgress?.("cloning the repository");
@@ -289,6 +315,33 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
     },
   };
   return hidingHostPaths(provider, { dataDir, sandboxesDir: root });
+}
+
+/**
+ * The sandbox user's folders belong to its host uid: all of them for a sandbox made before (or with another
+ * uid), else only the home files just written (the rest of home may be large: the agent's caches).
+ */
+function giveToSandboxUser(paths: { workspace: string; home: string }, homeFiles: string[], owner: SandboxOwner): void {
+  if (!ownedBy(paths.workspace, owner)) chownTree(paths.workspace, owner);
+  if (!ownedBy(paths.home, owner)) return chownTree(paths.home, owner);
+  for (const file of homeFiles) {
+    const parts = file.split("/").filter(Boolean);
+    for (let i = 1; i <= parts.length; i++) {
+      const path = join(paths.home, ...parts.slice(0, i));
+      try {
+        if (!lstatSync(path).isSymbolicLink()) chownSync(path, owner.uid, owner.gid);
+      } catch {}
+    }
+  }
+}
+
+/** A sandbox over its disk limit does not start again: the agent would be stopped at the first measure. */
+async function refuseOverDisk(paths: string[], diskMb: number): Promise<void> {
+  const usage = await diskUsage(paths);
+  const usedMb = Math.round(usage.bytes / (1024 * 1024));
+  if (usage.bytes > diskMb * 1024 * 1024) {
+    throw new AirlockError("conflict", `the sandbox uses ${usedMb} MiB of disk, over its limit of ${diskMb} MiB (disk_limit): the agent cannot start until space is freed in the workspace`);
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

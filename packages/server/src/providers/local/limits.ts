@@ -21,9 +21,11 @@ export interface Limits {
   openFiles: number;
   /** CPU seconds per process; none by default (an agent may run for hours). */
   cpuSeconds?: number;
+  /** Disk for the workspace and home together, measured by the relay (see disk.ts in sandboxd); absent in older sandboxes. */
+  diskMb?: number;
 }
 
-export const defaultLimits: Limits = { memoryMb: 2048, pids: 512, fileSizeMb: 1024, openFiles: 8192 };
+export const defaultLimits: Limits = { memoryMb: 2048, pids: 512, fileSizeMb: 1024, openFiles: 8192, diskMb: 10 * 1024 };
 
 export const cgroupRoot = "/sys/fs/cgroup";
 
