@@ -5,7 +5,7 @@
 import type { SandboxHandle, SandboxdConfig } from "@airlock/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { arches, blockedCalls } from "./seccomp.ts";
-import { type TestProvider, configOf, echoAgent, newId, runInside, spec, testProvider } from "./test-support.ts";
+import { type TestProvider, configOf, echoAgent, newId, runInside, spec, testProvider, wrapOptions } from "./test-support.ts";
 
 const t: TestProvider = testProvider();
 let handle: SandboxHandle;
@@ -33,7 +33,7 @@ const probe = (nr: number, ...args: number[]) => perl(`use Errno; $! = 0; my $r 
 
 describe.skipIf(!numbers)("seccomp filter in a local sandbox", () => {
   it("runs bwrap with the filter", () => {
-    expect(config.wrap).toContain("--seccomp");
+    expect(wrapOptions(config)).toContain("--seccomp");
   });
 
   it("refuses ptrace attach and seize of the sandbox's init (pid 1) with EPERM", () => {
