@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { AirlockEvent, EventDataMap, SessionStatus } from "./events.ts";
+import { SessionSetup } from "./setup.ts";
 
 export const limits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -101,6 +102,8 @@ export const CreateSession = z
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     network: z.boolean().optional(),
     metadata: metadata.optional(),
+    /** Commands run before the agent starts and services kept running beside it (setup.ts). */
+    setup: SessionSetup.optional(),
   })
   .strict();
 export type CreateSession = z.infer<typeof CreateSession>;

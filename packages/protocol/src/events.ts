@@ -44,6 +44,8 @@ export interface EventDataMap {
   usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string };
   /** `code` says what kind of error (e.g. `agent_exited`, with the agent's `exitCode` or `signal`). */
   error: { message: string; code?: string; detail?: string; exitCode?: number | null; signal?: string | null };
+  /** A background service of the session's setup started, became ready, or exited (its output is in its own log). */
+  "service.status": { name: string; status: "starting" | "running" | "exited"; exitCode?: number | null; signal?: string | null };
 }
 
 export type EventType = keyof EventDataMap;
@@ -58,6 +60,7 @@ export const eventTypes = [
   "terminal.output",
   "usage",
   "error",
+  "service.status",
 ] as const satisfies readonly EventType[];
 
 /** An event as clients receive it. */

@@ -5,3 +5,4 @@ export * from "./ids.ts";
 export * from "./journal.ts";
 export * from "./provider.ts";
 export * from "./store.ts";
+export * from "./setup.ts";

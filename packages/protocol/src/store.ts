@@ -7,6 +7,7 @@
  */
 import type { ContentBlock, StopReason } from "@agentclientprotocol/sdk";
 import type { PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
+import type { SessionSetup } from "./setup.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
@@ -23,6 +24,8 @@ export interface SessionOptions {
   network: boolean;
   /** Kept until the sandbox is provisioned, then dropped. */
   workspace?: WorkspaceSeed;
+  /** Setup commands and services (run by sandboxd, see setup.ts). */
+  setup?: SessionSetup;
 }
 
 export interface SessionRecord {

@@ -15,7 +15,7 @@ export interface AgentStartDeps {
 export async function agentLaunch(deps: AgentStartDeps, session: SessionRecord): Promise<AgentLaunch> {
   const agent = deps.agents.require(session.agent);
   const gateway = agent.usesGateway ? deps.gateway.access(session.id, session.provider) : undefined;
-  const launch = agent.launch({ sessionId: session.id, options: session.options, gateway });
+  const launch = { ...agent.launch({ sessionId: session.id, options: session.options, gateway }), ...(session.options.setup ? { setup: session.options.setup } : {}) };
   return agent.usesGateway && session.provider === "local" ? deps.gateway.wrapLocal(session.id, launch, agent.gatewaySocket) : launch;
 }
 

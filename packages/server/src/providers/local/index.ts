@@ -27,6 +27,7 @@ import {
   badRequest,
   conflict,
 } from "@airlock/protocol";
+import { withUserPrefix } from "../user-prefix.ts";
 import { bwrapArgs, etcFiles, sandboxHome, sandboxWorkspace, splitEnv } from "./bwrap.ts";
 import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
@@ -152,6 +153,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           ...launch.env,
           HOME: sandboxHome,
         };
+        withUserPrefix(env, sandboxHome);
         const { host: hostEnv, inside } = splitEnv(env);
         const cgroupProcs = createCgroups(id, s.limits);
         const socketPath = join(paths.relay, "sandboxd.sock");
@@ -163,6 +165,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           agent: { argv: launch.argv, env: hostEnv },
           wrap: wrapFor(launch, inside, cgroupProcs, s),
           cgroupProcs,
+          ...(launch.setup ? { setup: launch.setup } : {}),
         };
         return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
       },
