@@ -6,7 +6,7 @@
  * are journaled as `service` records.
  */
 import type { ChildProcess } from "node:child_process";
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { ServiceSpec } from "@airlock/protocol";
 import { type InsideOptions, probe, spawnInside, stopGroup } from "./inside.ts";
@@ -111,7 +111,11 @@ export class Services {
     const path = this.logPath(s.spec.name);
     s.fd = openSync(path, "a", 0o600);
     s.bytes = fstatSync(s.fd).size;
-    s.state = { ...s.state, status: "starting", exitCode: null, signal: null, startedAt: Date.now(), starts: s.state.starts + 1 };
+    // Counted across runs of the relay in this sandbox (a resume starts a new relay): kept beside the log.
+    const countFile = join(this.dir, `${s.spec.name}.starts`);
+    const starts = (Number(existsSync(countFile) ? readFileSync(countFile, "utf8") : "0") || 0) + 1;
+    writeFileSync(countFile, String(starts));
+    s.state = { ...s.state, status: "starting", exitCode: null, signal: null, startedAt: Date.now(), starts };
     this.write(s, `[airlock] starting: ${s.spec.command}\n`);
     journal.append("service", ',"name":' + JSON.stringify(s.spec.name) + ',"status":"starting"');
     let proc: ChildProcess;

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
-import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 let server: TestServer;
 
@@ -135,6 +135,13 @@ describe("services", () => {
     expect(again).toMatchObject({ status: "running", starts: 2 });
     expect(readFileSync(join(server.dataDir, "sandboxes", id, "workspace", "setup-runs.txt"), "utf8")).toBe("ran\n");
     expect(steps(sse.events)).toHaveLength(1);
+
+    // DELETE leaves nothing of the sandbox running: not the service, not the holder of its network.
+    const dir = join(server.dataDir, "sandboxes", id);
+    expect(pidsMatching(dir).length).toBeGreaterThan(0);
+    expect((await server.api("DELETE", `/v1/sessions/${id}`)).status).toBe(202);
+    for (let i = 0; i < 50 && pidsMatching(dir).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pidsMatching(dir)).toEqual([]);
     sse.close();
   });
 
@@ -156,8 +163,13 @@ describe("services", () => {
     await server.restart();
     const after = new SseReader(`${server.url}/v1/sessions/${id}/events`);
     await after.waitFor((evs) => evs.length > 0);
-    const list = (await server.api("GET", `/v1/sessions/${id}/services`)).body;
-    expect(list.services[0]).toMatchObject({ name: "web", status: "running", starts: 1 });
+    // The restarted server re-attaches to the running relay in the background.
+    let service: any;
+    for (let i = 0; i < 50 && service?.status !== "running"; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 200));
+      service = (await server.api("GET", `/v1/sessions/${id}/services`)).body.services[0];
+    }
+    expect(service).toMatchObject({ name: "web", status: "running", starts: 1 });
     expect(await prompt(id, after, `run node -e "fetch('http://localhost:4101/after-restart').then(r => r.text()).then(console.log)"`)).toContain("pong from web");
     after.close();
   });

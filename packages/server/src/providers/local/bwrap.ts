@@ -35,6 +35,13 @@ export interface BwrapSpec {
    * before running the command, so the caller (net-wrap.mjs) must provide both.
    */
   network?: boolean;
+  /**
+   * Keep the network namespace the wrap runs in (entered with nsenter: the sandbox's shared one, see netns.ts)
+   * instead of making one; `network` is then the holder's business.
+   */
+  shareNet?: boolean;
+  /** Outlive the spawner (the network holder only: it must survive a restart of the server). */
+  outliveParent?: boolean;
   /** Variables set inside the sandbox only (those that would change how the host-side programs run). */
   setenv?: Record<string, string>;
   /** Host paths that must stay invisible (the data folder, $HOME): a read-only path containing one is refused. */
@@ -71,11 +78,12 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   const args = [
     host.bwrap,
     "--unshare-all",
+    ...(spec.shareNet ? ["--share-net"] : []),
     "--unshare-user",
     "--uid", String(sandboxUid),
     "--gid", String(sandboxUid),
     ...(host.disableUserns ? ["--disable-userns"] : []),
-    "--die-with-parent",
+    ...(spec.outliveParent ? [] : ["--die-with-parent"]),
     "--new-session",
     "--cap-drop", "ALL",
     "--hostname", "airlock",
@@ -93,7 +101,7 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   args.push("--bind", spec.workspace, sandboxWorkspace, "--bind", spec.home, sandboxHome);
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
   for (const [name, value] of Object.entries(spec.setenv ?? {})) args.push("--setenv", name, value);
-  if (spec.network) args.push("--info-fd", "3", "--block-fd", "4");
+  if (spec.network && !spec.shareNet) args.push("--info-fd", "3", "--block-fd", "4");
   // The root is a tmpfs made by bwrap; as root on the host the agent's uid owns it: make it read-only (the
   // binds and the private /tmp keep their own flags).
   args.push("--remount-ro", "/", "--chdir", sandboxWorkspace, "--");

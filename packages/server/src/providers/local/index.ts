@@ -34,6 +34,7 @@ import { hostLayout, which } from "./host.ts";
 import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
+import { ensureSharedNet, sharedNetSupport, stopSharedNet } from "./netns.ts";
 import { hidingHostPaths } from "./host-paths.ts";
 import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
@@ -109,19 +110,28 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       }
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
-    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored) => {
+    /** With `sharedNet` (a namespace path, see netns.ts) every process joins it instead of making its own. */
+    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, inside: Record<string, string>, cgroupProcs: string[], s: Stored, sharedNet?: { nsenter: string; path: string }) => {
       const bwrap = bwrapArgs(
-        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, setenv: inside, forbidden },
+        { workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: launch.readOnlyPaths ?? [], binds: launch.binds, network: s.network, shareNet: !!sharedNet, setenv: inside, forbidden },
         requireHost(),
       );
-      const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
+      const net = sharedNet ? [sharedNet.nsenter, `--net=${sharedNet.path}`, "--"] : s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
       return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...bwrap];
     };
-    return { paths, stored, wrapFor };
+    /** The sandbox's shared network namespace (its holder started when none lives); null where it cannot be shared. */
+    const sharedNet = async (s: Stored) => {
+      const nsenter = sharedNetSupport();
+      if (!nsenter) return undefined;
+      const holder = bwrapArgs({ workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: [], network: s.network, outliveParent: true, forbidden }, requireHost());
+      const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
+      return { nsenter, path: await ensureSharedNet(paths.relay, [...net, ...holder]) };
+    };
+    return { paths, stored, wrapFor, sharedNet };
   };
 
   const handle = (id: string): SandboxHandle => {
-    const { paths, stored, wrapFor } = sandbox(id);
+    const { paths, stored, wrapFor, sharedNet } = sandbox(id);
     const dir = paths.dir;
     const relay: Relay = { dir: paths.relay, marker: id };
 
@@ -163,7 +173,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           stateDir: paths.relay,
           workspace: { hostPath: paths.workspace, sandboxPath: sandboxWorkspace },
           agent: { argv: launch.argv, env: hostEnv },
-          wrap: wrapFor(launch, inside, cgroupProcs, s),
+          wrap: wrapFor(launch, inside, cgroupProcs, s, await sharedNet(s)),
           cgroupProcs,
           ...(launch.setup ? { setup: launch.setup } : {}),
         };
@@ -185,6 +195,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
 
       async destroy(): Promise<void> {
         await stopRelay(relay);
+        stopSharedNet(paths.relay);
         await removeCgroups(id);
         removeTree(dir);
       },
