@@ -36,7 +36,7 @@ describe("local provider lifecycle", () => {
     // The relay's config: the agent's env is exactly what was asked (no server secrets), HOME is its own.
     const config = configOf(handle);
     expect(config.agent.env.HOME).toBe("/home/agent");
-    expect(Object.keys(config.agent.env).sort()).toEqual(["HOME", "LANG", "LOGNAME", "PATH", "USER"]);
+    expect(Object.keys(config.agent.env).sort()).toEqual(["HOME", "LANG", "LOGNAME", "NPM_CONFIG_PREFIX", "PATH", "USER"]);
     expect(config.wrap.join(" ")).toContain("--unshare-all");
     expect(config.cgroupProcs).toEqual(cgroupDirs(id).map((d) => join(d, "cgroup.procs")));
     if (cgroupVersion()) expect(config.cgroupProcs!.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@
  * reaches the way it would reach any other machine.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -40,8 +40,10 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
     try {
       const health = await new SandboxdClient(await handle.startSandboxd(echoAgent, "tok")).health();
       const config = configOf(handle);
-      expect(config.wrap).toContain("--info-fd");
-      expect(config.wrap).not.toContain("--share-net");
+      // Every process of the sandbox joins its one network namespace, which a holder keeps with slirp4netns beside it.
+      expect(config.wrap).toContain("--share-net");
+      expect(config.wrap.some((a) => a.startsWith("--net=/proc/"))).toBe(true);
+      const holder = JSON.parse(readFileSync(join(config.stateDir, "netns.json"), "utf8")) as { pid: number };
       const loopbackPort = await listen("127.0.0.1");
       const probe = (host: string, port: number) =>
         `require('net').connect(${port}, '${host}').setTimeout(2000, function () { console.log('${host} TIMEOUT'); this.destroy() }).on('connect', () => { console.log('${host} CONNECTED'); process.exit() }).on('error', (e) => console.log('${host}', e.code))`;
@@ -62,10 +64,11 @@ describe.skipIf(!which("slirp4netns") || process.getuid?.() !== 0)("local sandbo
         const reached = await runInsideAsync(config, node(probe(lan, lanPort)));
         expect(reached.stdout.trim(), `status ${reached.status}, stderr: ${reached.stderr}`).toBe(`${lan} CONNECTED`);
       }
-      const slirps = tree(health.pid).filter((pid) => cmdline(pid).includes("slirp4netns --configure"));
+      expect(health.ok).toBe(true);
+      const slirps = tree(holder.pid).filter((pid) => cmdline(pid).includes("slirp4netns --configure"));
       expect(slirps.length).toBe(1);
       await handle.destroy();
-      expect(slirps.filter(alive)).toEqual([]);
+      await waitUntil(() => slirps.filter(alive).length === 0, 5000, "slirp4netns to end");
       expect(processesWith(id)).toEqual([]);
     } finally {
       await handle.destroy();
