@@ -13,6 +13,8 @@ import type {
   ListSessionsQuery,
   Prompt,
   PromptAccepted,
+  ServiceList,
+  ServiceLog,
   SessionList,
   SessionView,
   WorkspaceEntry,
@@ -110,6 +112,17 @@ export class SessionsApi {
   /** The workspace's changes since the session began, as a unified diff ("" when nothing changed). */
   async diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<string> {
     return (await this.transport.request<{ diff: string }>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal })).diff;
+  }
+
+  /** The session's setup services (name, command, status, exit code) and whether its setup commands have run. */
+  services(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<ServiceList> {
+    return this.transport.request({ method: "GET", path: sessionPath(id, "/services"), signal: options.signal });
+  }
+
+  /** The last `tail` lines (default 200) of a service's log; a 409 while the session's services are not running. */
+  serviceLog(id: string, name: string, query: { tail?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<ServiceLog> {
+    const qs = query.tail !== undefined ? `?tail=${query.tail}` : "";
+    return this.transport.request({ method: "GET", path: sessionPath(id, `/services/${encodeURIComponent(name)}/log${qs}`), signal: options.signal });
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */
