@@ -98,6 +98,22 @@ describe("setup", () => {
   });
 });
 
+describe("stopping during setup", () => {
+  it("DELETE while a setup command runs kills it and starts no agent", async () => {
+    const { id, sse } = await create({ setup: { commands: ["echo waiting; sleep 60; touch too-late"] } });
+    await sse.waitFor((evs) => outputOf(evs, "setup-1").includes("waiting"), 30_000, "the command's output");
+    const dir = join(server.dataDir, "sandboxes", id);
+    const started = Date.now();
+    expect((await server.api("DELETE", `/v1/sessions/${id}`)).status).toBe(202);
+    await sse.waitFor(hasStatus("stopped"), 15_000, "stopped");
+    expect(Date.now() - started).toBeLessThan(10_000);
+    for (let i = 0; i < 50 && pidsMatching(dir).length; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(pidsMatching(dir)).toEqual([]);
+    expect(sse.events.some((e) => e.type === "session.status" && e.data.status === "failed")).toBe(false);
+    sse.close();
+  });
+});
+
 describe("services", () => {
   it("waits for readiness, keeps the service beside the agent, serves its log, and restarts it after an idle stop", async () => {
     const { id, sse } = await create({ idleTimeoutSec: 3, setup: { commands: ["echo ran >> setup-runs.txt"], services: [webService(4100)] } });
