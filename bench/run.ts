@@ -8,6 +8,7 @@ import { agent } from "./scenarios/agent.ts";
 import { burst } from "./scenarios/burst.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
+import { fileChanges } from "./scenarios/file-changes.ts";
 import { concurrency } from "./scenarios/concurrency.ts";
 import { footprint } from "./scenarios/footprint.ts";
 import { latency } from "./scenarios/latency.ts";
@@ -28,6 +29,7 @@ export const scenarios: Record<string, Scenario> = {
   "sandbox-agent": sandboxAgent,
   agent,
   store,
+  "file-changes": fileChanges,
 };
 
 export async function runBenchmarks(names: string[], quick: boolean): Promise<Figure[]> {

@@ -11,6 +11,7 @@ import { answer, answerSpec } from "./commands/answer.ts";
 import { diff, diffSpec, pull, pullSpec } from "./commands/files.ts";
 import { attach, attachSpec, logs, logsSpec } from "./commands/log.ts";
 import { prompt, promptSpec, run, runSpec } from "./commands/run.ts";
+import { secrets, secretsSpec } from "./commands/secrets.ts";
 import { agents, agentsSpec, cancel, cancelSpec, ls, lsSpec, rm, rmSpec, show, showSpec } from "./commands/sessions.ts";
 import { type Context, processContext } from "./context.ts";
 import { defaultUrl, explain } from "./env.ts";
@@ -31,6 +32,7 @@ const commands: Array<[CommandSpec, Handler]> = [
   [diffSpec, diff],
   [pullSpec, pull],
   [agentsSpec, agents],
+  [secretsSpec, secrets],
 ];
 
 const admin = [

@@ -27,7 +27,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const commands = ["run", "attach", "ls", "show", "prompt", "answer", "cancel", "rm", "logs", "diff", "pull", "agents"];
+const commands = ["run", "attach", "ls", "show", "prompt", "answer", "cancel", "rm", "logs", "diff", "pull", "agents", "secrets"];
 
 describe("usage", () => {
   it("has --help for every command, and exits 2 with a pointer to it on bad usage", async () => {
@@ -164,5 +164,43 @@ describe("admin commands", () => {
     expect(stdout).toMatch(/created key_[0-9a-f]+ \(tenant acme, name ci\)\nkey: \S+/);
     const list = await exec("npm", ["run", "-s", "airlock", "--", "keys", "list"], { cwd: root, env: { ...process.env, AIRLOCK_DATA_DIR: dataDir } });
     expect(list.stdout).toMatch(/key_[0-9a-f]+\tacme\tci/);
+  });
+});
+
+describe("secrets", () => {
+  it("sets a secret from an environment variable, lists it without its value, removes it; bad usage exits 2", async () => {
+    const value = "cli-secret-value-0123456789";
+    const set = await runCli(["secrets", "set", "CLI_TOKEN", "--from-env", "CLI_SECRET_SOURCE"], { ...env, CLI_SECRET_SOURCE: value });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe("created CLI_TOKEN\n");
+    const again = await runCli(["secrets", "set", "CLI_TOKEN", "--from-env", "CLI_SECRET_SOURCE"], { ...env, CLI_SECRET_SOURCE: `${value}-2` });
+    expect(again.stdout).toBe("replaced CLI_TOKEN\n");
+    const ls = await runCli(["secrets", "ls"], env);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/^NAME\s+UPDATED\nCLI_TOKEN\s+\d{4}-/);
+    expect(ls.stdout).not.toContain(value);
+    const json = await runCli(["secrets", "ls", "--json"], env);
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ name: "CLI_TOKEN" });
+
+    const unknownSecret = await runCli(["run", "--agent", "scripted", "--secret-env", "X=NO_SUCH", "--detach", "echo hi"], env);
+    expect(unknownSecret.code).toBe(2);
+    expect(unknownSecret.stderr).toContain("env.X");
+
+    for (const [args, message] of [
+      [["secrets"], /give an action: set, ls or rm/],
+      [["secrets", "frob"], /unknown action "frob"/],
+      [["secrets", "set"], /give the secret's NAME/],
+      [["secrets", "set", "X", "--from-env", "NOT_SET_ANYWHERE"], /NOT_SET_ANYWHERE is not set/],
+      [["secrets", "set", "1BAD", "--from-env", "CLI_SECRET_SOURCE"], /invalid name/],
+    ] as Array<[string[], RegExp]>) {
+      const r = await runCli(args, { ...env, CLI_SECRET_SOURCE: value });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+    }
+
+    const rm = await runCli(["secrets", "rm", "CLI_TOKEN"], env);
+    expect(rm.code).toBe(0);
+    expect((await runCli(["secrets", "ls"], env)).stdout).toContain("no secrets yet");
+    expect((await runCli(["secrets", "rm", "CLI_TOKEN"], env)).code).toBe(1);
   });
 });

@@ -3,8 +3,10 @@
  */
 import type { AgentView, CreateSession, HealthView } from "@airlock/protocol";
 import { type CallOptions, type ClientOptions, Transport } from "./http.ts";
+import { SecretsApi } from "./secrets.ts";
 import { Session } from "./session.ts";
 import { SessionsApi } from "./sessions.ts";
+import { WebhooksApi } from "./webhooks.ts";
 
 /**
  * A client of one Airlock server. Uses only `fetch`, web streams, `TextDecoder` and `AbortSignal`: it runs in
@@ -19,11 +21,17 @@ import { SessionsApi } from "./sessions.ts";
 export class AirlockClient {
   /** Every `/v1/sessions` call, by session id. */
   readonly sessions: SessionsApi;
+  /** The tenant's secrets (write-only values). */
+  readonly secrets: SecretsApi;
+  /** The tenant's webhooks: create, list, get, delete, deliveries, resume. */
+  readonly webhooks: WebhooksApi;
   private readonly transport: Transport;
 
   constructor(options: ClientOptions = {}) {
     this.transport = new Transport(options);
     this.sessions = new SessionsApi(this.transport);
+    this.secrets = new SecretsApi(this.transport);
+    this.webhooks = new WebhooksApi(this.transport);
   }
 
   /** Where this client sends its calls ("" for the page's own origin). */

@@ -13,7 +13,7 @@
  *
  * `subscribe` is the same loop for callback-style consumers (UIs).
  */
-import type { AirlockEvent, EventsPage, SessionView } from "@airlock/protocol";
+import type { AirlockEvent, EventType, EventsPage, SessionView } from "@airlock/protocol";
 import { AirlockApiError, apiError } from "./errors.ts";
 import { type Transport, sessionPath, sleep } from "./http.ts";
 import { SseParser } from "./sse.ts";
@@ -28,6 +28,11 @@ export type SubscriptionStatus = "connecting" | "live" | "reconnecting" | "ended
 export interface FollowOptions {
   /** Yield events with a seq above this one (default 0: the whole log). */
   after?: number;
+  /**
+   * Only events of these types (`?types=`). Their seqs then have gaps (the events between were of other types);
+   * each is still yielded once, in order, and a reconnect resumes exactly.
+   */
+  types?: readonly EventType[];
   /** Stops following: the iterator ends (no error). */
   signal?: AbortSignal;
   onStatus?(status: SubscriptionStatus): void;
@@ -61,10 +66,19 @@ export interface Subscription {
 /** A gap that a page read could not fill, or a frame that could not be read: reconnect and try again. */
 class StreamProblem extends Error {}
 
+/** The query of one JSON page of events. */
+export interface ReadEventsQuery {
+  after?: number;
+  limit?: number;
+  /** Only events of these types; `nextAfter` may then be past the last event shown (read on from it). */
+  types?: readonly EventType[];
+}
+
 /** One JSON page of a session's log: events with a seq above `after`, at most `limit` (server maximum 1,000). */
-export function readEvents(transport: Transport, id: string, query: { after?: number; limit?: number } = {}, signal?: AbortSignal): Promise<EventsPage> {
+export function readEvents(transport: Transport, id: string, query: ReadEventsQuery = {}, signal?: AbortSignal): Promise<EventsPage> {
   const params = new URLSearchParams({ after: String(query.after ?? 0) });
   if (query.limit !== undefined) params.set("limit", String(query.limit));
+  if (query.types?.length) params.set("types", query.types.join(","));
   return transport.request({ method: "GET", path: sessionPath(id, `/events?${params}`), signal });
 }
 
@@ -74,7 +88,10 @@ export async function* follow(transport: Transport, id: string, options: FollowO
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 10_000;
   const stallMs = options.stallMs ?? 45_000;
+  // With `types`, `last` is the seq up to which the log was looked at (events past it may be of other types).
   let last = options.after ?? 0;
+  const types = options.types?.length ? options.types : undefined;
+  const typesQuery = types ? `?types=${encodeURIComponent(types.join(","))}` : "";
   let status: SubscriptionStatus | null = null;
   const setStatus = (next: SubscriptionStatus) => {
     if (next === status || signal?.aborted) return;
@@ -85,16 +102,18 @@ export async function* follow(transport: Transport, id: string, options: FollowO
   /** The events after `last` up to and including `upTo`, from JSON pages. */
   async function* fillGap(upTo: number): AsyncGenerator<AirlockEvent> {
     while (last < upTo && !signal?.aborted) {
-      const page = await readEvents(transport, id, { after: last, limit: Math.min(1000, upTo - last) }, signal);
+      const page = await readEvents(transport, id, { after: last, limit: Math.min(1000, upTo - last), ...(types ? { types } : {}) }, signal);
       const before = last;
       for (const e of page.events) {
         if (e.seq > upTo) break;
         if (e.seq <= last) continue;
-        if (e.seq !== last + 1) throw new StreamProblem(`the log skipped from ${last} to ${e.seq}`);
+        if (!types && e.seq !== last + 1) throw new StreamProblem(`the log skipped from ${last} to ${e.seq}`);
         last = e.seq;
         yield e;
         if (signal?.aborted) return;
       }
+      // Filtered: the page says how far it looked, past events of other types.
+      if (types) last = Math.max(last, Math.min(page.nextAfter, upTo));
       if (last === before) throw new StreamProblem(`events ${last + 1}..${upTo} are not readable yet`);
     }
   }
@@ -108,7 +127,7 @@ export async function* follow(transport: Transport, id: string, options: FollowO
     signal?.addEventListener("abort", onAbort, { once: true });
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
-      const res = await transport.fetch(sessionPath(id, "/events"), {
+      const res = await transport.fetch(sessionPath(id, `/events${typesQuery}`), {
         headers: { accept: "text/event-stream", "last-event-id": String(last), ...transport.authHeaders() },
         signal: conn.signal,
       });
@@ -133,9 +152,10 @@ export async function* follow(transport: Transport, id: string, options: FollowO
           }
           if (typeof event?.seq !== "number") throw new StreamProblem("an event frame has no seq");
           if (event.seq <= last) continue; // already yielded (a replay after a reconnect, or a duplicate frame)
-          if (event.seq > last + 1) yield* fillGap(event.seq - 1);
+          // Filtered, gaps are expected: the server sends every event of the types, in order.
+          if (!types && event.seq > last + 1) yield* fillGap(event.seq - 1);
           if (signal?.aborted) return;
-          if (event.seq === last + 1) {
+          if (types || event.seq === last + 1) {
             last = event.seq;
             yield event;
             if (signal?.aborted) return;

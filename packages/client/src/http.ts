@@ -41,7 +41,7 @@ export interface CallOptions {
 }
 
 export interface RequestSpec {
-  method: "GET" | "POST" | "PATCH" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   path: string;
   body?: unknown;
   signal?: AbortSignal;

@@ -11,19 +11,25 @@
  */
 export { AirlockClient } from "./client.ts";
 export { AirlockApiError } from "./errors.ts";
-export type { FollowOptions, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
+export type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription, SubscriptionStatus } from "./follow.ts";
 export { type CallOptions, type ClientOptions, type RetryOptions, newIdempotencyKey } from "./http.ts";
+export { SecretsApi } from "./secrets.ts";
 export { type InteractionRequest, type RunOptions, Session, SessionEndedError } from "./session.ts";
 export { type AnswerInput, type PromptInput, SessionsApi } from "./sessions.ts";
 export { SseParser, type SseFrame } from "./sse.ts";
 export { TurnCollector, type TurnResult } from "./turn.ts";
+export { WebhooksApi, verifyWebhookSignature } from "./webhooks.ts";
 export type {
   AgentView,
   AirlockEvent,
   AnswerInteraction,
   CreateSession,
+  CreateWebhook,
+  DeliveriesPage,
+  DeliveryView,
   EventDataMap,
   EventsPage,
+  EnvValue,
   EventType,
   HealthView,
   InteractionResolution,
@@ -32,9 +38,13 @@ export type {
   PermissionMode,
   Prompt,
   PromptAccepted,
+  PutSecret,
+  SecretView,
   SessionList,
   SessionStatus,
   SessionView,
   Usage,
+  WebhookDelivery,
+  WebhookView,
   WorkspaceEntry,
 } from "@airlock/protocol";

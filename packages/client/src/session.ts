@@ -5,7 +5,7 @@
  */
 import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, ServiceList, ServiceLog, SessionView, WorkspaceEntry } from "@airlock/protocol";
 import { AirlockApiError } from "./errors.ts";
-import type { FollowOptions, SubscribeOptions, Subscription } from "./follow.ts";
+import type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription } from "./follow.ts";
 import type { CallOptions } from "./http.ts";
 import type { AnswerInput, PromptInput, SessionsApi } from "./sessions.ts";
 import { TurnCollector, type TurnResult } from "./turn.ts";
@@ -112,7 +112,7 @@ export class Session {
   }
 
   /** One JSON page of the log. */
-  readEvents(query: { after?: number; limit?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
+  readEvents(query: ReadEventsQuery = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
     return this.api.readEvents(this.id, query, options);
   }
 

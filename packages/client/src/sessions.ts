@@ -18,8 +18,9 @@ import type {
   SessionList,
   SessionView,
   WorkspaceEntry,
+  WebhookView,
 } from "@airlock/protocol";
-import { type FollowOptions, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
+import { type FollowOptions, type ReadEventsQuery, type SubscribeOptions, type Subscription, follow, readEvents, subscribe } from "./follow.ts";
 import { type CallOptions, type Transport, newIdempotencyKey, sessionPath } from "./http.ts";
 
 /** What a prompt is: text, or `{text}` / `{content: [ACP ContentBlock]}` (the API's `Prompt` body). */
@@ -32,8 +33,11 @@ export type AnswerInput = string | Omit<AnswerInteraction, "requestId">;
 export class SessionsApi {
   constructor(private readonly transport: Transport) {}
 
-  /** Creates a session (201, status `provisioning`: the sandbox is made in the background). */
-  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView> {
+  /**
+   * Creates a session (201, status `provisioning`: the sandbox is made in the background). With `webhook`, the
+   * answer carries the session's own webhook with its signing secret, shown only here.
+   */
+  create(body: CreateSession, options: Pick<CallOptions, "signal"> = {}): Promise<SessionView & { webhook?: WebhookView & { secret: string } }> {
     return this.transport.request({ method: "POST", path: "/v1/sessions", body, signal: options.signal });
   }
 
@@ -126,7 +130,7 @@ export class SessionsApi {
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */
-  readEvents(id: string, query: { after?: number; limit?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
+  readEvents(id: string, query: ReadEventsQuery = {}, options: Pick<CallOptions, "signal"> = {}): Promise<EventsPage> {
     return readEvents(this.transport, id, query, options.signal);
   }
 

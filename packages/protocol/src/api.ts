@@ -5,6 +5,7 @@
 import { z } from "zod";
 import type { AirlockEvent, EventDataMap, SessionStatus } from "./events.ts";
 import { SessionSetup } from "./setup.ts";
+import { SessionWebhook } from "./webhooks.ts";
 
 export const limits = {
   maxBodyBytes: 4 * 1024 * 1024,
@@ -72,10 +73,45 @@ export type PermissionMode = z.infer<typeof PermissionMode>;
 
 const envName = z.string().max(256).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a valid environment variable name");
 
+/**
+ * A tenant secret's name: shaped like an environment variable name, so it can be referenced from `env` and put in
+ * a URL path without escaping.
+ */
+export const SecretName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be letters, digits and _ (not starting with a digit), like an environment variable name");
+
+/** 64 KiB: room for a certificate or a service account's JSON. */
+export const maxSecretBytes = 64 * 1024;
+
+/** `PUT /v1/secrets/:name`: the value is write-only (never returned by any route). */
+export const PutSecret = z
+  .object({
+    value: noNul(z.string().min(1, "must not be empty")).refine((v) => utf8Bytes(v) <= maxSecretBytes, `must be at most ${maxSecretBytes} bytes`),
+  })
+  .strict();
+export type PutSecret = z.infer<typeof PutSecret>;
+
+/** A secret as `GET /v1/secrets` lists it: never its value. */
+export interface SecretView {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An `env` value: a plain string, or `{"secret": "NAME"}` for the tenant's secret of that name (read at each agent start). */
+export const EnvValue = z.union([noNul(z.string().max(32 * 1024)), z.object({ secret: SecretName }).strict()]);
+export type EnvValue = z.infer<typeof EnvValue>;
+
 const env = z
-  .record(envName, noNul(z.string().max(32 * 1024)))
+  .record(envName, EnvValue)
   .refine((e) => Object.keys(e).length <= limits.maxEnvVars, `at most ${limits.maxEnvVars} variables`)
-  .refine((e) => Object.entries(e).reduce((n, [k, v]) => n + utf8Bytes(k) + utf8Bytes(v) + 2, 0) <= limits.maxEnvBytes, `names and values together are limited to ${limits.maxEnvBytes} bytes`);
+  .refine(
+    (e) => Object.entries(e).reduce((n, [k, v]) => n + utf8Bytes(k) + (typeof v === "string" ? utf8Bytes(v) : 0) + 2, 0) <= limits.maxEnvBytes,
+    `names and values together are limited to ${limits.maxEnvBytes} bytes`,
+  );
 
 const metadata = z
   .record(z.string().min(1).max(64), z.string().max(1024))
@@ -104,6 +140,8 @@ export const CreateSession = z
     metadata: metadata.optional(),
     /** Commands run before the agent starts and services kept running beside it (setup.ts). */
     setup: SessionSetup.optional(),
+    /** This session's events to this URL, signed; the answer carries the webhook's id and secret once. */
+    webhook: SessionWebhook.optional(),
   })
   .strict();
 export type CreateSession = z.infer<typeof CreateSession>;
@@ -174,7 +212,10 @@ export type InteractionResolution = EventDataMap["interaction.resolved"];
 /** A JSON page of `GET .../events` (without `Accept: text/event-stream`). */
 export interface EventsPage {
   events: AirlockEvent[];
-  /** Pass as `after` to read on; equals `after` when the page is empty. */
+  /**
+   * Pass as `after` to read on; equals `after` when the page is empty. With `types`, it may be past the last
+   * event shown (the events after it were of other types).
+   */
   nextAfter: number;
 }
 
@@ -234,6 +275,8 @@ export interface SessionView {
   permissionMode: PermissionMode;
   model: string | null;
   review: boolean;
+  /** The session's env by name: plain values as `"***"`, secret references as `{secret: NAME}`; never a value. */
+  env: Record<string, "***" | { secret: string }>;
   metadata: Record<string, string>;
   lastSeq: number;
   pendingInteractions: PendingInteraction[];
@@ -256,4 +299,6 @@ export interface AgentView {
   /** Why it is not available, and how to fix it. */
   reason?: string;
   fix?: string;
+  /** For agents that call an LLM: whose key the gateway uses, the tenant's own (a secret) or the server's. */
+  credentials?: "tenant" | "server";
 }

@@ -19,6 +19,9 @@ export type SessionStatus =
 /** Statuses after which nothing runs any more (the event log stays readable). */
 export const finalStatuses: readonly SessionStatus[] = ["stopped", "failed"];
 
+/** What happened to a file of the workspace. */
+export type FileChangeKind = "created" | "modified" | "deleted";
+
 export interface EventDataMap {
   "session.status": { status: SessionStatus; reason?: string; step?: string };
   "turn.started": { turnId: string; prompt: ContentBlock[] };
@@ -39,7 +42,12 @@ export interface EventDataMap {
     outcome: "selected" | "answered" | "cancelled" | "declined";
     by?: string;
   };
-  "file.changed": { path: string; change: "created" | "modified"; diff: string; truncated?: boolean };
+  /**
+   * A file of the workspace changed: written through ACP's `fs/write_text_file`, or found by the relay's
+   * snapshot compare after a tool call or a turn (agents that edit files themselves). `path` is relative to
+   * the workspace; `diff` is a bounded unified diff (a one-line summary for binary or large files).
+   */
+  "file.changed": { path: string; change: FileChangeKind; diff: string; truncated?: boolean };
   "terminal.output": { terminalId: string; data?: string; exitCode?: number | null; signal?: string | null };
   usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string };
   /** `code` says what kind of error (e.g. `agent_exited`, with the agent's `exitCode` or `signal`). */

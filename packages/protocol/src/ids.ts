@@ -8,6 +8,8 @@ export const prefixes = {
   interaction: "int",
   apiKey: "key",
   tenant: "tnt",
+  webhook: "whk",
+  delivery: "dlv",
 } as const;
 export type IdKind = keyof typeof prefixes;
 

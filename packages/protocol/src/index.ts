@@ -6,3 +6,4 @@ export * from "./journal.ts";
 export * from "./provider.ts";
 export * from "./store.ts";
 export * from "./setup.ts";
+export * from "./webhooks.ts";

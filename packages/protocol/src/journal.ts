@@ -40,11 +40,14 @@ export type JournalRecord =
   | (RecordBase & { kind: "client"; msg: JsonRpcMessage })
   /** sandboxd's own answer to an `fs/*` or `terminal/*` request of the agent. */
   | (RecordBase & { kind: "local"; msg: JsonRpcMessage })
-  /** A file the agent changed through `fs/write_text_file`; `path` is relative to the workspace. */
+  /**
+   * A file the agent changed: through `fs/write_text_file`, or found by a snapshot compare of the workspace
+   * (after a tool call, a terminal's exit, a turn, the agent's exit). `path` is relative to the workspace.
+   */
   | (RecordBase & {
       kind: "file";
       path: string;
-      change: "created" | "modified";
+      change: "created" | "modified" | "deleted";
       diff: string;
       /** True when the diff was cut at the size bound. */
       truncated?: boolean;
@@ -105,7 +108,15 @@ export interface SandboxdConfig {
    */
   setup?: SessionSetup;
   /** Bounds. */
-  limits?: { maxTerminalOutputBytes?: number; maxDiffBytes?: number; maxLineBytes?: number };
+  limits?: {
+    maxTerminalOutputBytes?: number;
+    maxDiffBytes?: number;
+    maxLineBytes?: number;
+    /** Files the workspace snapshot follows (0 turns change detection off; fs writes still give records). */
+    maxWatchedFiles?: number;
+    /** Bytes of small text files' content kept to diff against (the rest is compared by size, time and hash). */
+    maxKeptBytes?: number;
+  };
 }
 
 /** What sandboxd writes to `<stateDir>/sandboxd.json` once it listens. */

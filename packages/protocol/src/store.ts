@@ -11,10 +11,18 @@ import type { SessionSetup } from "./setup.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
+import type { WebhookRecord, WebhookStoreV1 } from "./webhooks.ts";
+
+/**
+ * A session's `env` value as stored: a reference to a tenant secret (resolved at each agent start), or a plain
+ * value sealed by the server (AES-256-GCM). A bare string is a value stored in clear by a release before secrets
+ * existed; it is still read.
+ */
+export type StoredEnvValue = string | { secret: string } | { sealed: string };
 
 export interface SessionOptions {
   command?: string[];
-  env?: Record<string, string>;
+  env?: Record<string, StoredEnvValue>;
   permissionMode: PermissionMode;
   model?: string;
   /** The agent reviews its own changes after each turn that made some (agents that support it). */
@@ -132,6 +140,15 @@ export interface ApiKeyRecord {
   createdAt: number;
 }
 
+/** A tenant secret as the store keeps it: `value` is sealed by the server (the store never sees it in clear). */
+export interface SecretRecord {
+  tenant: string;
+  name: string;
+  value: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface EndedSessionQuery {
   /** ms since the epoch: sessions that stopped running before this. */
   endedBefore: number;
@@ -155,11 +172,16 @@ export interface PurgeStep {
 export interface StoreV1 {
   readonly specificationVersion: "v1";
   readonly kind: string;
+  /** Webhooks and their delivery state (schema 4). */
+  readonly webhooks: WebhookStoreV1;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  /** Inserts the session and its first event (`session.status` provisioning). */
-  createSession(session: SessionRecord, firstEvents: NewEvent[]): Promise<EventRow[]>;
+  /**
+   * Inserts the session and its first event (`session.status` provisioning), in the same transaction its own
+   * webhook (the session option) if any, and a delivery cursor at seq 0 for every webhook that follows it.
+   */
+  createSession(session: SessionRecord, firstEvents: NewEvent[], webhook?: WebhookRecord): Promise<EventRow[]>;
   getSession(id: string): Promise<SessionRecord | null>;
   listSessions(query: SessionQuery): Promise<SessionRecord[]>;
   /** Sessions not stopped or failed, for recovery at start-up. */
@@ -185,6 +207,17 @@ export interface StoreV1 {
   findApiKey(key: string): Promise<ApiKeyRecord | null>;
   listApiKeys(tenant?: string): Promise<ApiKeyRecord[]>;
   revokeApiKey(id: string): Promise<boolean>;
+
+  // ---- tenant secrets: values arrive sealed and leave sealed; listing never returns them
+
+  /** Creates or replaces a secret; `createdAt` is kept on a replace. Returns the stored record. */
+  putSecret(secret: { tenant: string; name: string; value: string; now: number }): Promise<SecretRecord>;
+  /** The tenant's secrets, by name, without values (`value` is ""). */
+  listSecrets(tenant: string): Promise<SecretRecord[]>;
+  /** The named secrets of the tenant that exist (with their sealed values); missing names are left out. */
+  getSecrets(tenant: string, names: string[]): Promise<SecretRecord[]>;
+  /** False when there was no such secret. */
+  deleteSecret(tenant: string, name: string): Promise<boolean>;
 
   // ---- data lifecycle: purging sessions' records, in steps small enough never to hold up a commit
 

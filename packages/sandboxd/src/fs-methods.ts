@@ -6,21 +6,13 @@
  */
 import { closeSync, constants, fchownSync, fstatSync, lchownSync, mkdirSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { createTwoFilesPatch } from "diff";
+import { type FileChange, fileDiff } from "./file-diff.ts";
 import { LocalError } from "./local-error.ts";
 import type { Workspace } from "./paths.ts";
 
 /** Largest answer to `fs/read_text_file`, and largest file read to compute a diff. */
 export const maxReadBytes = 10 * 1024 * 1024;
-const diffTimeoutMs = 2000;
 const newline = 10;
-
-export interface FileChange {
-  path: string;
-  change: "created" | "modified";
-  diff: string;
-  truncated: boolean;
-}
 
 export function readTextFile(ws: Workspace, params: { path?: unknown; line?: unknown; limit?: unknown }): { content: string } {
   const line = optionalCount(params.line, "line") ?? 1;
@@ -34,7 +26,7 @@ export function readTextFile(ws: Workspace, params: { path?: unknown; line?: unk
   }
 }
 
-export function writeTextFile(ws: Workspace, params: { path?: unknown; content?: unknown }, maxDiffBytes: number): FileChange {
+export function writeTextFile(ws: Workspace, params: { path?: unknown; content?: unknown }, maxDiffBytes: number): FileChange & { real: string } {
   if (typeof params.content !== "string") throw LocalError.invalidParams("content must be a string");
   const target = ws.resolveForWrite(params.path);
   const path = String(params.path);
@@ -77,28 +69,9 @@ export function writeTextFile(ws: Workspace, params: { path?: unknown; content?:
   } finally {
     closeSync(fd);
   }
-  return { path: target.relative, change: target.existed ? "modified" : "created", ...makeDiff(target.relative, target.existed, before, params.content, maxDiffBytes) };
-}
-
-function makeDiff(path: string, existed: boolean, before: string | null, after: string, maxDiffBytes: number): { diff: string; truncated: boolean } {
-  const oldName = existed ? `a/${path}` : "/dev/null";
-  const newName = `b/${path}`;
-  const patch =
-    before === null || after.length > maxReadBytes
-      ? undefined
-      : createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { context: 3, timeout: diffTimeoutMs });
-  if (patch === undefined) return { diff: `--- ${oldName}\n+++ ${newName}\n@@ the file is too large or changed too much for a diff @@\n`, truncated: true };
-  if (Buffer.byteLength(patch) <= maxDiffBytes) return { diff: patch, truncated: false };
-  return { diff: cutToBytes(patch, maxDiffBytes), truncated: true };
-}
-
-/** The first `limit` bytes of `text`, cut on a character boundary. */
-export function cutToBytes(text: string, limit: number): string {
-  const buf = Buffer.from(text);
-  if (buf.length <= limit) return text;
-  let end = limit;
-  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
-  return buf.toString("utf8", 0, end);
+  const change = target.existed ? "modified" : "created";
+  // `real` is the file as the workspace snapshot names it (symlinked folders resolved): it is told about this write.
+  return { path: target.relative, real: target.real, change, ...fileDiff(target.relative, change, before, params.content.length > maxReadBytes ? null : params.content, maxDiffBytes) };
 }
 
 function openRegular(real: string, path: string): number {

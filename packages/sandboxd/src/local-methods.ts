@@ -2,7 +2,8 @@
  * @module local-methods — the client-side ACP methods that belong to the sandbox (`fs/*`, `terminal/*`):
  * sandboxd answers them itself, so they never wait on the control plane.
  */
-import { readTextFile, writeTextFile, type FileChange } from "./fs-methods.ts";
+import type { FileChange } from "./file-diff.ts";
+import { readTextFile, writeTextFile } from "./fs-methods.ts";
 import { LocalError } from "./local-error.ts";
 import type { Workspace } from "./paths.ts";
 import type { Terminals } from "./terminals.ts";
@@ -17,7 +18,8 @@ export class LocalMethods {
     private readonly workspace: Workspace,
     private readonly terminals: Terminals,
     private readonly maxDiffBytes: number,
-    private readonly onFileChange: (change: FileChange) => void,
+    /** `real` is the host path written, so the workspace snapshot takes the write in without a second record. */
+    private readonly onFileChange: (change: FileChange & { real: string }) => void,
   ) {}
 
   async handle(method: string, params: unknown): Promise<unknown> {

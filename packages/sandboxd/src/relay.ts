@@ -13,7 +13,9 @@ import { LineSplitter } from "./lines.ts";
 import { Workspace } from "./paths.ts";
 import { Services } from "./services.ts";
 import { runSetupCommands, setupMarker } from "./setup-commands.ts";
+import { defaultSnapshotLimits } from "./snapshot.ts";
 import { killGroup, Terminals } from "./terminals.ts";
+import { WorkspaceWatch } from "./workspace-watch.ts";
 
 const stderrRecordChars = 8192;
 const garbageChars = 4096;
@@ -37,6 +39,10 @@ export class Relay {
   private readonly queued: string[] = [];
   private readonly prepareAbort = new AbortController();
   readonly services: Services | null;
+  /** Null when change detection is off (`limits.maxWatchedFiles: 0`). */
+  private readonly watch: WorkspaceWatch | null;
+  /** JSON-RPC ids (as keys) of `session/prompt` requests the agent has not answered yet. */
+  private readonly openPrompts = new Set<string>();
   readonly exited: Promise<void>;
   private resolveExited!: () => void;
 
@@ -51,6 +57,21 @@ export class Relay {
       maxTerminalOutputBytes: config.limits?.maxTerminalOutputBytes ?? defaultLimits.maxTerminalOutputBytes,
     };
     const workspace = new Workspace(config.workspace.hostPath, config.workspace.sandboxPath);
+    const journalFile = (change: { path: string; change: string; diff: string; truncated: boolean }) =>
+      journal.append(
+        "file",
+        ',"path":' + JSON.stringify(change.path) + ',"change":"' + change.change + '","diff":' + JSON.stringify(change.diff) + (change.truncated ? ',"truncated":true' : ""),
+      );
+    const maxWatchedFiles = config.limits?.maxWatchedFiles ?? defaultSnapshotLimits.maxFiles;
+    this.watch =
+      maxWatchedFiles > 0
+        ? new WorkspaceWatch(workspace.realRoot, {
+            limits: { ...defaultSnapshotLimits, maxFiles: maxWatchedFiles, maxKeptBytes: config.limits?.maxKeptBytes ?? defaultSnapshotLimits.maxKeptBytes },
+            maxDiffBytes: limits.maxDiffBytes,
+            emit: journalFile,
+            log,
+          })
+        : null;
     this.terminals = new Terminals({
       wrap: config.wrap,
       env: config.agent.env,
@@ -58,16 +79,18 @@ export class Relay {
       defaultOutputByteLimit: limits.maxTerminalOutputBytes,
       events: {
         output: (id, data) => journal.append("terminal", ',"terminalId":' + JSON.stringify(id) + ',"stream":"output","data":' + JSON.stringify(data)),
-        exit: (id, exitCode, signal) =>
-          journal.append("terminal", ',"terminalId":' + JSON.stringify(id) + ',"stream":"exit","exitCode":' + JSON.stringify(exitCode) + ',"signal":' + JSON.stringify(signal)),
+        exit: (id, exitCode, signal) => {
+          journal.append("terminal", ',"terminalId":' + JSON.stringify(id) + ',"stream":"exit","exitCode":' + JSON.stringify(exitCode) + ',"signal":' + JSON.stringify(signal));
+          // A command the agent ran may have changed files.
+          this.watch?.soon();
+        },
       },
     });
-    this.local = new LocalMethods(workspace, this.terminals, limits.maxDiffBytes, (change) =>
-      journal.append(
-        "file",
-        ',"path":' + JSON.stringify(change.path) + ',"change":"' + change.change + '","diff":' + JSON.stringify(change.diff) + (change.truncated ? ',"truncated":true' : ""),
-      ),
-    );
+    this.local = new LocalMethods(workspace, this.terminals, limits.maxDiffBytes, (change) => {
+      journalFile(change);
+      // One write, one record: the snapshot takes it in, so the next compare does not report it again.
+      this.watch?.noteWrite(change.real);
+    });
     this.maxLineBytes = limits.maxLineBytes;
     const services = config.setup?.services ?? [];
     this.services = services.length
@@ -150,6 +173,8 @@ export class Relay {
   }
 
   private spawnAgent(): void {
+    // The picture of the workspace as the agent finds it: what it changes is compared against it.
+    this.watch?.start();
     const argv = [...this.config.wrap, ...this.config.agent.argv];
     let proc: ChildProcess;
     try {
@@ -238,6 +263,8 @@ export class Relay {
   send(message: unknown): number {
     if (!this.accepting) throw new Error(this.stopRequested ? "the agent is stopping" : "the agent is not running");
     const line = JSON.stringify(message);
+    const msg = message as { id?: unknown; method?: unknown };
+    if (msg.method === "session/prompt" && msg.id !== undefined && msg.id !== null) this.openPrompts.add(JSON.stringify(msg.id));
     // Before the agent runs, a message waits: it is journaled when it is written to the agent (0 = not yet).
     if (this.preparingNow) {
       this.queued.push(line);
@@ -293,7 +320,11 @@ export class Relay {
       if (line.trim() !== "") this.journal.append("garbage", ',"data":' + JSON.stringify(line.length > garbageChars ? line.slice(0, garbageChars) : line));
       return;
     }
+    const isResponse = msg.method === undefined && msg.id !== undefined && msg.id !== null;
+    // A turn's end: its changes are journaled before its answer, so they belong to the turn.
+    if (isResponse && this.openPrompts.delete(JSON.stringify(msg.id))) this.watch?.check();
     this.journal.append("agent", ',"msg":' + line);
+    if (msg.method === "session/update" && endsToolCall(msg.params?.update)) this.watch?.soon();
     if (typeof msg.method === "string" && msg.id !== undefined && msg.id !== null && isLocalMethod(msg.method)) void this.answer(msg.id, msg.method, msg.params);
   }
 
@@ -314,10 +345,19 @@ export class Relay {
     if (this.exitInfo) return;
     this.exitInfo = status;
     this.terminals.killAll();
+    // What the agent changed since its last tool call or turn (a crash mid-turn) is journaled before its exit.
+    this.watch?.check();
+    this.watch?.stop();
     // Services live as long as the agent: nothing of the sandbox keeps running past its relay's run.
     void this.services?.stopAll();
     this.exitSeq = this.journal.append("exit", ',"code":' + JSON.stringify(status.code) + ',"signal":' + JSON.stringify(status.signal) + ',"requested":' + this.stopRequested);
     this.journal.flush();
     this.resolveExited();
   }
+}
+
+/** A `tool_call` or `tool_call_update` that says the tool is done: it may have changed files. */
+function endsToolCall(update: { sessionUpdate?: unknown; status?: unknown } | undefined): boolean {
+  if (!update || (update.sessionUpdate !== "tool_call_update" && update.sessionUpdate !== "tool_call")) return false;
+  return update.status === "completed" || update.status === "failed";
 }

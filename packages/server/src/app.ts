@@ -15,7 +15,9 @@ import { sandboxdPath } from "@airlock/sandboxd";
 import { EventBus } from "./sessions/bus.ts";
 import { SessionManager } from "./sessions/manager.ts";
 import { ProviderRegistry } from "./sessions/providers.ts";
+import { SecretBox, Secrets } from "./secrets/index.ts";
 import { openStore } from "./store/index.ts";
+import { WebhookWorker } from "./webhooks/worker.ts";
 
 export const version = "0.1.0";
 
@@ -36,6 +38,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     onError: (err) => log.warn({ err }, "store: a database connection failed (it is replaced on next use)"),
   });
   await store.migrate();
+  const secrets = new Secrets(store, SecretBox.fromEnv(config.secretKey ?? undefined, config.dataDir));
   const local = createLocalProvider({ dataDir: config.dataDir, sandboxdPath, installationId: config.installationId, sharedRelay: config.sharedRelay });
   const preflight = await local.preflight();
   for (const p of preflight.problems) log.warn({ code: p.code, fix: p.fix }, `local sandbox: ${p.message}`);
@@ -63,15 +66,17 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     passRealKey: config.passRealKey,
     log,
   });
-  const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway });
+  const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway, secrets });
   const prices = priceTable();
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
   const gemini = geminiGateway({ tokens, sessions: manager, upstreamUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey, prices });
   const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini]];
-  const app = createHttpApp({ store, bus, manager, agents, providers, apiKeys: config.apiKeys, log, version, mounts });
+  const webhooks = new WebhookWorker({ store, log, settings: config.webhooks });
+  const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts, webhooks });
   gateway.setFetch(app.fetch);
   await manager.start();
+  webhooks.start();
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -88,6 +93,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     manager,
     log,
     async close() {
+      await webhooks.close();
       await manager.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

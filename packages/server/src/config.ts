@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { type EnvApiKey, parseEnvApiKeys } from "./store/api-key.ts";
+import { type DeliverySettings, defaultDeliverySettings as d } from "./webhooks/policy.ts";
 
 export interface Config {
   host: string;
@@ -43,6 +44,13 @@ export interface Config {
   sandboxRetentionHours: number | null;
   /** How often the retention sweeper looks for work (it also runs at once after a purge). */
   sweepIntervalSec: number;
+  /**
+   * `AIRLOCK_SECRET_KEY`: the key that seals secrets and env values (32 bytes, base64 or hex). Unset, one is made
+   * in the data folder on the first start; nodes sharing a database must share it.
+   */
+  secretKey: string | null;
+  /** Webhook delivery: timeout, attempts before a pause, backoff, batch size (webhooks/policy.ts). */
+  webhooks: DeliverySettings;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,6 +80,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: positiveOrOff(env.AIRLOCK_RETENTION_DAYS, "AIRLOCK_RETENTION_DAYS"),
     sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
     sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
+    secretKey: env.AIRLOCK_SECRET_KEY || null,
+    webhooks: {
+      timeoutMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_TIMEOUT_MS, d.timeoutMs, "AIRLOCK_WEBHOOK_TIMEOUT_MS")),
+      maxAttempts: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_ATTEMPTS, d.maxAttempts, "AIRLOCK_WEBHOOK_MAX_ATTEMPTS")),
+      pauseAfterMs: intOf(env.AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC, d.pauseAfterMs / 1000, "AIRLOCK_WEBHOOK_PAUSE_AFTER_SEC") * 1000,
+      backoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BACKOFF_MS, d.backoffMs, "AIRLOCK_WEBHOOK_BACKOFF_MS")),
+      maxBackoffMs: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_MAX_BACKOFF_MS, d.maxBackoffMs, "AIRLOCK_WEBHOOK_MAX_BACKOFF_MS")),
+      batchSize: Math.min(1000, Math.max(1, intOf(env.AIRLOCK_WEBHOOK_BATCH_SIZE, d.batchSize, "AIRLOCK_WEBHOOK_BATCH_SIZE"))),
+      concurrency: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_CONCURRENCY, d.concurrency, "AIRLOCK_WEBHOOK_CONCURRENCY")),
+      pollMs: d.pollMs,
+    },
   };
 }
 

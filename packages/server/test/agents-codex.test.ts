@@ -91,14 +91,18 @@ describe("Codex through the gateway's OpenAI API", () => {
     const events = await sse.waitFor(turnEnded(t1), 60_000, "turn after approval");
     expect((await server.api("GET", `/v1/sessions/${id}/files?path=codex.txt`)).body.content).toBe("from codex\n");
     expect(events.some((e) => e.type === "update" && e.turnId === t1 && (e.data as any).sessionUpdate === "tool_call_update" && (e.data as any).status === "completed")).toBe(true);
+    // Codex writes the file itself (no ACP fs/*): the relay's workspace compare reports it, once.
+    const changed = events.filter((e) => e.type === "file.changed" && e.turnId === t1).map((e) => e.data as any);
+    expect(changed).toEqual([expect.objectContaining({ path: "codex.txt", change: "created", diff: expect.stringContaining("+from codex") })]);
 
     const t2 = await prompt(id, "write rejected.txt");
     const asked2 = await sse.waitFor((evs) => evs.filter((e) => e.type === "interaction.requested").length >= 2, 60_000, "second permission request");
     const request2 = asked2.filter((e) => e.type === "interaction.requested")[1].data as any;
     const reject = request2.options.find((o: any) => o.kind === "reject_once");
     expect((await server.api("POST", `/v1/sessions/${id}/interactions/${request2.interactionId}`, { optionId: reject.optionId })).status).toBe(200);
-    await sse.waitFor(turnEnded(t2), 60_000, "turn after rejection");
+    const after = await sse.waitFor(turnEnded(t2), 60_000, "turn after rejection");
     expect((await server.api("GET", `/v1/sessions/${id}/files?path=rejected.txt`)).status).toBe(404);
+    expect(after.some((e) => e.type === "file.changed" && e.turnId === t2)).toBe(false);
     sse.close();
   });
 

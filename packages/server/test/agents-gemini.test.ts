@@ -102,16 +102,20 @@ describe("Gemini CLI through the gateway's Gemini API", () => {
     expect(request.toolCall.content).toContainEqual(expect.objectContaining({ type: "diff", path: "/workspace/gemini.txt", newText: "from gemini 1\n" }));
     const allow = request.options.find((o: any) => o.kind === "allow_once");
     expect((await server.api("POST", `/v1/sessions/${id}/interactions/${request.interactionId}`, { optionId: allow.optionId })).status).toBe(200);
-    await sse.waitFor(turnEnded(t1), 60_000, "turn after approval");
+    const events = await sse.waitFor(turnEnded(t1), 60_000, "turn after approval");
     expect((await server.api("GET", `/v1/sessions/${id}/files?path=gemini.txt`)).body.content).toBe("from gemini 1\n");
+    // Gemini writes the file itself or through fs/write_text_file: either way one file.changed.
+    const changed = events.filter((e) => e.type === "file.changed" && e.turnId === t1).map((e) => e.data as any);
+    expect(changed).toEqual([expect.objectContaining({ path: "gemini.txt", change: "created", diff: expect.stringContaining("+from gemini 1") })]);
 
     const t2 = await prompt(id, "write rejected.txt");
     const asked2 = await sse.waitFor((evs) => evs.filter((e) => e.type === "interaction.requested").length >= 2, 60_000, "second permission request");
     const request2 = asked2.filter((e) => e.type === "interaction.requested")[1].data as any;
     const reject = request2.options.find((o: any) => o.kind === "reject_once");
     expect((await server.api("POST", `/v1/sessions/${id}/interactions/${request2.interactionId}`, { optionId: reject.optionId })).status).toBe(200);
-    await sse.waitFor(turnEnded(t2), 60_000, "turn after rejection");
+    const after = await sse.waitFor(turnEnded(t2), 60_000, "turn after rejection");
     expect((await server.api("GET", `/v1/sessions/${id}/files?path=rejected.txt`)).status).toBe(404);
+    expect(after.some((e) => e.type === "file.changed" && e.turnId === t2)).toBe(false);
     sse.close();
   });
 

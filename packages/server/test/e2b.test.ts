@@ -211,6 +211,19 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
     }
   });
 
+  it("reports files a command changes in the sandbox (no fs/* write): created and deleted, in the command's turn", async () => {
+    server = await startServer(fake.env);
+    const id = await create(server, { permissionMode: "auto", workspace: { files: { "old.txt": "bye\n" } } });
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    await ready(sse);
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "run echo hi > made.txt && rm old.txt" })).body.turnId;
+    const events = await sse.waitFor(turnEnded(turn), 30_000, "turn end");
+    const changes = events.filter((e) => e.type === "file.changed" && e.turnId === turn).map((e) => e.data as { path: string; change: string; diff: string });
+    expect(changes.map((c) => `${c.change} ${c.path}`).sort()).toEqual(["created made.txt", "deleted old.txt"]);
+    expect(changes.find((c) => c.path === "made.txt")!.diff).toContain("+hi");
+    sse.close();
+  });
+
   it("starts from base and installs at start when the template is missing, with progress events", async () => {
     server = await startServer({ ...fake.env, AIRLOCK_E2B_TEMPLATE: "not-built-yet" });
     const id = await create(server);

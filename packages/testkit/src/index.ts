@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 export { type StoreConformanceOptions, describeStoreConformance, sessionRecord } from "./store-conformance.ts";
 export { type TestDatabase, createTestDatabase, testDatabaseAdminUrl } from "./postgres.ts";
 export { describeIdempotencyConformance } from "./store-idempotency-conformance.ts";
+export { describeWebhookConformance, webhookRecord } from "./store-webhook-conformance.ts";
 export { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropic } from "./fake-anthropic/index.ts";
 export { type FakeOpenAI, type OpenAIReply, startFakeOpenAI } from "./fake-openai/index.ts";
 export { type FakeGemini, type GeminiReply, startFakeGemini } from "./fake-gemini/index.ts";

@@ -12,6 +12,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CommitBatch, StoreV1 } from "@airlock/protocol";
 import { describeLifecycleCases } from "./store-conformance-lifecycle.ts";
+import { describeSecretCases } from "./store-conformance-secrets.ts";
 import { describeSharedDatabaseCases } from "./store-conformance-shared.ts";
 import { chunk, interactionRecord, sessionRecord, snapshot, turnRecord } from "./store-fixtures.ts";
 
@@ -447,6 +448,7 @@ export function describeStoreConformance(name: string, make: () => Promise<Store
     });
 
     describeLifecycleCases(() => store);
+    describeSecretCases(() => store);
     if (options.sameDatabase) describeSharedDatabaseCases(() => store, options.sameDatabase);
   });
 }

@@ -1,10 +1,11 @@
-/** The shell: the sessions sidebar, the page for the current route, toasts, and the API key dialog. */
+/** The shell: the sessions sidebar, the page for the current route (home, a session, secrets), toasts, and the API key dialog. */
 import { useEffect, useState } from "react";
 import { onUnauthorized } from "./api/client.ts";
 import { useRoute } from "./api/router.ts";
 import { refreshSessions } from "./api/use-sessions.ts";
 import { ApiKeyDialog } from "./components/api-key-dialog.tsx";
 import { HomePage } from "./components/home-page.tsx";
+import { SecretsPage } from "./components/secrets-page.tsx";
 import { SessionPage } from "./components/session-page.tsx";
 import { Sidebar } from "./components/sidebar.tsx";
 import { Toasts } from "./components/toasts.tsx";
@@ -27,7 +28,13 @@ export function App() {
       </a>
       <Sidebar current={route.name === "session" ? route.id : undefined} open={menu} onClose={() => setMenu(false)} onApiKey={() => setKeyDialog("settings")} />
       <main id="main" className="main">
-        {route.name === "session" ? <SessionPage key={route.id} id={route.id} onOpenMenu={() => setMenu(true)} /> : <HomePage onOpenMenu={() => setMenu(true)} />}
+        {route.name === "session" ? (
+          <SessionPage key={route.id} id={route.id} onOpenMenu={() => setMenu(true)} />
+        ) : route.name === "secrets" ? (
+          <SecretsPage onOpenMenu={() => setMenu(true)} />
+        ) : (
+          <HomePage onOpenMenu={() => setMenu(true)} />
+        )}
       </main>
       <Toasts />
       {keyDialog && (

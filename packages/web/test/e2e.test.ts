@@ -277,6 +277,27 @@ describe("the web UI", () => {
     await server.api("DELETE", `/v1/sessions/${id}`);
   });
 
+  it("shows files a command created and deleted (found by the relay, not written through fs/*), the deleted one struck through with its old lines", async () => {
+    const created = await server.api("POST", "/v1/sessions", { agent: "scripted", workspace: { files: { "old.md": "line one\n" } } });
+    const page = await open(`/sessions/${created.body.id}`);
+    await idle(page);
+    await send(page, "run rm old.md && echo hi > new.txt");
+    const deleted = page.locator(".file-change.deleted", { hasText: "old.md" });
+    await deleted.waitFor({ timeout: 20_000 });
+    expect(await deleted.locator(".file-change-verb").innerText()).toBe("Deleted");
+    await deleted.getByRole("button").click();
+    await deleted.locator("tr.del", { hasText: "line one" }).waitFor();
+    const made = page.locator(".file-change.created", { hasText: "new.txt" });
+    expect(await made.locator(".file-change-verb").innerText()).toBe("Created");
+    await idle(page);
+    const panel = page.getByRole("complementary", { name: "Workspace" });
+    if (!(await panel.isVisible())) await header(page).getByRole("button", { name: "Workspace" }).click();
+    await panel.getByRole("tab", { name: /Changes/ }).click();
+    await panel.locator(".changes-file", { hasText: "old.md" }).locator(".change-kind", { hasText: "deleted" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${shots}file-changes.png` });
+    await page.close();
+  });
+
   it("shows the built-in agent's /context with its file tree line by line", async () => {
     const files = { "src/index.ts": "export {};\n", "src/lib/util.ts": "export const x = 1;\n", "package.json": '{"name":"tree-demo"}\n' };
     const created = await server.api("POST", "/v1/sessions", { agent: "airlock", workspace: { files } });
@@ -327,6 +348,41 @@ describe("the web UI", () => {
     await expect(page.getByRole("textbox", { name: "Prompt" }).isDisabled()).resolves.toBe(true);
     await page.locator(".card.plan", { hasText: "3/3 done" }).waitFor();
     await page.screenshot({ path: `${shots}stopped.png` });
+    await page.close();
+  });
+  it("keeps secrets on their own page: adds, replaces and deletes one, never showing a value", async () => {
+    const value = "ui-secret-value-7f3a9c";
+    const page = await open("/");
+    await page.locator(".sidebar-foot").getByRole("link", { name: "Secrets" }).click();
+    await page.waitForURL(/\/secrets$/);
+    await page.getByRole("heading", { name: "Secrets", exact: true }).waitFor();
+    const form = page.getByRole("form", { name: "Add a secret" });
+    // a bad name is named as such before anything is sent
+    await form.getByLabel("Name").fill("1BAD");
+    await form.locator(".field-hint.error", { hasText: "Letters, digits and _" }).waitFor();
+    await expect(form.getByRole("button", { name: "Save" }).isDisabled()).resolves.toBe(true);
+    await form.getByLabel("Name").fill("UI_TOKEN");
+    await form.getByLabel("Value").fill(value);
+    await form.getByRole("button", { name: "Save" }).click();
+    const row = page.getByRole("row").filter({ hasText: "UI_TOKEN" });
+    await row.waitFor();
+    expect(await page.content()).not.toContain(value);
+    expect((await server.api("GET", "/v1/secrets")).body.secrets.map((s: any) => s.name)).toContain("UI_TOKEN");
+    // the same name again replaces it
+    await form.getByLabel("Name").fill("UI_TOKEN");
+    await form.getByRole("button", { name: "Replace" }).waitFor();
+    await form.getByLabel("Value").fill(`${value}-2`);
+    await form.getByRole("button", { name: "Replace" }).click();
+    await page.locator(".toast", { hasText: "Replaced UI_TOKEN" }).waitFor();
+    await page.screenshot({ path: `${shots}secrets.png` });
+    // delete asks for a second click
+    await row.getByRole("button", { name: "Delete UI_TOKEN" }).click();
+    await row.getByRole("button", { name: "Confirm deleting UI_TOKEN" }).click();
+    await page.getByText("No secrets yet.").waitFor();
+    expect((await server.api("GET", "/v1/secrets")).body.secrets).toEqual([]);
+    // a reload opens the same page
+    await page.reload();
+    await page.getByRole("heading", { name: "Secrets", exact: true }).waitFor();
     await page.close();
   });
 });

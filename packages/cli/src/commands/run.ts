@@ -35,6 +35,7 @@ export const runSpec: CommandSpec = {
     git: { type: "string", value: "URL", description: "clone URL as the workspace (the sandbox needs network)" },
     budget: { type: "string", value: "USD", description: "the session's LLM budget in USD" },
     env: { type: "string", value: "KEY=VALUE", multiple: true, description: "an environment variable for the agent (repeatable)" },
+    "secret-env": { type: "string", value: "KEY=SECRET", multiple: true, description: "an environment variable set from the tenant's secret SECRET (repeatable; see airlock secrets)" },
     network: { type: "boolean", description: "give the sandbox network access" },
     rm: { type: "boolean", description: "delete the session (and its sandbox) once the turn ended" },
     ...followOptions,
@@ -65,11 +66,16 @@ export async function run(ctx: Context, p: Parsed): Promise<number> {
   const approve = oneOf(p, "approve", approvals, "run") ?? "none";
   const budget = str(p, "budget");
   if (budget !== undefined && !(Number(budget) > 0)) throw new UsageError(`--budget must be a positive number of USD, not "${budget}"`, "run");
-  const env: Record<string, string> = {};
+  const env: Record<string, string | { secret: string }> = {};
   for (const pair of (p.values.env as string[] | undefined) ?? []) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError(`--env takes KEY=VALUE, not "${pair}"`, "run");
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  for (const pair of (p.values["secret-env"] as string[] | undefined) ?? []) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0 || eq === pair.length - 1) throw new UsageError(`--secret-env takes KEY=SECRET_NAME, not "${pair}"`, "run");
+    env[pair.slice(0, eq)] = { secret: pair.slice(eq + 1) };
   }
 
   const body: CreateSession = {

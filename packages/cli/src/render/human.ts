@@ -181,7 +181,7 @@ export class HumanRenderer {
   private fileChanged(data: EventDataMap["file.changed"]): void {
     // An edit the agent showed as a tool call's diff is not shown twice.
     const shown = `file\n${baseName(data.path)}`;
-    const verb = data.change === "created" ? "created" : "modified";
+    const verb = data.change;
     this.line(`${this.c.blue("✎")} ${verb} ${data.path}`);
     if (this.shownDiffs.delete(shown)) return;
     // The relay's diffs open with a "====" separator line: a unified diff needs none.

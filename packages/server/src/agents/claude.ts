@@ -12,9 +12,10 @@ export const claude: AgentDefinition = {
   title: "Claude Code",
   description: "Anthropic's Claude Code, through its ACP adapter; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
-  availability(config) {
+  upstream: "anthropic",
+  availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @agentclientprotocol/claude-agent-acp)" };
-    if (!llmCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock" };
+    if (!llmCredentials(config) && !tenant?.has("anthropic")) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock, or store the tenant's own key as a secret (PUT /v1/secrets/ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)" };
     return { available: true };
   },
   launch({ options, gateway }) {

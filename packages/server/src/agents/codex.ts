@@ -21,9 +21,10 @@ export const codex: AgentDefinition = {
   title: "Codex",
   description: "OpenAI's Codex through its ACP adapter; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
-  availability(config) {
+  upstream: "openai",
+  availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @zed-industries/codex-acp)" };
-    if (!openaiCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible upstream) and restart Airlock" };
+    if (!openaiCredentials(config) && !tenant?.has("openai")) return { available: false, reason: "no LLM credentials", fix: "set OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible upstream) and restart Airlock, or store the tenant's own key as a secret (PUT /v1/secrets/OPENAI_API_KEY)" };
     return { available: true };
   },
   launch({ options, gateway }) {

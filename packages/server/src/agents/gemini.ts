@@ -21,13 +21,14 @@ export const gemini: AgentDefinition = {
   title: "Gemini CLI",
   description: "Google's Gemini CLI in ACP mode; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  upstream: "gemini",
   // Gemini CLI takes an `fs/read_text_file` error for a missing file as a failure (its ACP connection rejects
   // with the bare JSON-RPC error object, which its ENOENT check does not recognise), so it could never create
   // a file through the client: it works on the sandbox's workspace directly instead.
   clientCapabilities: { fs: { readTextFile: false, writeTextFile: false } },
-  availability(config) {
+  availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @google/gemini-cli)" };
-    if (!geminiCredentials(config)) return { available: false, reason: "no LLM credentials", fix: "set GEMINI_API_KEY (or GOOGLE_GEMINI_BASE_URL for a Gemini-compatible upstream) and restart Airlock" };
+    if (!geminiCredentials(config) && !tenant?.has("gemini")) return { available: false, reason: "no LLM credentials", fix: "set GEMINI_API_KEY (or GOOGLE_GEMINI_BASE_URL for a Gemini-compatible upstream) and restart Airlock, or store the tenant's own key as a secret (PUT /v1/secrets/GEMINI_API_KEY)" };
     return { available: true };
   },
   launch({ options, gateway }) {

@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type AgentLaunch, type AgentView, type SessionOptions, badRequest } from "@airlock/protocol";
 import type { Config } from "../config.ts";
+import type { UpstreamApi } from "../secrets/credentials.ts";
 import { airlock } from "./airlock.ts";
 import { claude } from "./claude.ts";
 import { codex } from "./codex.ts";
@@ -28,12 +29,14 @@ export interface AgentDefinition {
   description: string;
   /** Calls an LLM through Airlock's gateway. */
   usesGateway?: boolean;
+  /** The LLM API it calls through the gateway (whose credentials it needs: the server's or the tenant's). */
+  upstream?: UpstreamApi;
   /** In local sandboxes, talks HTTP to the gateway's unix socket itself (AIRLOCK_GATEWAY_SOCKET): no loopback forwarder. */
   gatewaySocket?: boolean;
   /** Can review its own changes (the session option `review`). */
   review?: boolean;
-  /** Whether it can run here; if not, why and how to fix it. */
-  availability(config: Config): { available: boolean; reason?: string; fix?: string };
+  /** Whether it can run here (`tenant`: the upstreams the tenant has its own credentials for); if not, why and how to fix it. */
+  availability(config: Config, tenant?: Set<UpstreamApi>): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
   /** ACP client capabilities that replace Airlock's defaults in `initialize` (fs, terminal, elicitation). */
   clientCapabilities?: Record<string, unknown>;
@@ -92,19 +95,29 @@ export class AgentRegistry {
     return this.agents.get(name);
   }
 
-  /** The agent, or a 400 saying which agents exist / why this one cannot run. */
-  require(name: string): AgentDefinition {
+  /** The agent, or a 400 saying which agents exist / why this one cannot run (for a tenant with `tenant`'s credentials). */
+  require(name: string, tenant?: Set<UpstreamApi>): AgentDefinition {
     const agent = this.agents.get(name);
     if (!agent) throw badRequest(`unknown agent "${name}"; known agents: ${[...this.agents.keys()].join(", ")}`);
-    const a = agent.availability(this.config);
+    const a = agent.availability(this.config, tenant);
     if (!a.available) throw badRequest(`agent "${name}" is not available: ${a.reason}. Fix: ${a.fix}`);
     return agent;
   }
 
-  list(): AgentView[] {
+  /** Every agent, as a tenant with its own credentials for `tenant`'s upstreams sees them. */
+  list(tenant?: Set<UpstreamApi>): AgentView[] {
     return [...this.agents.values()].map((d) => {
-      const a = d.availability(this.config);
-      return { name: d.name, title: d.title, description: d.description, available: a.available, ...(d.review ? { review: true } : {}), ...(a.available ? {} : { reason: a.reason, fix: a.fix }) };
+      const a = d.availability(this.config, tenant);
+      const credentials = d.upstream ? (tenant?.has(d.upstream) ? "tenant" : "server") : undefined;
+      return {
+        name: d.name,
+        title: d.title,
+        description: d.description,
+        available: a.available,
+        ...(d.review ? { review: true } : {}),
+        ...(a.available ? {} : { reason: a.reason, fix: a.fix }),
+        ...(credentials && a.available ? { credentials } : {}),
+      } satisfies AgentView;
     });
   }
 }

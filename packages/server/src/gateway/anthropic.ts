@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import type { UsageReader } from "./meter.ts";
 import type { TokenCounts } from "./pricing.ts";
+import { oauthBeta } from "../secrets/credentials.ts";
 import { type Dialect, type GatewayOptions, llmProxy } from "./proxy.ts";
 
 export type { GatewayOptions, GatewaySessions } from "./proxy.ts";
@@ -40,6 +41,7 @@ export const anthropicUsage: UsageReader = {
 };
 
 export const anthropicDialect: Dialect = {
+  id: "anthropic",
   api: "Anthropic API",
   defaultHost: "api.anthropic.com",
   keyVariable: "ANTHROPIC_API_KEY",
@@ -48,7 +50,14 @@ export const anthropicDialect: Dialect = {
   baseIncludesV1: false,
   requestHeaders: ["content-type", "accept", "anthropic-version", "anthropic-beta", "user-agent"],
   answerHeader: (name) => ["request-id", "retry-after", "x-should-retry"].includes(name) || name.startsWith("anthropic-ratelimit-"),
-  authorize: (headers, key) => headers.set("x-api-key", key),
+  // A Claude subscription's OAuth token goes as Bearer with the beta flag Claude Code sends for it, added to the
+  // flags the agent asked for; never as x-api-key.
+  authorize(headers, credential) {
+    if (credential.kind === "apiKey") return headers.set("x-api-key", credential.value);
+    headers.set("authorization", `Bearer ${credential.value}`);
+    const flags = (headers.get("anthropic-beta") ?? "").split(",").map((f) => f.trim()).filter(Boolean);
+    if (!flags.includes(oauthBeta)) headers.set("anthropic-beta", [...flags, oauthBeta].join(","));
+  },
   errorTypes: { auth: "authentication_error", invalid: "invalid_request_error", tooLarge: "request_too_large", upstream: "api_error" },
   errorBody: (type, message) => ({ type: "error", error: { type, message } }),
   usage: anthropicUsage,

@@ -41,6 +41,7 @@ export const geminiUsage: UsageReader = {
 const statusNames: Record<number, string> = { 400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 413: "INVALID_ARGUMENT", 499: "CANCELLED", 502: "UNAVAILABLE" };
 
 export const geminiDialect: Dialect = {
+  id: "gemini",
   api: "Gemini API",
   defaultHost: "generativelanguage.googleapis.com",
   keyVariable: "GEMINI_API_KEY",
@@ -50,7 +51,7 @@ export const geminiDialect: Dialect = {
   keyParams: ["key"],
   requestHeaders: ["content-type", "accept", "user-agent", "x-goog-api-client"],
   answerHeader: (name) => ["retry-after", "x-request-id"].includes(name),
-  authorize: (headers, key) => headers.set("x-goog-api-key", key),
+  authorize: (headers, credential) => headers.set("x-goog-api-key", credential.value),
   errorTypes: { auth: "UNAUTHENTICATED", invalid: "INVALID_ARGUMENT", tooLarge: "INVALID_ARGUMENT", upstream: "UNAVAILABLE" },
   errorBody: (type, message, status) => ({ error: { code: status, message, status: statusNames[status] ?? type } }),
   usage: geminiUsage,

@@ -40,6 +40,7 @@ export const openaiUsage: UsageReader = {
 };
 
 export const openaiDialect: Dialect = {
+  id: "openai",
   api: "OpenAI API",
   defaultHost: "api.openai.com",
   keyVariable: "OPENAI_API_KEY",
@@ -48,7 +49,7 @@ export const openaiDialect: Dialect = {
   baseIncludesV1: true,
   requestHeaders: ["content-type", "accept", "user-agent", "openai-beta"],
   answerHeader: (name) => ["x-request-id", "retry-after", "retry-after-ms"].includes(name) || name.startsWith("x-ratelimit-"),
-  authorize: (headers, key) => headers.set("authorization", `Bearer ${key}`),
+  authorize: (headers, credential) => headers.set("authorization", `Bearer ${credential.value}`),
   errorTypes: { auth: "invalid_api_key", invalid: "invalid_request_error", tooLarge: "invalid_request_error", upstream: "server_error" },
   errorBody: (type, message) => ({ error: { message, type, param: null, code: type } }),
   usage: openaiUsage,

@@ -14,10 +14,14 @@ import { readBody } from "../http/body.ts";
 import { UsageMeter, type UsageReader } from "./meter.ts";
 import { type Price, type TokenCounts, costUsd } from "./pricing.ts";
 import type { GatewayTokens } from "./tokens.ts";
+import type { LlmCredentials, UpstreamApi, UpstreamCredential } from "../secrets/credentials.ts";
 
 export interface GatewaySessions {
-  /** The session behind a token, if it is alive; null when it has ended. */
-  gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number } | null>;
+  /**
+   * The session behind a token, if it is alive; null when it has ended. `credentials`: its tenant's own LLM
+   * credentials, used instead of the server's key.
+   */
+  gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number; credentials?: LlmCredentials } | null>;
   recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void>;
   reportError(sessionId: string, message: string, code: string): Promise<void>;
 }
@@ -32,6 +36,8 @@ export interface GatewayOptions {
 }
 
 export interface Dialect {
+  /** Which tenant credential it takes. */
+  id: UpstreamApi;
   /** The API's name in messages. */
   api: string;
   /** Where the real API lives unless configured; without a key it cannot be called. */
@@ -49,7 +55,8 @@ export interface Dialect {
   requestHeaders: string[];
   /** Answer headers passed back (retry advice, request ids, rate-limit state). */
   answerHeader(name: string): boolean;
-  authorize(headers: Headers, apiKey: string): void;
+  /** Sets the upstream's credentials (the request's own were never copied). */
+  authorize(headers: Headers, credential: Pick<UpstreamCredential, "kind" | "value">): void;
   errorTypes: { auth: string; invalid: string; tooLarge: string; upstream: string };
   errorBody(type: string, message: string, status: number): unknown;
   /** Reads usage out of the answer's SSE events as they pass. */
@@ -87,7 +94,9 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       // instead of retrying (they retry 429 and 5xx).
       return fail(400, dialect.errorTypes.invalid, message);
     }
-    if (!options.apiKey && options.upstreamUrl.includes(dialect.defaultHost)) {
+    // The tenant's own credential, else the server's key.
+    const credential = session.credentials?.[dialect.id] ?? (options.apiKey ? { kind: "apiKey" as const, value: options.apiKey } : null);
+    if (!credential && options.upstreamUrl.includes(dialect.defaultHost)) {
       const message = `Airlock gateway has no key for the ${dialect.api}: set ${dialect.keyVariable} (or ${dialect.baseVariable} for another compatible upstream)`;
       await report(sessionId, message, "no_credentials");
       return fail(401, dialect.errorTypes.auth, message);
@@ -101,7 +110,7 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
       const value = c.req.header(name);
       if (value) headers.set(name, value);
     }
-    if (options.apiKey) dialect.authorize(headers, options.apiKey);
+    if (credential) dialect.authorize(headers, credential);
     const body = await readBody(c, maxRequestBytes);
     if (body === null) return fail(413, dialect.errorTypes.tooLarge, `Airlock gateway: requests are limited to ${maxRequestBytes} bytes`);
     const hungUp = hangUpSignal(c, node?.outgoing);

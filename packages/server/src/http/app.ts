@@ -12,7 +12,10 @@ import type { HealthView, StoreV1 } from "@airlock/protocol";
 import type { EnvApiKey } from "../store/api-key.ts";
 import { type AuthVars, auth } from "./auth.ts";
 import { errorResponse, onError } from "./errors.ts";
+import type { Secrets } from "../secrets/index.ts";
+import { secretRoutes } from "./secrets.ts";
 import { sessionRoutes } from "./sessions.ts";
+import { webhookRoutes } from "./webhooks.ts";
 import { serveWeb } from "./static.ts";
 
 export interface HttpDeps {
@@ -21,11 +24,14 @@ export interface HttpDeps {
   manager: SessionManager;
   agents: AgentRegistry;
   providers: ProviderRegistry;
+  secrets: Secrets;
   apiKeys: EnvApiKey[];
   log: Logger;
   version: string;
   /** Sub-apps with their own auth (the LLM gateway), mounted before the web UI's catch-all. */
   mounts?: Array<[path: string, app: Hono<any>]>;
+  /** The delivery worker, woken when a webhook is resumed. */
+  webhooks?: { wake(): void };
 }
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
@@ -48,9 +54,12 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   );
 
   app.use("/v1/*", auth(deps.store, deps.apiKeys));
-  app.get("/v1/agents", (c) => c.json({ agents: deps.agents.list() }));
+  // As this tenant sees them: an agent may be available thanks to the tenant's own LLM key.
+  app.get("/v1/agents", async (c) => c.json({ agents: deps.agents.list(await deps.secrets.upstreams(c.get("tenant"))) }));
   app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
+  app.route("/v1/secrets", secretRoutes(deps.secrets));
+  app.route("/v1/webhooks", webhookRoutes({ store: deps.store, wake: () => deps.webhooks?.wake() }));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;

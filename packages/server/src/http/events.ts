@@ -6,6 +6,10 @@
  * bus and shared); when it overflows (a slow client) the queue is dropped and the subscriber catches up from
  * the store, so it never holds the agent or the other subscribers back. A frame is written only if its seq
  * follows the last one sent; anything else is read from the store.
+ *
+ * `types` (`?types=a,b`) keeps only events of those types: the cursor still walks every seq (so gaps are detected
+ * and filled exactly as without a filter), only the frames written are fewer. The seqs a client sees then have
+ * gaps, and `Last-Event-ID` resumes exactly: the events skipped after it were of other types.
  */
 import type { ServerResponse } from "node:http";
 import { type EventRow, eventJson, sseFrame } from "@airlock/protocol";
@@ -26,7 +30,10 @@ setInterval(() => {
   for (const stream of open) stream.heartbeat();
 }, heartbeatMs).unref();
 
-export function writeSse(res: ServerResponse, sessionId: string, after: number, source: EventSource, bus: EventBus): void {
+/** Event types to keep (`?types=`); null keeps all. */
+export type TypeFilter = ReadonlySet<string> | null;
+
+export function writeSse(res: ServerResponse, sessionId: string, after: number, source: EventSource, bus: EventBus, types: TypeFilter = null): void {
   let cursor = after;
   let queue: LiveEvent[] = [];
   let queuedBytes = 0;
@@ -103,12 +110,12 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
           const rows = await source.readEvents(sessionId, cursor, pageSize);
           if (rows.length > 0) {
             let out = "";
-            for (const row of rows) out += sseFrame(row);
+            for (const row of rows) if (!types || types.has(row.type)) out += sseFrame(row);
             cursor = rows[rows.length - 1].seq;
             // One more look at the store after the backlog: a full page may have more behind it, and a log that
             // was final before the client came ends there (nothing will be published to end it later).
             fromStore = true;
-            await write(out);
+            if (out) await write(out);
             continue;
           }
           if (await source.isFinal(sessionId)) {
@@ -135,7 +142,7 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
         }
         // The shared bytes as they are: a batch's events are one slice, written without copying.
         let full: Promise<void> | undefined;
-        for (const bytes of joinBytes(fresh)) full = write(bytes) ?? full;
+        for (const bytes of joinBytes(types ? fresh.filter((e) => types.has(e.type)) : fresh)) full = write(bytes) ?? full;
         if (full) await full;
       }
     } catch {
@@ -149,11 +156,30 @@ export function writeSse(res: ServerResponse, sessionId: string, after: number, 
   void pump();
 }
 
-/** One JSON page of events: `{events, nextAfter}`, built without re-parsing the stored data. */
-export async function jsonPage(sessionId: string, after: number, limit: number, source: EventSource): Promise<string> {
-  const rows = await source.readEvents(sessionId, after, limit);
+/** Events of other types read past at most per filtered page: a rare type in a long log costs bounded work. */
+const maxScannedPerPage = 20_000;
+
+/**
+ * One JSON page of events: `{events, nextAfter}`, built without re-parsing the stored data. With `types`, the log
+ * is read in pages until `limit` events of those types were found, the log ended, or `maxScannedPerPage` events
+ * were read past; `nextAfter` is then the last seq looked at (an empty page with `nextAfter` above `after` means
+ * "nothing of those types up to there", not the end).
+ */
+export async function jsonPage(sessionId: string, after: number, limit: number, source: EventSource, types: TypeFilter = null): Promise<string> {
   let body = '{"events":[';
-  for (let i = 0; i < rows.length; i++) body += (i ? "," : "") + eventJson(rows[i]);
-  const nextAfter = rows.length ? rows[rows.length - 1].seq : after;
+  let n = 0;
+  let nextAfter = after;
+  for (let scanned = 0; n < limit && scanned < maxScannedPerPage; ) {
+    const want = types ? pageSize : limit - n;
+    const rows = await source.readEvents(sessionId, nextAfter, want);
+    for (const row of rows) {
+      nextAfter = row.seq;
+      if (types && !types.has(row.type)) continue;
+      body += (n ? "," : "") + eventJson(row);
+      if (++n === limit) break;
+    }
+    scanned += rows.length;
+    if (rows.length < want) break;
+  }
   return body + `],"nextAfter":${nextAfter}}`;
 }

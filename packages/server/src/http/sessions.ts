@@ -2,7 +2,7 @@
  * @module sessions — the `/v1/sessions` routes of DESIGN.md's HTTP API table.
  */
 import { Hono } from "hono";
-import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, isId, limits, notFound, setupLimits } from "@airlock/protocol";
+import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, eventTypes, isId, limits, notFound, setupLimits } from "@airlock/protocol";
 import { requestKey } from "../sessions/idempotency.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
@@ -11,7 +11,16 @@ import { jsonBody } from "./errors.ts";
 import type { HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { wantsEventStream } from "./accept.ts";
-import { jsonPage, writeSse } from "./events.ts";
+import { type TypeFilter, jsonPage, writeSse } from "./events.ts";
+
+/** `?types=a,b`: event types to keep; an unknown one is refused (a typo would otherwise silence the stream). */
+const typesParam = (value: string | undefined): TypeFilter => {
+  if (value === undefined || value.trim() === "") return null;
+  const names = value.split(",").map((t) => t.trim()).filter(Boolean);
+  const unknown = names.filter((t) => !(eventTypes as readonly string[]).includes(t));
+  if (unknown.length) throw badRequest(`types: unknown event type ${unknown.map((t) => JSON.stringify(t.slice(0, 40))).join(", ")}; known: ${eventTypes.join(", ")}`);
+  return new Set(names);
+};
 
 const seqParam = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined || value === "") return undefined;
@@ -97,12 +106,13 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
   app.get("/:id/events", async (c) => {
     const session = await manager.get(c.get("tenant"), c.req.param("id"));
     const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
+    const types = typesParam(c.req.query("types"));
     if (wantsEventStream(c)) {
-      writeSse(c.env.outgoing, session.id, after, manager, bus);
+      writeSse(c.env.outgoing, session.id, after, manager, bus, types);
       return RESPONSE_ALREADY_SENT;
     }
     const limit = Math.min(seqParam(c.req.query("limit"), "limit") ?? 100, limits.maxEventsPerPage) || 1;
-    return c.body(await jsonPage(session.id, after, limit, manager), 200, { "content-type": "application/json" });
+    return c.body(await jsonPage(session.id, after, limit, manager, types), 200, { "content-type": "application/json" });
   });
 
   app.get("/:id/files", async (c) => {

@@ -1,22 +1,41 @@
 /**
  * @module agent-start — what starting a session's agent takes: its command line (with the route to the LLM
- * gateway when it uses one) and the parameters of its ACP session (`session/new`, `session/load`).
+ * gateway when it uses one), its env with secrets resolved, and the parameters of its ACP session
+ * (`session/new`, `session/load`).
  */
 import type { AgentLaunch, SessionRecord } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Gateway } from "../gateway/index.ts";
+import type { Secrets } from "../secrets/index.ts";
 
 export interface AgentStartDeps {
   agents: AgentRegistry;
   gateway: Gateway;
+  secrets: Secrets;
 }
 
-/** The agent's command line and environment for `session`. */
-export async function agentLaunch(deps: AgentStartDeps, session: SessionRecord): Promise<AgentLaunch> {
-  const agent = deps.agents.require(session.agent);
+export interface AgentStart {
+  launch: AgentLaunch;
+  /** Values to mask in what the session stores (the env's secrets and long values). */
+  mask: string[];
+}
+
+/**
+ * The agent's command line and environment for `session`. Secret references are read now, at each start: a
+ * secret replaced since the last start applies from this one.
+ */
+export async function agentLaunch(deps: AgentStartDeps, session: SessionRecord): Promise<AgentStart> {
+  const agent = deps.agents.require(session.agent, await deps.secrets.upstreams(session.tenant));
+  const { env, mask } = await deps.secrets.resolveEnv(session.tenant, session.id, session.options.env);
   const gateway = agent.usesGateway ? deps.gateway.access(session.id, session.provider) : undefined;
-  const launch = { ...agent.launch({ sessionId: session.id, options: session.options, gateway }), ...(session.options.setup ? { setup: session.options.setup } : {}) };
-  return agent.usesGateway && session.provider === "local" ? deps.gateway.wrapLocal(session.id, launch, agent.gatewaySocket) : launch;
+  const launch = agent.launch({ sessionId: session.id, options: { ...session.options, env }, gateway });
+  const wrapped = agent.usesGateway && session.provider === "local" ? await deps.gateway.wrapLocal(session.id, launch, agent.gatewaySocket) : launch;
+  return { launch: session.options.setup ? { ...wrapped, setup: session.options.setup } : wrapped, mask };
+}
+
+/** What to mask for an agent already running (after a restart of the control plane): as at its start, leniently. */
+export async function maskOf(deps: AgentStartDeps, session: SessionRecord): Promise<string[]> {
+  return (await deps.secrets.resolveEnv(session.tenant, session.id, session.options.env, { lenient: true })).mask;
 }
 
 /** The parameters `session/new` and `session/load` share. */

@@ -36,8 +36,10 @@ import { SandboxdClient, SandboxdError } from "@airlock/sandboxd";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
+import { Masker, type Secrets } from "../secrets/index.ts";
+import { holdMs } from "../secrets/mask.ts";
 import { endOfRun, initialize, notification, request, statusEvent } from "./acp-messages.ts";
-import { acpSessionParams, agentLaunch } from "./agent-start.ts";
+import { type AgentStart, acpSessionParams, agentLaunch, maskOf } from "./agent-start.ts";
 import { acpResult, resolutionOf } from "./answers.ts";
 import type { EventBus } from "./bus.ts";
 import { JournalPump } from "./journal-pump.ts";
@@ -54,6 +56,7 @@ export interface DriverDeps {
   log: Logger;
   installationId: string;
   gateway: Gateway;
+  secrets: Secrets;
   /** Crashes of the agent in a row, without a completed turn, after which the session fails. */
   maxAgentCrashes: number;
   /** Called when the driver has nothing more to do (session stopped or failed). */
@@ -77,6 +80,11 @@ export class SessionDriver {
   private lastActivity = Date.now();
   private retired = false;
   private readonly gatewayErrors = new Set<string>();
+  /** Masks the running agent's secret values in everything committed (set at each agent start). */
+  private masker = new Masker([]);
+  /** Journal records the masker holds back until the rest of a possible value arrives, and the timer that ends the wait. */
+  private held: JournalRecord[] = [];
+  private holdTimer: NodeJS.Timeout | null = null;
   idleDeadline: number | null = null;
 
   constructor(
@@ -159,6 +167,7 @@ export class SessionDriver {
       // The relay ended while no server was there (the host rebooted, its orphan grace ran out): like a lost relay.
       if (!endpoint) return this.relayLost("the sandbox relay ended while the server was away");
       this.handle = handle;
+      this.masker = new Masker(await maskOf(this.deps, this.session).catch(() => []));
       // The running agent's route to the LLM gateway (local sandboxes) died with the old server: serve it again.
       await this.deps.gateway.reattach(this.id);
       const client = new SandboxdClient(endpoint);
@@ -192,8 +201,9 @@ export class SessionDriver {
   }
 
   /** Starts sandboxd and the agent in `handle`, follows its journal from `after`, and begins the ACP handshake. */
-  private async startAgent(handle: SandboxHandle, launch: Awaited<ReturnType<typeof agentLaunch>>, token: string, after: number): Promise<void> {
-    const endpoint = await handle.startSandboxd(launch, token);
+  private async startAgent(handle: SandboxHandle, start: AgentStart, token: string, after: number): Promise<void> {
+    this.masker = new Masker(start.mask);
+    const endpoint = await handle.startSandboxd(start.launch, token);
     this.follow(new SandboxdClient(endpoint), after);
     await this.send(initialize(this.withheldCapabilities()));
   }
@@ -262,6 +272,7 @@ export class SessionDriver {
       const handle = this.handle ?? (await this.deps.providers.require(sandbox.provider).connect(sandbox));
       if (!handle) throw new AirlockError("unavailable", "the paused sandbox no longer exists");
       this.handle = handle;
+      if (!this.masker.active) this.masker = new Masker(await maskOf(this.deps, this.session).catch(() => []));
       const endpoint = await handle.findSandboxd(sandbox.relayToken);
       if (!endpoint) throw new AirlockError("unavailable", "the relay did not survive the pause");
       await this.commitNow({ events: [statusEvent("ready", undefined, "resumed")], session: { status: "ready", statusReason: null } });
@@ -277,6 +288,8 @@ export class SessionDriver {
   detach(): void {
     this.pump.stop();
     this.ttl.stop();
+    // Held records were not stored, and the stored offset is before them: whoever follows the relay next reads them again.
+    this.dropHeld();
   }
 
   // ---------------------------------------------------------------- commands from the API
@@ -399,9 +412,22 @@ export class SessionDriver {
     }
   }
 
-  private async apply(records: JournalRecord[]): Promise<void> {
+  private async apply(records: JournalRecord[], flush = false): Promise<void> {
     const offset = this.pump.offset;
-    const fresh = records[0] && records[0].seq <= offset ? records.filter((r) => r.seq > offset) : records;
+    // Records held back by the masker come first; a stream that restarted delivers them again (kept once, by seq).
+    const last = this.held.at(-1)?.seq ?? -1;
+    const all = this.held.length ? [...this.held, ...records.filter((r) => r.seq > last)] : records;
+    this.dropHeld();
+    let fresh = all[0] && all[0].seq <= offset ? all.filter((r) => r.seq > offset) : all;
+    // Trailing output that may be the beginning of a secret value waits for the rest (see secrets/mask.ts).
+    const hold = flush ? 0 : this.masker.holdBack(fresh);
+    if (hold > 0) {
+      this.held = fresh.slice(-hold);
+      this.holdTimer = setTimeout(() => {
+        this.serial(() => this.apply([], true)).catch((err) => this.deps.log.warn({ err, session: this.id }, "could not store held output"));
+      }, holdMs);
+      fresh = fresh.slice(0, -hold);
+    }
     if (fresh.length === 0) return;
     const before = copyState(this.state);
     const { batch, actions } = mapRecords(this.state, fresh);
@@ -554,6 +580,12 @@ export class SessionDriver {
 
   // ---------------------------------------------------------------- helpers
 
+  private dropHeld(): void {
+    if (this.holdTimer) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.held = [];
+  }
+
   private withheldCapabilities(): Record<string, unknown> | undefined {
     return this.deps.agents.get(this.session.agent)?.clientCapabilities;
   }
@@ -645,7 +677,8 @@ export class SessionDriver {
     return { running: this.state.runningTurnId, pendingInteractions: [...this.state.undelivered.values()].filter((i) => i.pending).map((i) => i.id) };
   }
 
-  private async commitNow(batch: CommitBatch): Promise<EventRow[]> {
+  private async commitNow(unmasked: CommitBatch): Promise<EventRow[]> {
+    const batch = this.masker.batch(unmasked);
     const rows = await this.deps.store.commit(this.id, batch);
     if (batch.session) this.session = { ...this.session, ...batch.session };
     this.deps.bus.publish(this.id, rows);

@@ -19,17 +19,20 @@ import {
   limits,
   newId,
   notFound,
+  type WebhookView,
 } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Config } from "../config.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
 import { RetentionSweeper } from "../retention/sweeper.ts";
+import { type LlmCredentials, type Secrets, envView } from "../secrets/index.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { serviceList } from "./services.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
 import type { ProviderRegistry } from "./providers.ts";
+import { newWebhookRecord, webhookView } from "../webhooks/views.ts";
 
 export interface ManagerDeps {
   store: StoreV1;
@@ -39,6 +42,7 @@ export interface ManagerDeps {
   log: Logger;
   config: Config;
   gateway: Gateway;
+  secrets: Secrets;
 }
 
 export class SessionManager {
@@ -79,9 +83,9 @@ export class SessionManager {
     this.deps.gateway.closeAll();
   }
 
-  async create(tenant: string, body: CreateSession): Promise<SessionView> {
+  async create(tenant: string, body: CreateSession): Promise<SessionView & { webhook?: WebhookView }> {
     const { config, store, agents, providers } = this.deps;
-    const agent = agents.require(body.agent);
+    const agent = agents.require(body.agent, await this.deps.secrets.upstreams(tenant));
     if (body.review && !agent.review) throw new AirlockError("bad_request", `agent "${body.agent}" cannot review its own changes; \`review\` is for the built-in agent ("airlock")`);
     const provider = providers.require(body.provider ?? providers.defaultName);
     if (body.agent === "custom" && !body.command) throw new AirlockError("bad_request", 'agent "custom" needs `command`: the agent\'s argv, e.g. ["node", "agent.js"]');
@@ -91,9 +95,12 @@ export class SessionManager {
     if ((await store.countLiveSessions(tenant)) >= config.maxLiveSessionsPerTenant) {
       throw new AirlockError("too_many_requests", `this tenant already has ${config.maxLiveSessionsPerTenant} live sessions; delete some first`);
     }
+    const id = newId("session");
+    // Checked before anything is made: an unknown secret is a 400 naming the variable.
+    const env = body.env ? await this.deps.secrets.sealEnv(tenant, id, body.env) : undefined;
     const now = Date.now();
     const session: SessionRecord = {
-      id: newId("session"),
+      id,
       tenant,
       agent: body.agent,
       provider: provider.name,
@@ -101,7 +108,7 @@ export class SessionManager {
       statusReason: null,
       options: {
         ...(body.command ? { command: body.command } : {}),
-        ...(body.env ? { env: body.env } : {}),
+        ...(env ? { env } : {}),
         permissionMode: body.permissionMode ?? "ask",
         ...(body.model ? { model: body.model } : {}),
         ...(body.review !== undefined ? { review: body.review } : {}),
@@ -121,11 +128,14 @@ export class SessionManager {
       createdAt: now,
       updatedAt: now,
     };
-    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }]);
+    const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, session.id) : undefined;
+    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook);
     this.deps.bus.publish(session.id, rows);
     const driver = this.newDriver({ ...session, lastSeq: rows.length });
     void driver.provision(body.workspace);
-    return this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
+    const view = await this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
+    // The session's own webhook, with its signing secret: shown here once.
+    return webhook ? { ...view, webhook: webhookView(webhook, true) } : view;
   }
 
   async get(tenant: string, id: string): Promise<SessionRecord> {
@@ -158,6 +168,7 @@ export class SessionManager {
       permissionMode: session.options.permissionMode,
       model: session.options.model ?? null,
       review: session.options.review ?? false,
+      env: envView(session.options.env),
       metadata: session.metadata,
       lastSeq: session.lastSeq,
       pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),
@@ -288,10 +299,11 @@ export class SessionManager {
 
   // ---- the LLM gateway's view of sessions
 
-  async gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number } | null> {
+  /** The session behind a gateway token, with its tenant's own LLM credentials (read at each call: a replaced key applies at once). */
+  async gatewaySession(sessionId: string): Promise<{ budgetUsd: number | null; costUsd: number; credentials: LlmCredentials } | null> {
     const s = await this.deps.store.getSession(sessionId);
     if (!s || s.status === "failed" || (s.status === "stopped" && !s.sandbox)) return null;
-    return { budgetUsd: s.options.budgetUsd ?? null, costUsd: s.usage.costUsd };
+    return { budgetUsd: s.options.budgetUsd ?? null, costUsd: s.usage.costUsd, credentials: await this.deps.secrets.llmCredentials(s.tenant) };
   }
 
   async recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void> {
@@ -344,6 +356,7 @@ export class SessionManager {
       log: this.deps.log,
       installationId: this.deps.config.installationId,
       gateway: this.deps.gateway,
+      secrets: this.deps.secrets,
       maxAgentCrashes: this.deps.config.maxAgentCrashes,
       onRetired: (id: string) => this.drivers.delete(id),
     };

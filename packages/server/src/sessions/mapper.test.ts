@@ -40,6 +40,24 @@ describe("mapRecords", () => {
     expect(s.runningTurnId).toBeNull();
   });
 
+  it("maps file records, deletions included, to file.changed in the turn that made them (before its end)", () => {
+    const s = state();
+    const file = (path: string, change: "created" | "modified" | "deleted", truncated?: boolean): JournalRecord => ({ seq: ++seq, at: 1, kind: "file", path, change, diff: `diff of ${path}`, ...(truncated ? { truncated } : {}) });
+    const { batch } = mapRecords(s, [
+      client({ id: "turn_f", method: "session/prompt", params: { prompt: [] } }),
+      file("a.txt", "created"),
+      file("big.bin", "modified", true),
+      file("old.txt", "deleted"),
+      agent({ id: "turn_f", result: { stopReason: "end_turn" } }),
+    ]);
+    expect(batch.events.filter((e) => e.type === "file.changed")).toEqual([
+      { type: "file.changed", turnId: "turn_f", data: { path: "a.txt", change: "created", diff: "diff of a.txt" } },
+      { type: "file.changed", turnId: "turn_f", data: { path: "big.bin", change: "modified", diff: "diff of big.bin", truncated: true } },
+      { type: "file.changed", turnId: "turn_f", data: { path: "old.txt", change: "deleted", diff: "diff of old.txt" } },
+    ]);
+    expect(batch.events.at(-2)!.type).toBe("turn.ended");
+  });
+
   it("makes a permission request a pending interaction, and marks its answer delivered when seen in the journal", () => {
     const s = state({ runningTurnId: "turn_a", status: "running" });
     const first = mapRecords(s, [agent({ id: 7, method: "session/request_permission", params: { toolCall: { toolCallId: "t" }, options: [{ optionId: "allow", kind: "allow_once", name: "Allow" }] } })]);

@@ -1,7 +1,7 @@
 /**
  * @module rows — records ⇄ table rows (snake_case columns, JSON as text), shared by every SQL store.
  */
-import type { ApiKeyRecord, InteractionRecord, SessionRecord, TurnRecord } from "@airlock/protocol";
+import type { ApiKeyRecord, InteractionRecord, SecretRecord, SessionRecord, TurnRecord } from "@airlock/protocol";
 
 // Rows come back from the driver untyped; these functions are where they get their types.
 type Row = Record<string, any>;
@@ -120,6 +120,10 @@ export function toInteraction(r: Row): InteractionRecord {
     resolvedAt: r.resolved_at,
     ...idempotencyOf(r),
   };
+}
+
+export function toSecret(r: Row): SecretRecord {
+  return { tenant: r.tenant, name: r.name, value: r.value ?? "", createdAt: Number(r.created_at), updatedAt: Number(r.updated_at) };
 }
 
 export function toApiKey(r: Row): ApiKeyRecord {

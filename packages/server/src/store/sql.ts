@@ -12,6 +12,8 @@ export interface Migration {
   install: string[];
 }
 
+import { webhookMigration } from "./webhook-sql.ts";
+
 /**
  * `events` is WITHOUT ROWID: the log lives in its primary key b-tree, so each event is written once (not to a
  * table and again to a (session_id, seq) index). Measured with 1M events over 20 sessions: writes equal
@@ -98,6 +100,23 @@ export const migrations: Migration[] = [
       `ALTER TABLE interactions ADD COLUMN idempotency_key TEXT`,
       `ALTER TABLE interactions ADD COLUMN idempotency_fingerprint TEXT`,
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts).
+  webhookMigration,
+  {
+    // Tenant secrets (the same as PostgreSQL's version 3). `value` is sealed by the server (AES-256-GCM) before
+    // it reaches the store: the database never holds a secret in clear.
+    version: 3,
+    install: [
+      `CREATE TABLE secrets (
+        tenant     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+      ) WITHOUT ROWID`,
     ],
   },
   {
@@ -258,6 +277,15 @@ export const queries = {
     WHERE revoked_at IS NULL AND (@tenant IS NULL OR tenant = @tenant)
     ORDER BY created_at, id`,
   revokeApiKey: `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
+
+  // Tenant secrets: a replace keeps the first created_at.
+  putSecret: `
+    INSERT INTO secrets (tenant, name, value, created_at, updated_at) VALUES (@tenant, @name, @value, @now, @now)
+    ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+    RETURNING tenant, name, created_at, updated_at`,
+  listSecrets: `SELECT tenant, name, created_at, updated_at FROM secrets WHERE tenant = ? ORDER BY name`,
+  getSecrets: `SELECT tenant, name, value, created_at, updated_at FROM secrets WHERE tenant = @tenant AND name IN (SELECT value FROM json_each(@names))`,
+  deleteSecret: `DELETE FROM secrets WHERE tenant = ? AND name = ?`,
 
   // Data lifecycle: a purge hides the session at once, then `purge*` remove its rows a bounded number per step,
   // each step a short transaction of its own, so commits of live sessions never wait long behind one.

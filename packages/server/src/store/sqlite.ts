@@ -21,6 +21,7 @@ import {
   type NewEvent,
   type SessionRecord,
   type StoreV1,
+  type WebhookRecord,
   AirlockError,
   conflict,
   newId,
@@ -29,8 +30,9 @@ import {
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 import { type PurgeState, purgeRefusal } from "./purge.ts";
-import { interactionParams, sessionParams, toApiKey, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
+import { interactionParams, sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
+import { sqliteWebhooks } from "./sqlite-webhooks.ts";
 
 export interface SqliteStoreOptions {
   /** A file (its folder is created if missing) or `:memory:`. */
@@ -136,8 +138,10 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     items.forEach((item, i) => (results[i].rows ? item.resolve(results[i].rows) : item.reject(results[i].error)));
   };
 
-  const createTx = db.transaction((session: SessionRecord, first: NewEvent[]): EventRow[] => {
+  const webhooks = sqliteWebhooks(db);
+  const createTx = db.transaction((session: SessionRecord, first: NewEvent[], webhook?: WebhookRecord): EventRow[] => {
     st().insertSession.run(sessionParams(session, first.length));
+    webhooks.attachSession(session, webhook);
     return appendEvents(session.id, 0, session.createdAt, first);
   });
 
@@ -157,6 +161,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
   return {
     specificationVersion: "v1",
     kind: "sqlite",
+    webhooks,
 
     async migrate() {
       // IMMEDIATE: two processes starting on the same file cannot both apply a migration. Every known version
@@ -185,9 +190,9 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       })());
     },
 
-    async createSession(session, firstEvents) {
+    async createSession(session, firstEvents, webhook) {
       try {
-        return createTx(session, firstEvents);
+        return createTx(session, firstEvents, webhook);
       } catch (error) {
         throw translate(error);
       }
@@ -261,6 +266,21 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     },
     async revokeApiKey(id) {
       return st().revokeApiKey.run(Date.now(), id).changes > 0;
+    },
+
+    async putSecret(secret) {
+      const { tenant, name, value, now } = secret;
+      return toSecret(st().putSecret.get({ tenant, name, value, now }) as Row);
+    },
+    async listSecrets(tenant) {
+      return (st().listSecrets.all(tenant) as Row[]).map(toSecret);
+    },
+    async getSecrets(tenant, names) {
+      if (names.length === 0) return [];
+      return (st().getSecrets.all({ tenant, names: JSON.stringify(names) }) as Row[]).map(toSecret);
+    },
+    async deleteSecret(tenant, name) {
+      return st().deleteSecret.run(tenant, name).changes > 0;
     },
 
     async requestPurge(sessionId) {

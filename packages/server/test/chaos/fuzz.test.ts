@@ -63,6 +63,7 @@ function shots(next: () => number, ids: { session: string; waiting: string; inte
       { agent: "custom", command: ["node"] },
       { agent: "scripted", command: [pick(["", "a\u0000b"])] },
       { agent: "scripted", review: true },
+      { agent: "scripted", webhook: pick([{ url: value() }, { url: "ftp://x/" }, { url: "http://x/", events: pick([[], ["nope"], value()]) }, { url: "http://x/", extra: 1 }, value()]) },
     ]);
     return next() < 0.15 ? malformed() : json(spoil);
   };
@@ -91,6 +92,18 @@ function shots(next: () => number, ids: { session: string; waiting: string; inte
   if (r < 0.8) return { method: "GET", path: `/v1/sessions?${pick(["limit", "before", "status", "metadata.k", "metadata."])}=${enc(String(value()))}`, mayAccept: true };
   if (r < 0.85) return { method: "GET", path: `/v1/sessions/${id()}${pick(["", "/diff"])}`, mayAccept: true };
   if (r < 0.9) return { method: pick(["PUT", "PATCH", "DELETE", "POST"]), path: pick(["/v1/agents", "/v1/providers", "/healthz", "/v1/nothing", `/v1/sessions/${ids.session}/files`, `/v1/sessions/${ids.session}/events`]), body: malformed(), mayAccept: false };
+  if (r < 0.93) {
+    const webhookId = enc(pick(["whk_", "whk_00000000000000deadbeef", "whk_zz", ...weird]));
+    const badHook = () =>
+      next() < 0.3
+        ? malformed()
+        : json(pick([{}, { url: value() }, { url: pick(["ftp://x/", "javascript:alert(1)", "http://u:p@x/", "//x", "http://[::1", "http://x:99999/"]) }, { url: "http://x/", events: pick([[], ["nope"], [value()], value()]) }, { url: "http://x/", sessionMetadata: pick([{ k: 1 }, [], value()]) }, { url: "http://x/", [pick(["extra", "__proto__", "secret", "id"])]: 1 }]));
+    return pick<Shot>([
+      { method: "POST", path: "/v1/webhooks", body: badHook(), mayAccept: false },
+      { method: pick(["DELETE", "POST"]), path: `/v1/webhooks/${webhookId}${pick(["", "/resume"])}`, mayAccept: false },
+      { method: "GET", path: `/v1/webhooks/${webhookId}${pick(["", "/deliveries", `/deliveries?limit=${enc(String(value()))}`, `/deliveries?before=${enc(String(value()))}`])}`, mayAccept: true },
+    ]);
+  }
   if (r < 0.95) {
     const gateway = pick(["/gateway/anthropic/v1/messages", "/gateway/openai/v1/responses", "/gateway/gemini/v1beta/models/x:streamGenerateContent"]);
     return { method: "POST", path: gateway, body: malformed(), headers: { authorization: `Bearer ${headerSafe(value())}`, "x-api-key": "made-up" }, mayAccept: false };
@@ -113,6 +126,7 @@ async function snapshot(server: TestServer): Promise<string> {
     const files = await server.api("GET", `/v1/sessions/${s.id}/files?path=`);
     parts.push(view, log.body, files.body);
   }
+  parts.push((await server.api("GET", "/v1/webhooks")).body);
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }
 

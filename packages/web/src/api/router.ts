@@ -1,12 +1,13 @@
 /**
- * @module router — the app's two routes on the History API: `/` (sessions and the new-session form) and
- * `/sessions/<id>` (one conversation). URLs are shareable; a reload opens the same view.
+ * @module router — the app's routes on the History API: `/` (sessions and the new-session form),
+ * `/sessions/<id>` (one conversation) and `/secrets`. URLs are shareable; a reload opens the same view.
  */
 import { useSyncExternalStore } from "react";
 
-export type Route = { name: "home" } | { name: "session"; id: string };
+export type Route = { name: "home" } | { name: "secrets" } | { name: "session"; id: string };
 
 export function parseRoute(path: string): Route {
+  if (/^\/secrets\/?$/.test(path)) return { name: "secrets" };
   const m = path.match(/^\/sessions\/([A-Za-z0-9_-]+)\/?$/);
   return m ? { name: "session", id: m[1] } : { name: "home" };
 }

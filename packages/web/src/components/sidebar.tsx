@@ -49,6 +49,9 @@ export function Sidebar({ current, open, onClose, onApiKey }: Props) {
         </ul>
         <div className="sidebar-foot">
           <ThemeToggle />
+          <a className="btn ghost small" {...linkProps("/secrets", onClose)}>
+            Secrets
+          </a>
           <button type="button" className="btn ghost small" onClick={onApiKey}>
             API key
           </button>

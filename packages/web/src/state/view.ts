@@ -88,7 +88,7 @@ export type Item =
   /** A permission request or question not attached to a tool card already shown. */
   | { kind: "interaction"; key: string; turnId?: string; interaction: InteractionState }
   | { kind: "plan"; key: string; turnId?: string; entries: Array<{ content: string; status: string; priority?: string }> }
-  | { kind: "file"; key: string; turnId?: string; path: string; change: "created" | "modified"; diff: string; truncated: boolean }
+  | { kind: "file"; key: string; turnId?: string; path: string; change: "created" | "modified" | "deleted"; diff: string; truncated: boolean }
   /** Terminal output of no tool call shown (tool cards show their own terminals). */
   | { kind: "terminal"; key: string; turnId?: string; terminal: TerminalState; owned: boolean }
   /** `terminals`: the output of the setup commands (`setup-N` is step "setup N/M: …"). */

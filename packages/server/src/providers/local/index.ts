@@ -36,7 +36,7 @@ import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
 import { ensureSharedNet, sharedNetSupport, stopSharedNet } from "./netns.ts";
 import { hidingHostPaths } from "./host-paths.ts";
-import { type Relay, findRelay, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
+import { type Relay, findRelay, forgetEnv, runningRelay, startRelay, stopRelay } from "./sandboxd.ts";
 import { cloneRepository, readWorkspace, seedFiles, writeInside } from "./workspace.ts";
 
 export interface LocalProviderOptions {
@@ -177,7 +177,9 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           cgroupProcs,
           ...(launch.setup ? { setup: launch.setup } : {}),
         };
-        return startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
+        const endpoint = await startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
+        forgetEnv(relay, config);
+        return endpoint;
       },
 
       findSandboxd(token: string) {

@@ -77,6 +77,16 @@ export async function runningRelay(relay: Relay, token: string): Promise<Sandbox
 }
 
 /**
+ * Once the relay runs (it reads its config only at start), its config file keeps no environment values: the
+ * agent's env holds the session's secrets and env values, which the data folder must not hold in clear. The
+ * token stays (a restarted server finds the relay with it); a restart of the agent writes a whole config again.
+ */
+export function forgetEnv(relay: Relay, config: SandboxdConfig): void {
+  const wrap = config.wrap.map((arg, i) => (i >= 2 && config.wrap[i - 2] === "--setenv" ? "" : arg));
+  writeFileSync(configPath(relay), JSON.stringify({ ...config, agent: { ...config.agent, env: {} }, wrap }), { mode: 0o600 });
+}
+
+/**
  * Starts sandboxd with `config` — in the host relay when there is one, else as a process of its own — and
  * resolves once it answers `GET /health`. A relay still winding down for this sandbox (its agent gone) is
  * stopped first; its journal stays and the new one continues it.

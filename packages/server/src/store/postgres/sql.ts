@@ -14,6 +14,7 @@
  * adds columns (a prepared `SELECT *` would fail with "cached plan must not change result type").
  */
 import type { Migration } from "../sql.ts";
+import { webhookMigration } from "./webhook-sql.ts";
 
 export const migrations: Migration[] = [
   {
@@ -103,6 +104,23 @@ export const migrations: Migration[] = [
       `CREATE UNIQUE INDEX turns_idempotency ON turns (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
       `ALTER TABLE interactions ADD COLUMN idempotency_key text, ADD COLUMN idempotency_fingerprint text`,
       `CREATE UNIQUE INDEX interactions_idempotency ON interactions (session_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    ],
+  },
+  // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
+  webhookMigration,
+  {
+    // Tenant secrets (the same as SQLite's version 3). `value` is sealed by the server (AES-256-GCM) before it
+    // reaches the store: the database never holds a secret in clear.
+    version: 3,
+    install: [
+      `CREATE TABLE secrets (
+        tenant     text COLLATE "C" NOT NULL,
+        name       text COLLATE "C" NOT NULL,
+        value      text NOT NULL,
+        created_at bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (tenant, name)
+      )`,
     ],
   },
   {
@@ -326,6 +344,15 @@ const statements = {
     WHERE revoked_at IS NULL AND (@tenant::text IS NULL OR tenant = @tenant)
     ORDER BY created_at, id`,
   revokeApiKey: `UPDATE api_keys SET revoked_at = @now WHERE id = @id AND revoked_at IS NULL`,
+
+  // Tenant secrets: a replace keeps the first created_at.
+  putSecret: `
+    INSERT INTO secrets (tenant, name, value, created_at, updated_at) VALUES (@tenant, @name, @value, @now, @now)
+    ON CONFLICT (tenant, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+    RETURNING tenant, name, created_at, updated_at`,
+  listSecrets: `SELECT tenant, name, created_at, updated_at FROM secrets WHERE tenant = @tenant ORDER BY name`,
+  getSecrets: `SELECT tenant, name, value, created_at, updated_at FROM secrets WHERE tenant = @tenant AND name = ANY (@names::text[])`,
+  deleteSecret: `DELETE FROM secrets WHERE tenant = @tenant AND name = @name`,
 
   // Data lifecycle. A purge hides the session at once (one row updated), then `purge*` statements remove its rows
   // a bounded number per statement, each in a short transaction of its own: nothing holds a lock a commit of a

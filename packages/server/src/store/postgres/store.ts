@@ -11,12 +11,13 @@ import pg from "pg";
 import { type ApiKeyRecord, type EventRow, type StoreV1, AirlockError, newId } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "../api-key.ts";
 import { type PurgeState, purgeRefusal } from "../purge.ts";
-import { sessionParams, toApiKey, toInteraction, toSession, toTurn } from "../rows.ts";
+import { sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn } from "../rows.ts";
 import { type CommitterOptions, GroupCommitter, run } from "./commit.ts";
 import { eventInserts, eventRows } from "./commit-plan.ts";
 import { describeUrl, isServerError, translatePgError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
-import { type QueryName, eventRowsPerInsert, migrations, queries } from "./sql.ts";
+import { type QueryName, type Statement, eventRowsPerInsert, migrations, queries } from "./sql.ts";
+import { attachSessionSteps, postgresWebhooks } from "./webhooks.ts";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database` (DATABASE_URL). */
@@ -30,7 +31,7 @@ export interface PostgresStoreOptions {
 }
 
 type Row = Record<string, any>;
-type Step = [QueryName, Record<string, unknown>];
+type Step = [QueryName | Statement, Record<string, unknown>];
 
 // bigint columns are ms timestamps, seqs and counts: well inside 2^53, so numbers rather than pg's strings.
 const types = {
@@ -70,7 +71,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
   /** Statements pipelined in one transaction on one connection; the first failure rolls all back and is thrown. */
   const transaction = async (steps: Step[]) => {
     const client = await pool.connect().catch((error) => Promise.reject(translate(error)));
-    const results = await Promise.allSettled([client.query("BEGIN"), ...steps.map(([name, values]) => run(client, queries[name], values)), client.query("COMMIT")]);
+    const results = await Promise.allSettled([client.query("BEGIN"), ...steps.map(([name, values]) => run(client, typeof name === "string" ? queries[name] : name, values)), client.query("COMMIT")]);
     const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
     client.release(failed && !isServerError(failed.reason) ? failed.reason : undefined);
     if (failed) throw translate(failed.reason);
@@ -81,6 +82,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
   return {
     specificationVersion: "v1",
     kind: "postgres",
+    webhooks: postgresWebhooks(pool, translate),
 
     async migrate() {
       try {
@@ -97,10 +99,10 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
       })());
     },
 
-    async createSession(session, firstEvents) {
+    async createSession(session, firstEvents, webhook) {
       const rows = eventRows(session.id, 0, session.createdAt, firstEvents);
       const inserts = eventInserts(rows, eventRowsPerInsert).map((w): Step => [w.query, w.values]);
-      await transaction([["insertSession", sessionParams(session, rows.length)], ...inserts]);
+      await transaction([["insertSession", sessionParams(session, rows.length)], ...attachSessionSteps(session, webhook), ...inserts]);
       return rows;
     },
     async getSession(id) {
@@ -175,6 +177,20 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     },
     async revokeApiKey(id) {
       return ((await q("revokeApiKey", { id, now: Date.now() })).rowCount ?? 0) > 0;
+    },
+
+    async putSecret(secret) {
+      return toSecret((await q("putSecret", secret)).rows[0]);
+    },
+    async listSecrets(tenant) {
+      return (await q("listSecrets", { tenant })).rows.map(toSecret);
+    },
+    async getSecrets(tenant, names) {
+      if (names.length === 0) return [];
+      return (await q("getSecrets", { tenant, names })).rows.map(toSecret);
+    },
+    async deleteSecret(tenant, name) {
+      return ((await q("deleteSecret", { tenant, name })).rowCount ?? 0) > 0;
     },
 
     async requestPurge(sessionId) {
