@@ -3,7 +3,7 @@
  * the session's calls without repeating its id, and the helpers of the common loop — `run(prompt)` resolving
  * with the turn's result, `interactions()` pending, `answer(...)`.
  */
-import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, SessionView, WorkspaceDiff, WorkspaceEntry } from "@airlock/protocol";
+import type { AirlockEvent, EventsPage, InteractionResolution, PendingInteraction, PromptAccepted, ServiceList, ServiceLog, SessionView, WorkspaceDiff, WorkspaceEntry } from "@airlock/protocol";
 import { AirlockApiError } from "./errors.ts";
 import type { FollowOptions, ReadEventsQuery, SubscribeOptions, Subscription } from "./follow.ts";
 import type { CallOptions } from "./http.ts";
@@ -94,6 +94,16 @@ export class Session {
   /** A folder listing or a file of the workspace. */
   files(path = "", options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceEntry> {
     return this.api.files(this.id, path, options);
+  }
+
+  /** The session's setup services and their status. */
+  services(options: Pick<CallOptions, "signal"> = {}): Promise<ServiceList> {
+    return this.api.services(this.id, options);
+  }
+
+  /** The last `tail` lines of a service's log. */
+  serviceLog(name: string, query: { tail?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<ServiceLog> {
+    return this.api.serviceLog(this.id, name, query, options);
   }
 
   /** The workspace's changes since the session began (a unified diff, with `truncated` and `notes`). */

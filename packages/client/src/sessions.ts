@@ -13,6 +13,8 @@ import type {
   ListSessionsQuery,
   Prompt,
   PromptAccepted,
+  ServiceList,
+  ServiceLog,
   SessionList,
   SessionView,
   WorkspaceDiff,
@@ -118,6 +120,17 @@ export class SessionsApi {
    */
   diff(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<WorkspaceDiff> {
     return this.transport.request<WorkspaceDiff>({ method: "GET", path: sessionPath(id, "/diff"), signal: options.signal });
+  }
+
+  /** The session's setup services (name, command, status, exit code) and whether its setup commands have run. */
+  services(id: string, options: Pick<CallOptions, "signal"> = {}): Promise<ServiceList> {
+    return this.transport.request({ method: "GET", path: sessionPath(id, "/services"), signal: options.signal });
+  }
+
+  /** The last `tail` lines (default 200) of a service's log; a 409 while the session's services are not running. */
+  serviceLog(id: string, name: string, query: { tail?: number } = {}, options: Pick<CallOptions, "signal"> = {}): Promise<ServiceLog> {
+    const qs = query.tail !== undefined ? `?tail=${query.tail}` : "";
+    return this.transport.request({ method: "GET", path: sessionPath(id, `/services/${encodeURIComponent(name)}/log${qs}`), signal: options.signal });
   }
 
   /** One JSON page of the log: events with a seq above `after` (default 0), at most `limit` (default 100, at most 1,000). */

@@ -73,6 +73,33 @@ describe("session.events()", () => {
   });
 });
 
+describe("services", () => {
+  it("lists a session's setup services and reads a service's log, typed", async () => {
+    const airlock = client();
+    const session = await airlock.createSession({
+      agent: "scripted",
+      setup: { services: [{ name: "ticker", command: "echo tick one; echo tick two; sleep 600" }] },
+    });
+    const seen: AirlockEvent[] = [];
+    const following = (async () => {
+      for await (const event of session.events()) {
+        seen.push(event);
+        if (event.type === "session.status" && event.data.status === "ready") break;
+      }
+    })();
+    await following;
+    const list = await airlock.sessions.services(session.id);
+    expect(list.services.map((s) => [s.name, s.status])).toEqual([["ticker", "running"]]);
+    let log = await session.serviceLog("ticker", { tail: 2 });
+    for (let i = 0; i < 20 && log.lines.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      log = await session.serviceLog("ticker", { tail: 2 });
+    }
+    expect(log).toEqual({ name: "ticker", lines: ["tick one", "tick two"], truncated: true });
+    await airlock.sessions.delete(session.id);
+  });
+});
+
 describe("idempotent prompts", () => {
   it("a prompt whose answer was lost three times is sent four times under one key and queues one turn", async () => {
     let lost = 0;

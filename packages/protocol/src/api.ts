@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { AirlockEvent, EventDataMap, SessionStatus } from "./events.ts";
+import { SessionSetup } from "./setup.ts";
 import { SessionWebhook } from "./webhooks.ts";
 
 export const limits = {
@@ -213,6 +214,8 @@ export const CreateSession = z
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     network: z.boolean().optional(),
     metadata: metadata.optional(),
+    /** Commands run before the agent starts and services kept running beside it (setup.ts). */
+    setup: SessionSetup.optional(),
     /** This session's events to this URL, signed; the answer carries the webhook's id and secret once. */
     webhook: SessionWebhook.optional(),
     /** MCP servers for the agent (ACP's shape): stdio ones run in the sandbox, HTTP/SSE ones are reached through the control plane. */

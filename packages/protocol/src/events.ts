@@ -55,6 +55,8 @@ export interface EventDataMap {
    * the sandbox went past its disk quota and its agent was stopped).
    */
   error: { message: string; code?: string; detail?: string; exitCode?: number | null; signal?: string | null };
+  /** A background service of the session's setup started, became ready, or exited (its output is in its own log). */
+  "service.status": { name: string; status: "starting" | "running" | "exited"; exitCode?: number | null; signal?: string | null };
 }
 
 export type EventType = keyof EventDataMap;
@@ -69,6 +71,7 @@ export const eventTypes = [
   "terminal.output",
   "usage",
   "error",
+  "service.status",
 ] as const satisfies readonly EventType[];
 
 /** An event as clients receive it. */

@@ -5,4 +5,5 @@ export * from "./ids.ts";
 export * from "./journal.ts";
 export * from "./provider.ts";
 export * from "./store.ts";
+export * from "./setup.ts";
 export * from "./webhooks.ts";

@@ -4,6 +4,7 @@
  * `seq` is sandboxd's own sequence number (starts at 1, gapless); the control plane stores the last
  * `seq` it has turned into events as the session's journal offset, in the same transaction as the events.
  */
+import type { SessionSetup } from "./setup.ts";
 
 /** A JSON-RPC 2.0 message as it travels over ACP's stdio. */
 export type JsonRpcId = string | number;
@@ -60,7 +61,18 @@ export type JournalRecord =
   /** The agent process ended; `requested` when sandboxd was asked to stop it; `reason` when sandboxd ended it for a limit. */
   | (RecordBase & { kind: "exit"; code: number | null; signal: string | null; requested: boolean; reason?: "disk_limit"; detail?: string })
   /** A line on the agent's stdout that is not JSON-RPC. */
-  | (RecordBase & { kind: "garbage"; data: string });
+  | (RecordBase & { kind: "garbage"; data: string })
+  /** Setup command `step` of `total` starts; its output follows as `terminal` records of `terminalId`. */
+  | (RecordBase & { kind: "setup"; step: number; total: number; command: string; terminalId: string })
+  /** Every setup command succeeded (or they had run in this sandbox before): not run again in it. */
+  | (RecordBase & { kind: "setup_done"; ran: boolean })
+  /** A background service started, became ready, or exited. */
+  | (RecordBase & { kind: "service"; name: string; status: "starting" | "running" | "exited"; exitCode?: number | null; signal?: string | null })
+  /**
+   * Preparing the sandbox failed (a setup command, a service that never got ready): the agent is not started.
+   * `detail` is the tail of the output that says why.
+   */
+  | (RecordBase & { kind: "prepare_failed"; message: string; exitCode?: number | null; detail: string });
 
 export type JournalKind = JournalRecord["kind"];
 
@@ -90,6 +102,11 @@ export interface SandboxdConfig {
   wrap: string[];
   /** Files (`cgroup.procs` of cgroups made by the provider) the agent's pid is written to right after spawn. */
   cgroupProcs?: string[];
+  /**
+   * Setup commands, run once per sandbox before the agent starts (a marker in `stateDir` records that they
+   * ran), and services started before the agent on every start of the relay.
+   */
+  setup?: SessionSetup;
   /** Bounds. */
   limits?: {
     maxTerminalOutputBytes?: number;

@@ -5,6 +5,7 @@
  * are declared in `capabilities`, never guessed.
  */
 import type { WorkspaceSeed } from "./api.ts";
+import type { SessionSetup } from "./setup.ts";
 
 /** Serializable pointer to a sandbox, stored in the session row to re-attach after a restart. */
 export interface SandboxRef {
@@ -38,6 +39,8 @@ export interface AgentLaunch {
   homeFiles?: Record<string, string>;
   /** Host folders bound read-write into the sandbox (local provider), e.g. the gateway's socket folder. */
   binds?: Array<{ host: string; sandbox: string }>;
+  /** The session's setup commands and services, handed to sandboxd as they are (`SandboxdConfig.setup`). */
+  setup?: SessionSetup;
 }
 
 /** How to reach a running sandboxd. */

@@ -7,6 +7,7 @@
  */
 import type { ContentBlock, StopReason } from "@agentclientprotocol/sdk";
 import type { McpServer, PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
+import type { SessionSetup } from "./setup.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
@@ -36,6 +37,8 @@ export interface SessionOptions {
    * the sandbox never sees) and of a stdio server's env are sealed like `env`'s.
    */
   mcpServers?: Array<McpServer & { sealed?: true }>;
+  /** Setup commands and services (run by sandboxd, see setup.ts). */
+  setup?: SessionSetup;
 }
 
 export interface SessionRecord {

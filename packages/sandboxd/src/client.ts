@@ -10,9 +10,24 @@ export interface SandboxdHealth {
   pid: number;
   agentPid: number | null;
   agentRunning: boolean;
+  /** Setup commands or services are being prepared; the agent starts after them. */
+  preparing?: boolean;
   exit: { code: number | null; signal: string | null } | null;
   lastSeq: number;
   ackedSeq: number;
+}
+
+/** A service as the relay reports it (`startedAt` in ms since the epoch). */
+export interface SandboxdService {
+  name: string;
+  command: string;
+  readyPort: number | null;
+  readyPath: string | null;
+  status: "starting" | "running" | "exited";
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number | null;
+  starts: number;
 }
 
 /** A failed call to sandboxd: `status` is the HTTP status (0 when there was no answer), `code` its error code. */
@@ -43,6 +58,16 @@ export class SandboxdClient {
 
   ack(seq: number): Promise<{ ackedSeq: number }> {
     return this.json("POST", "/ack", { seq });
+  }
+
+  /** The setup's services as the relay runs them. */
+  services(): Promise<{ services: SandboxdService[]; preparing: boolean; setupDone: boolean }> {
+    return this.json("GET", "/services");
+  }
+
+  /** The last `tail` lines of a service's log. */
+  serviceLog(name: string, tail: number): Promise<{ lines: string[]; truncated: boolean }> {
+    return this.json("GET", `/services/${encodeURIComponent(name)}/log?tail=${tail}`);
   }
 
   shutdown(): Promise<{ ok: boolean }> {

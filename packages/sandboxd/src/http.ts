@@ -7,6 +7,8 @@
  *   POST /ack {seq}                         the control plane has stored everything up to seq
  *   POST /send <JSON-RPC message>           journal it, then write it to the agent's stdin
  *   POST /shutdown                          stop the agent's process group, then exit
+ *   GET  /services                          the setup's services and their status
+ *   GET  /services/NAME/log?tail=N          the last N lines of a service's log
  *
  * Errors are `{"error": {"code", "message"}}`.
  */
@@ -78,6 +80,7 @@ export function createHttp(token: string, journal: Journal, relay: Relay, contro
           pid: process.pid,
           agentPid: relay.pid,
           agentRunning: relay.running,
+          preparing: relay.preparing,
           exit: relay.exit,
           lastSeq: journal.seq,
           ackedSeq: control.ackedSeq,
@@ -101,8 +104,8 @@ export function createHttp(token: string, journal: Journal, relay: Relay, contro
         if (!msg || typeof msg !== "object" || Array.isArray(msg) || (msg as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
           throw new HttpError(400, "bad_request", 'body must be one JSON-RPC message (an object with "jsonrpc": "2.0")');
         }
-        if (!relay.running) throw new HttpError(409, "agent_not_running", "the agent is not running");
         if (relay.stopping) throw new HttpError(409, "agent_not_running", "the agent is stopping");
+        if (!relay.accepting) throw new HttpError(409, "agent_not_running", "the agent is not running");
         return sendJson(res, 200, { seq: relay.send(msg) });
       }
       case "/shutdown":
@@ -110,8 +113,20 @@ export function createHttp(token: string, journal: Journal, relay: Relay, contro
         req.resume();
         await control.shutdown();
         return sendJson(res, 200, { ok: true });
-      default:
+      case "/services":
+        allow("GET");
+        return sendJson(res, 200, { services: relay.services?.list() ?? [], preparing: relay.preparing, setupDone: relay.setupDone });
+      default: {
+        const log = /^\/services\/([^/]+)\/log$/.exec(path);
+        if (log) {
+          allow("GET");
+          const lines = Math.min(Math.max(intParam(url, "tail", 200), 1), 10_000);
+          const tail = relay.services?.tail(decodeURIComponent(log[1]), lines);
+          if (!tail) throw new HttpError(404, "not_found", `no service ${decodeURIComponent(log[1])}`);
+          return sendJson(res, 200, tail);
+        }
         throw new HttpError(404, "not_found", `no route ${req.method} ${path}`);
+      }
     }
   }
 

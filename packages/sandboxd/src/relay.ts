@@ -3,7 +3,7 @@
  * its `fs/*` and `terminal/*` requests inside the sandbox.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import type { SandboxdConfig } from "@airlock/protocol";
 import type { Journal } from "./journal.ts";
@@ -12,6 +12,8 @@ import { isLocalMethod, LocalMethods } from "./local-methods.ts";
 import { LineSplitter } from "./lines.ts";
 import { mib, watchDisk } from "./disk.ts";
 import { Workspace } from "./paths.ts";
+import { Services } from "./services.ts";
+import { runSetupCommands, setupMarker } from "./setup-commands.ts";
 import { defaultSnapshotLimits } from "./snapshot.ts";
 import { killGroup, Terminals } from "./terminals.ts";
 import { WorkspaceWatch } from "./workspace-watch.ts";
@@ -36,6 +38,11 @@ export class Relay {
   private readonly terminals: Terminals;
   private readonly local: LocalMethods;
   private readonly maxLineBytes: number;
+  /** Setup commands and services run before the agent starts: messages for it wait in `queued` meanwhile. */
+  private preparingNow = false;
+  private readonly queued: string[] = [];
+  private readonly prepareAbort = new AbortController();
+  readonly services: Services | null;
   /** Null when change detection is off (`limits.maxWatchedFiles: 0`). */
   private readonly watch: WorkspaceWatch | null;
   /** JSON-RPC ids (as keys) of `session/prompt` requests the agent has not answered yet. */
@@ -89,6 +96,10 @@ export class Relay {
       this.watch?.noteWrite(change.real);
     });
     this.maxLineBytes = limits.maxLineBytes;
+    const services = config.setup?.services ?? [];
+    this.services = services.length
+      ? new Services(services, { wrap: config.wrap, env: config.agent.env, cwd: config.workspace.hostPath, stateDir: config.stateDir, journal, log })
+      : null;
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
   }
 
@@ -97,6 +108,18 @@ export class Relay {
   }
   get running(): boolean {
     return this.proc !== null && this.exitInfo === null;
+  }
+  /** Setup commands or services are being prepared; the agent starts after them. */
+  get preparing(): boolean {
+    return this.preparingNow;
+  }
+  /** Every setup command has run in this sandbox (now or at an earlier start), or there are none. */
+  get setupDone(): boolean {
+    return !this.config.setup?.commands?.length || existsSync(setupMarker(this.config.stateDir));
+  }
+  /** Accepts messages for the agent: it runs, or will once the sandbox is prepared. */
+  get accepting(): boolean {
+    return (this.running || this.preparingNow) && !this.stopRequested;
   }
   /** A stop was asked for: nothing more is handed to the agent. */
   get stopping(): boolean {
@@ -110,7 +133,50 @@ export class Relay {
     return this.exitSeq;
   }
 
+  /** Prepares the sandbox (setup commands, services) when the session has any, then starts the agent. */
   start(): void {
+    const setup = this.config.setup;
+    if (!setup?.commands?.length && !this.services) return this.spawnAgent();
+    this.preparingNow = true;
+    void this.prepare().catch((err) => {
+      this.log(`preparing the sandbox: ${(err as Error).stack ?? err}`);
+      this.prepareFailed(`preparing the sandbox failed: ${(err as Error).message}`, null, "");
+    });
+  }
+
+  private async prepare(): Promise<void> {
+    const signal = this.prepareAbort.signal;
+    const inside = { wrap: this.config.wrap, env: this.config.agent.env, cwd: this.config.workspace.hostPath };
+    const setup = await runSetupCommands({ ...inside, commands: this.config.setup?.commands ?? [], stateDir: this.config.stateDir, journal: this.journal, signal });
+    if (this.stopRequested) return this.finishPrepare();
+    if (!setup.ok) return this.prepareFailed(setup.message, setup.exitCode, setup.detail);
+    if (this.services) {
+      this.services.startAll();
+      const problem = await this.services.waitReady(signal);
+      if (this.stopRequested) return this.finishPrepare();
+      if (problem) return this.prepareFailed(problem.message, null, problem.detail);
+    }
+    this.preparingNow = false;
+    this.spawnAgent();
+    for (const line of this.queued.splice(0)) this.write(line);
+  }
+
+  /** A stop arrived while preparing: nothing more starts. */
+  private async finishPrepare(): Promise<void> {
+    this.preparingNow = false;
+    await this.services?.stopAll();
+    this.finish({ code: null, signal: null });
+  }
+
+  private async prepareFailed(message: string, exitCode: number | null, detail: string): Promise<void> {
+    this.journal.append("prepare_failed", ',"message":' + JSON.stringify(message) + ',"exitCode":' + JSON.stringify(exitCode) + ',"detail":' + JSON.stringify(detail));
+    this.queued.length = 0;
+    this.preparingNow = false;
+    await this.services?.stopAll();
+    this.finish({ code: null, signal: null });
+  }
+
+  private spawnAgent(): void {
     // The picture of the workspace as the agent finds it: what it changes is compared against it.
     this.watch?.start();
     const argv = [...this.config.wrap, ...this.config.agent.argv];
@@ -200,11 +266,19 @@ export class Relay {
 
   /** Journals a message from the control plane (on disk before the agent can act on it), then hands it over. */
   send(message: unknown): number {
-    if (!this.running) throw new Error("the agent is not running");
-    if (this.stopRequested) throw new Error("the agent is stopping");
+    if (!this.accepting) throw new Error(this.stopRequested ? "the agent is stopping" : "the agent is not running");
     const line = JSON.stringify(message);
     const msg = message as { id?: unknown; method?: unknown };
     if (msg.method === "session/prompt" && msg.id !== undefined && msg.id !== null) this.openPrompts.add(JSON.stringify(msg.id));
+    // Before the agent runs, a message waits: it is journaled when it is written to the agent (0 = not yet).
+    if (this.preparingNow) {
+      this.queued.push(line);
+      return 0;
+    }
+    return this.write(line);
+  }
+
+  private write(line: string): number {
     const seq = this.journal.append("client", ',"msg":' + line);
     this.journal.flush();
     this.proc!.stdin!.write(line + "\n");
@@ -220,12 +294,21 @@ export class Relay {
   async stop(graceMs = 2000, eofGraceMs = Math.min(500, graceMs / 2)): Promise<void> {
     this.stopRequested = true;
     this.terminals.killAll();
-    if (!this.running || !this.proc) return;
+    if (this.preparingNow) {
+      this.prepareAbort.abort();
+      await this.exited;
+      return;
+    }
+    const services = this.services?.stopAll(graceMs);
+    if (!this.running || !this.proc) {
+      await services;
+      return;
+    }
     const proc = this.proc;
     proc.stdin!.end();
     const term = setTimeout(() => killGroup(proc, "SIGTERM"), eofGraceMs);
     const kill = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
-    await this.exited;
+    await Promise.all([this.exited, services]);
     clearTimeout(term);
     clearTimeout(kill);
   }
@@ -285,6 +368,8 @@ export class Relay {
     // What the agent changed since its last tool call or turn (a crash mid-turn) is journaled before its exit.
     this.watch?.check();
     this.watch?.stop();
+    // Services live as long as the agent: nothing of the sandbox keeps running past its relay's run.
+    void this.services?.stopAll();
     const endedFor = this.endedFor ? ',"reason":"disk_limit","detail":' + JSON.stringify(this.endedFor.detail) : "";
     this.exitSeq = this.journal.append("exit", ',"code":' + JSON.stringify(status.code) + ',"signal":' + JSON.stringify(status.signal) + ',"requested":' + this.stopRequested + endedFor);
     this.journal.flush();

@@ -336,3 +336,30 @@ describe.skipIf(!canRun)("E2B failures become clear session errors, without hang
     sse.close();
   });
 });
+
+describe.skipIf(!canRun)("setup and services on the e2b provider (fake E2B)", () => {
+  it("runs the setup commands and a service in the sandbox before the agent, with ~/.local/bin on its PATH", async () => {
+    server = await startServer(fake.env);
+    const port = await freePort();
+    const id = await create(server, {
+      setup: {
+        commands: ["echo e2b setup ran", "mkdir -p ~/.local/bin && printf '#!/bin/sh\\necho e2b tool here\\n' > ~/.local/bin/e2b-tool && chmod +x ~/.local/bin/e2b-tool"],
+        services: [{ name: "api", command: `node -e "require('http').createServer((q, s) => s.end('api up')).listen(${port}, () => console.log('api listening'))"`, readyPort: port, readyPath: "/" }],
+      },
+    });
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const events = await ready(sse);
+    const steps = events.flatMap((e) => (e.type === "session.status" && e.data.step?.startsWith("setup ") ? [e.data.step] : []));
+    expect(steps).toEqual(["setup 1/2: echo e2b setup ran", expect.stringMatching(/^setup 2\/2: mkdir/)]);
+    expect(events.some((e) => e.type === "terminal.output" && e.data.terminalId === "setup-1" && e.data.data === "e2b setup ran\n")).toBe(true);
+    expect(events.some((e) => e.type === "service.status" && e.data.name === "api" && e.data.status === "running")).toBe(true);
+    const services = (await server.api("GET", `/v1/sessions/${id}/services`)).body;
+    expect(services).toMatchObject({ setup: { commands: 2, done: true }, services: [{ name: "api", status: "running", starts: 1 }] });
+    expect((await server.api("GET", `/v1/sessions/${id}/services/api/log`)).body.lines).toContain("api listening");
+
+    const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "run e2b-tool" })).body.turnId;
+    await sse.waitFor(turnEnded(turn), 30_000, "turn");
+    expect(textOf(sse.events, turn)).toContain("e2b tool here");
+    sse.close();
+  });
+});

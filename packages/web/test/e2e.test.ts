@@ -248,6 +248,35 @@ describe("the web UI", () => {
     await page.close();
   });
 
+  it("shows the setup commands' output under their steps and a Services tab with each service's status and log", async () => {
+    const created = await server.api("POST", "/v1/sessions", {
+      agent: "scripted",
+      setup: {
+        commands: ["echo installing the tools", "echo tools installed >&2"],
+        services: [{ name: "clock", command: "echo clock started; sleep 600" }],
+      },
+    });
+    const id: string = created.body.id;
+    const page = await open(`/sessions/${id}`);
+    await idle(page);
+    const setup = page.locator(".setup-details");
+    await setup.locator("summary", { hasText: "Sandbox ready · 2 setup commands" }).click();
+    await setup.locator(".terminal", { hasText: "installing the tools" }).waitFor({ timeout: 10_000 });
+    await setup.locator(".terminal", { hasText: "tools installed" }).waitFor();
+    expect((await setup.locator(".check-text").allInnerTexts()).slice(-2)).toEqual(["Setup 1/2: echo installing the tools", "Setup 2/2: echo tools installed >&2"]);
+
+    const panel = page.getByRole("complementary", { name: "Workspace" });
+    if (!(await panel.isVisible())) await header(page).getByRole("button", { name: "Workspace" }).click();
+    await panel.getByRole("tab", { name: "Services" }).click();
+    const row = panel.getByRole("button", { name: "Open the log of clock" });
+    await row.locator(".service-status", { hasText: "running" }).waitFor({ timeout: 10_000 });
+    await row.click();
+    await panel.getByLabel("Log of clock").filter({ hasText: "clock started" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${shots}services.png` });
+    await page.close();
+    await server.api("DELETE", `/v1/sessions/${id}`);
+  });
+
   it("shows files a command created and deleted (found by the relay, not written through fs/*), the deleted one struck through with its old lines", async () => {
     const created = await server.api("POST", "/v1/sessions", { agent: "scripted", workspace: { files: { "old.md": "line one\n" } } });
     const page = await open(`/sessions/${created.body.id}`);

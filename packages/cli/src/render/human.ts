@@ -87,6 +87,10 @@ export class HumanRenderer {
       }
       case "error":
         return this.line(this.c.red(`error${e.data.code ? ` [${e.data.code}]` : ""}: ${e.data.message}`));
+      case "service.status": {
+        const how = e.data.status === "exited" ? `exited (${e.data.signal ? `signal ${e.data.signal}` : `code ${e.data.exitCode ?? "?"}`})` : e.data.status;
+        return this.line(this.c.dim(`service ${e.data.name}: ${how}`));
+      }
     }
   }
 

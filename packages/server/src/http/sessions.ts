@@ -2,7 +2,7 @@
  * @module sessions — the `/v1/sessions` routes of DESIGN.md's HTTP API table.
  */
 import { Hono } from "hono";
-import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, eventTypes, isId, limits, notFound } from "@airlock/protocol";
+import { AnswerInteraction, CreateSession, ListSessionsQuery, Prompt, UpdateSession, badRequest, eventTypes, isId, limits, notFound, setupLimits } from "@airlock/protocol";
 import { requestKey } from "../sessions/idempotency.ts";
 import type { SessionManager } from "../sessions/manager.ts";
 import type { EventBus } from "../sessions/bus.ts";
@@ -120,6 +120,15 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     if (path.split(/[\\/]/).includes("..") || path.includes("\0")) throw badRequest("path must stay inside the workspace (no '..')");
     const handle = await manager.sandbox(c.get("tenant"), c.req.param("id"));
     return c.json(await handle.readWorkspace(path.replace(/^\/+/, "")));
+  });
+
+  app.get("/:id/services", async (c) => c.json(await manager.services(c.get("tenant"), c.req.param("id"))));
+
+  app.get("/:id/services/:name/log", async (c) => {
+    const text = c.req.query("tail") ?? "";
+    const tail = text === "" ? 200 : /^\d{1,6}$/.test(text) ? Number(text) : 0;
+    if (tail < 1 || tail > setupLimits.maxLogTailLines) throw badRequest(`tail must be a number of lines from 1 to ${setupLimits.maxLogTailLines}`);
+    return c.json(await manager.serviceLog(c.get("tenant"), c.req.param("id"), c.req.param("name"), tail));
   });
 
   app.get("/:id/diff", async (c) => {

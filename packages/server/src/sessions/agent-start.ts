@@ -30,7 +30,8 @@ export async function agentLaunch(deps: AgentStartDeps, session: SessionRecord):
   const { env, mask } = await deps.secrets.resolveEnv(session.tenant, session.id, session.options.env);
   const servers = session.options.mcpServers ?? [];
   const gateway = agent.usesGateway ? deps.gateway.access(session.id, session.provider) : undefined;
-  const launch = withCommandCheck(agent.launch({ sessionId: session.id, options: { ...session.options, env }, gateway }), servers);
+  const checked = withCommandCheck(agent.launch({ sessionId: session.id, options: { ...session.options, env }, gateway }), servers);
+  const launch = session.options.setup ? { ...checked, setup: session.options.setup } : checked;
   // A local sandbox has no network: its route out (the loopback forwarder, or the socket the agent speaks
   // itself) is what reaches the LLM gateway and the session's remote MCP servers alike.
   const needsRoute = agent.usesGateway || servers.some(isRemote);

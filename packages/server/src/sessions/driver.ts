@@ -32,7 +32,7 @@ import {
   newId,
   notFound,
 } from "@airlock/protocol";
-import { SandboxdClient } from "@airlock/sandboxd";
+import { SandboxdClient, SandboxdError } from "@airlock/sandboxd";
 import type { AgentRegistry } from "../agents/registry.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
@@ -46,6 +46,7 @@ import { JournalPump } from "./journal-pump.ts";
 import { type MapperAction, type MapperState, mapRecords, rpcIds, rpcKey } from "./mapper.ts";
 import { ProviderTtl, providerTtlMs } from "./provider-ttl.ts";
 import type { ProviderRegistry } from "./providers.ts";
+import type { RelayServices } from "./services.ts";
 
 export interface DriverDeps {
   store: StoreV1;
@@ -361,6 +362,30 @@ export class SessionDriver {
     });
   }
 
+  /** The services as the running relay reports them; null when no relay runs (or it does not answer). */
+  async relayServices(): Promise<RelayServices | null> {
+    const client = this.client;
+    if (!client || this.agentGone) return null;
+    try {
+      const { services, setupDone } = await client.services();
+      return { services, setupDone };
+    } catch {
+      return null;
+    }
+  }
+
+  /** A service's log tail from the running relay; null when none runs. Unknown names are checked by the caller. */
+  async serviceLog(name: string, tail: number): Promise<{ lines: string[]; truncated: boolean } | null> {
+    const client = this.client;
+    if (!client || this.agentGone) return null;
+    try {
+      return await client.serviceLog(name, tail);
+    } catch (err) {
+      if (err instanceof SandboxdError && err.status === 404) return { lines: [], truncated: false };
+      return null;
+    }
+  }
+
   keepalive(): { idleDeadline: number | null } {
     this.touch();
     return { idleDeadline: this.idleDeadline };
@@ -455,6 +480,14 @@ export class SessionDriver {
         this.agentGone = true;
         if (!action.requested && this.state.status === "stopped") await this.afterCrash();
         else if (this.state.status === "failed") this.retire();
+        break;
+      case "prepareFailed":
+        // The mapper failed the session; the relay has nothing left to run.
+        this.agentGone = true;
+        this.detach();
+        await this.client?.shutdown().catch(() => {});
+        this.pump.client = null;
+        this.retire();
         break;
       case "reply":
         await this.send({ jsonrpc: "2.0", id: action.id, error: action.error });

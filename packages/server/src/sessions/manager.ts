@@ -10,6 +10,8 @@ import {
   type McpServerHttp,
   type Prompt,
   type SandboxHandle,
+  type ServiceList,
+  type ServiceLog,
   type SessionRecord,
   type SessionView,
   type StoreV1,
@@ -28,6 +30,7 @@ import { RetentionSweeper } from "../retention/sweeper.ts";
 import { type LlmCredentials, type Secrets, envView } from "../secrets/index.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
+import { serviceList } from "./services.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
 import { checkMcpServers, isRemote, mcpServersView } from "./mcp-servers.ts";
 import type { ProviderRegistry } from "./providers.ts";
@@ -121,6 +124,7 @@ export class SessionManager {
         ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
         network: body.network ?? false,
         ...(body.mcpServers?.length ? { mcpServers: this.deps.secrets.sealMcpServers(id, body.mcpServers) } : {}),
+        ...(body.setup ? { setup: body.setup } : {}),
       },
       metadata: body.metadata ?? {},
       lastSeq: 0,
@@ -268,6 +272,21 @@ export class SessionManager {
   private async removeSandbox(session: SessionRecord, reason: string): Promise<void> {
     const driver = this.drivers.get(session.id) ?? new SessionDriver(this.driverDeps(), session);
     await driver.stop(reason, true);
+  }
+
+  /** The session's services: what it was created with, and how the running relay finds them. */
+  async services(tenant: string, id: string): Promise<ServiceList> {
+    const session = await this.get(tenant, id);
+    return serviceList(session, await this.drivers.get(session.id)?.relayServices());
+  }
+
+  /** The last `tail` lines of a service's log, read from the running relay. */
+  async serviceLog(tenant: string, id: string, name: string, tail: number): Promise<ServiceLog> {
+    const session = await this.get(tenant, id);
+    if (!session.options.setup?.services?.some((s) => s.name === name)) throw notFound(`session ${id} has no service "${name}"`);
+    const log = await this.drivers.get(session.id)?.serviceLog(name, tail);
+    if (!log) throw conflict(`the session is ${session.status}: service logs are read from its running sandbox, and its services run only while its agent does`);
+    return { name, ...log };
   }
 
   /** The sandbox of a session, for workspace files and diffs. */

@@ -151,3 +151,31 @@ describe("mapRecords", () => {
     expect(batch.events).toEqual([{ type: "error", data: { message: "the agent refused session/set_mode after starting its session: unknown mode nope", code: "setup_failed" } }]);
   });
 });
+
+describe("mapRecords: setup and services", () => {
+  const rec = (r: object): JournalRecord => ({ seq: ++seq, at: 1, ...r }) as JournalRecord;
+
+  it("makes each setup command a provisioning step, a service's changes events, and a failed setup the session's failure", () => {
+    const s = state({ status: "provisioning", acpSessionId: null });
+    const { batch, actions } = mapRecords(s, [
+      rec({ kind: "setup", step: 1, total: 2, command: "npm ci\n# and more", terminalId: "setup-1" }),
+      rec({ kind: "terminal", terminalId: "setup-1", stream: "output", data: "added 3 packages\n" }),
+      rec({ kind: "terminal", terminalId: "setup-1", stream: "exit", exitCode: 1, signal: null }),
+      rec({ kind: "service", name: "web", status: "exited", exitCode: 2, signal: null }),
+      rec({ kind: "prepare_failed", message: "setup command 1/2 failed with exit code 1: npm ci", exitCode: 1, detail: "line 1\nnpm ERR! missing\n" }),
+      rec({ kind: "exit", code: null, signal: null, requested: false }),
+    ]);
+    expect(batch.events).toEqual([
+      { type: "session.status", data: { status: "provisioning", step: "setup 1/2: npm ci" } },
+      { type: "terminal.output", data: { terminalId: "setup-1", data: "added 3 packages\n" } },
+      { type: "terminal.output", data: { terminalId: "setup-1", exitCode: 1, signal: null } },
+      { type: "service.status", data: { name: "web", status: "exited", exitCode: 2, signal: null } },
+      { type: "error", data: { message: "setup command 1/2 failed with exit code 1: npm ci", code: "setup_failed", exitCode: 1, detail: "line 1\nnpm ERR! missing" } },
+      { type: "session.status", data: { status: "failed", reason: "setup command 1/2 failed with exit code 1: npm ci\nline 1\nnpm ERR! missing" } },
+    ]);
+    // The exit record that follows is the relay's end, not an agent crash: no second error, no crash counted.
+    expect(actions).toEqual([{ type: "prepareFailed" }]);
+    expect(batch.session).toMatchObject({ status: "failed" });
+    expect(batch.session?.agentCrashes).toBeUndefined();
+  });
+});

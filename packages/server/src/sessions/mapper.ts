@@ -31,6 +31,8 @@ export type MapperAction =
   | { type: "sessionReady"; loaded: boolean }
   | { type: "turnEnded"; turnId: string }
   | { type: "agentExited"; requested: boolean }
+  /** A setup command or a service failed: the agent never started, the session has failed. */
+  | { type: "prepareFailed" }
   /** The agent asked something the control plane does not serve: answer it with an error. */
   | { type: "reply"; id: JsonRpcId; error: { code: number; message: string } };
 
@@ -64,6 +66,17 @@ export interface MappedBatch {
 
 const liveStatuses: readonly SessionStatus[] = ["ready", "running", "awaiting_input"];
 const stderrTailBytes = 4096;
+
+/** A setup command as a provisioning step names it: its first line, cut short. */
+function stepText(command: string): string {
+  const first = command.trim().split("\n")[0];
+  return first.length > 120 ? `${first.slice(0, 117)}...` : first;
+}
+
+/** The last lines of a failing command's output, for the session's status reason. */
+function tailLines(text: string, lines = 20, chars = 2000): string {
+  return text.split("\n").slice(-lines).join("\n").slice(-chars);
+}
 
 export const rpcKey = (id: JsonRpcId | null | undefined): string => JSON.stringify(id ?? null);
 
@@ -153,6 +166,26 @@ export function mapRecords(state: MapperState, records: JournalRecord[]): Mapped
         break;
       case "local":
         break;
+      case "setup":
+        b.emit("session.status", { status: state.status, step: `setup ${record.step}/${record.total}: ${stepText(record.command)}` }, null);
+        break;
+      case "setup_done":
+        break;
+      case "service":
+        b.emit("service.status", { name: record.name, status: record.status, ...(record.status === "exited" ? { exitCode: record.exitCode ?? null, signal: record.signal ?? null } : {}) }, null);
+        break;
+      case "prepare_failed": {
+        // The agent was never started: the exit record that follows is not a crash of it.
+        state.agentRunning = false;
+        const detail = record.detail.trim();
+        const message = detail ? `${record.message}\n${tailLines(detail)}` : record.message;
+        b.emit("error", { message: record.message, code: "setup_failed", ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}), ...(detail ? { detail } : {}) }, null);
+        if (state.runningTurnId) b.endTurn(state.runningTurnId, "error", record.message);
+        b.cancelPending();
+        b.setStatus("failed", message);
+        b.actions.push({ type: "prepareFailed" });
+        break;
+      }
     }
     b.settleStatus();
   }

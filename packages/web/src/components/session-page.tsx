@@ -130,6 +130,8 @@ export function SessionPage({ id, onOpenMenu }: { id: string; onOpenMenu(): void
           version={view.workspaceVersion}
           available={session ? (session.hasWorkspace ?? !session.final) : true}
           starting={status === "provisioning" || status === null}
+          hasServices={Object.keys(view.services).length > 0}
+          servicesVersion={Math.max(0, ...Object.values(view.services).map((s) => s.seq))}
           onClose={() => {
             localStorage.setItem(panelKey, "closed");
             setPanel(false);

@@ -7,6 +7,7 @@ import { BackIcon, RefreshIcon, XIcon } from "./icons.tsx";
 import { ChangesView } from "./changes-view.tsx";
 import { FileTree } from "./file-tree.tsx";
 import { FileViewer } from "./file-viewer.tsx";
+import { ServicesView } from "./services-view.tsx";
 
 interface Props {
   sessionId: string;
@@ -15,11 +16,14 @@ interface Props {
   available: boolean;
   /** True while the sandbox is being made: nothing to read yet. */
   starting: boolean;
+  /** The session has setup services: a third tab shows them; `servicesVersion` changes with their events. */
+  hasServices?: boolean;
+  servicesVersion?: number;
   onClose(): void;
 }
 
-export function WorkspacePanel({ sessionId, version, available, starting, onClose }: Props) {
-  const [tab, setTab] = useState<"files" | "changes">("files");
+export function WorkspacePanel({ sessionId, version, available, starting, hasServices, servicesVersion = 0, onClose }: Props) {
+  const [tab, setTab] = useState<"files" | "changes" | "services">("files");
   const [openFile, setOpenFile] = useState<string | null>(null);
   const [changed, setChanged] = useState(0);
   const [manual, setManual] = useState(0);
@@ -42,6 +46,11 @@ export function WorkspacePanel({ sessionId, version, available, starting, onClos
           <button type="button" role="tab" id="ws-tab-changes" aria-controls="ws-panel" aria-selected={tab === "changes"} onClick={() => setTab("changes")}>
             Changes{changed > 0 && <span className="tab-count">{changed}</span>}
           </button>
+          {hasServices && (
+            <button type="button" role="tab" id="ws-tab-services" aria-controls="ws-panel" aria-selected={tab === "services"} onClick={() => setTab("services")}>
+              Services
+            </button>
+          )}
         </div>
         <button type="button" className="btn ghost icon-only" aria-label="Refresh the workspace" title="Refresh" onClick={() => setManual((n) => n + 1)}>
           <RefreshIcon size={15} />
@@ -50,8 +59,10 @@ export function WorkspacePanel({ sessionId, version, available, starting, onClos
           <XIcon size={15} />
         </button>
       </div>
-      <div className="workspace-body" id="ws-panel" role="tabpanel" aria-labelledby={tab === "files" ? "ws-tab-files" : "ws-tab-changes"}>
-        {starting ? (
+      <div className="workspace-body" id="ws-panel" role="tabpanel" aria-labelledby={`ws-tab-${tab}`}>
+        {tab === "services" && hasServices ? (
+          <ServicesView sessionId={sessionId} version={servicesVersion * 1000 + manual} />
+        ) : starting ? (
           <div className="viewer-status">
             <span className="spinner" aria-hidden /> The sandbox is starting; its files appear here once it is up.
           </div>

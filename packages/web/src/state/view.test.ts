@@ -155,6 +155,35 @@ describe("the conversation view", () => {
     expect(kinds(other)).toEqual(["turn", "turn-end", "notice"]);
   });
 
+  it("puts each setup command's output under the setup card, says a failing one once, and tracks services", () => {
+    const message = "setup command 2/2 failed with exit code 3: npm i -g nope";
+    const v = reduceAll(
+      emptyView(),
+      logOf(
+        ["session.status", { status: "provisioning" }],
+        ["session.status", { status: "provisioning", step: "setup 1/2: echo hi" }],
+        ["terminal.output", { terminalId: "setup-1", data: "hi\n" }],
+        ["terminal.output", { terminalId: "setup-1", exitCode: 0, signal: null }],
+        ["session.status", { status: "provisioning", step: "setup 2/2: npm i -g nope" }],
+        ["terminal.output", { terminalId: "setup-2", data: "npm ERR! 404\n" }],
+        ["terminal.output", { terminalId: "setup-2", exitCode: 3, signal: null }],
+        ["service.status", { name: "web", status: "starting" }],
+        ["service.status", { name: "web", status: "exited", exitCode: 1, signal: null }],
+        ["error", { message, code: "setup_failed", exitCode: 3, detail: "npm ERR! 404" }],
+        ["session.status", { status: "failed", reason: `${message}\nnpm ERR! 404` }],
+      ),
+    );
+    expect(kinds(v)).toEqual(["setup"]);
+    const setup = only(v, "setup")[0];
+    expect(setup.steps).toEqual(["setup 1/2: echo hi", "setup 2/2: npm i -g nope"]);
+    expect(setup.terminals.map((t) => [t.terminalId, t.output, t.exitCode])).toEqual([
+      ["setup-1", "hi\n", 0],
+      ["setup-2", "npm ERR! 404\n", 3],
+    ]);
+    expect(setup.failed).toContain("exit code 3");
+    expect(v.services).toEqual({ web: { status: "exited", exitCode: 1, signal: null, seq: 9 } });
+  });
+
   it("says a failure once: the error notice becomes the failure's, or goes when the setup card says it", () => {
     const why = "the agent process exited unexpectedly (code 3)";
     // As the server tells an agent that died mid-turn: the error, the turn's end, the failed status.

@@ -91,7 +91,8 @@ export type Item =
   | { kind: "file"; key: string; turnId?: string; path: string; change: "created" | "modified" | "deleted"; diff: string; truncated: boolean }
   /** Terminal output of no tool call shown (tool cards show their own terminals). */
   | { kind: "terminal"; key: string; turnId?: string; terminal: TerminalState; owned: boolean }
-  | { kind: "setup"; key: string; steps: string[]; done: boolean; failed?: string }
+  /** `terminals`: the output of the setup commands (`setup-N` is step "setup N/M: …"). */
+  | { kind: "setup"; key: string; steps: string[]; done: boolean; failed?: string; terminals: TerminalState[] }
   | { kind: "notice"; key: string; turnId?: string; tone: Tone; title: string; detail?: string };
 
 export type ItemOf<K extends Item["kind"]> = Extract<Item, { kind: K }>;
@@ -123,6 +124,16 @@ export interface View {
   interactionOwner: Record<string, string>;
   /** turnId → when it started, and the usage counted during it. */
   turns: Record<string, { at: string; usage: UsageTotals }>;
+  /** The setup's background services as their events tell (the API's `/services` has the rest). */
+  services: Record<string, ServiceState>;
+}
+
+export interface ServiceState {
+  status: "starting" | "running" | "exited";
+  exitCode?: number | null;
+  signal?: string | null;
+  /** seq of the event that said so: a newer one means the list should be read again. */
+  seq: number;
 }
 
 const zeroUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
@@ -140,6 +151,7 @@ export const emptyView = (): View => ({
   terminalOwner: {},
   interactionOwner: {},
   turns: {},
+  services: {},
 });
 
 /** Keeps a long-running command's output bounded: the last this many characters. */
@@ -163,6 +175,7 @@ export function reduceAll(view: View, events: readonly AirlockEvent[]): View {
       terminalOwner: { ...view.terminalOwner },
       interactionOwner: { ...view.interactionOwner },
       turns: { ...view.turns },
+      services: { ...view.services },
     };
     apply(draft, event);
     draft.lastSeq = event.seq;
@@ -185,7 +198,7 @@ function apply(v: View, event: AirlockEvent): void {
       const setup = lastOf(v, "setup");
       const setupFailed = status === "failed" && setup !== undefined && !setup.done;
       if (status === "provisioning") {
-        if (!setup || setup.done) put(v, { kind: "setup", key: `s${event.seq}`, steps: step ? [step] : [], done: false });
+        if (!setup || setup.done) put(v, { kind: "setup", key: `s${event.seq}`, steps: step ? [step] : [], done: false, terminals: [] });
         else if (step && setup.steps.at(-1) !== step) put(v, { ...setup, steps: [...setup.steps, step] });
       } else if (setup && !setup.done) {
         put(v, { ...setup, done: true, ...(status === "failed" ? { failed: reason ?? "provisioning failed" } : {}) });
@@ -296,7 +309,10 @@ function apply(v: View, event: AirlockEvent): void {
       };
       v.terminals[d.terminalId] = terminal;
       const owner = get(v, v.terminalOwner[d.terminalId] ?? "");
-      if (owner?.kind === "tool") put(v, { ...owner, terminals: owner.terminals.map((t) => (t.terminalId === d.terminalId ? terminal : t)) });
+      const setup = d.terminalId.startsWith("setup-") ? lastOf(v, "setup") : undefined;
+      // A setup command's output belongs to the setup card, under its step.
+      if (setup) put(v, { ...setup, terminals: [...setup.terminals.filter((t) => t.terminalId !== d.terminalId), terminal] });
+      else if (owner?.kind === "tool") put(v, { ...owner, terminals: owner.terminals.map((t) => (t.terminalId === d.terminalId ? terminal : t)) });
       else {
         const key = `x${d.terminalId}`;
         const item = get(v, key);
@@ -314,6 +330,11 @@ function apply(v: View, event: AirlockEvent): void {
         const end = get(v, `e${turnId}`);
         if (end?.kind === "turn-end") put(v, { ...end, usage });
       }
+      break;
+    }
+    case "service.status": {
+      const { name, status, exitCode, signal } = event.data;
+      v.services[name] = { status, seq: event.seq, ...(status === "exited" ? { exitCode, signal } : {}) };
       break;
     }
     case "error": {

@@ -19,6 +19,7 @@ import {
 import { SandboxdClient, waitForSandboxd } from "@airlock/sandboxd";
 import { e2bError, isGone } from "./errors.ts";
 import { translateLaunch } from "./launch.ts";
+import { withUserPrefix } from "../user-prefix.ts";
 import { agentHome, agentPath, agentUser, agentWrap, nodeModulesDir, optDir, relayDir, sandboxdFile, shellQuote, workspace } from "./layout.ts";
 import { diffWorkspace, readWorkspace } from "./workspace.ts";
 
@@ -92,7 +93,8 @@ export class E2bHandle implements SandboxHandle {
       if (current) {
         // A retried start finds its relay running with this token and a live agent: keep it.
         const endpoint = this.endpoint(sbx, current, token);
-        if ((await new SandboxdClient(endpoint).health(3000).catch(() => null))?.agentRunning) return endpoint;
+        const health = await new SandboxdClient(endpoint).health(3000).catch(() => null);
+        if (health?.agentRunning || health?.preparing) return endpoint;
         // One winding down (its agent gone) is stopped; its journal stays and the new relay continues it.
         await this.stopRelay(sbx, current);
       }
@@ -112,9 +114,10 @@ export class E2bHandle implements SandboxHandle {
         workspace: { hostPath: workspace, sandboxPath: workspace },
         agent: {
           argv: plan.argv,
-          env: { PATH: agentPath, USER: agentUser, LOGNAME: agentUser, TMPDIR: "/tmp", ...plan.env, HOME: agentHome },
+          env: withUserPrefix({ PATH: agentPath, USER: agentUser, LOGNAME: agentUser, TMPDIR: "/tmp", ...plan.env, HOME: agentHome }, agentHome),
         },
         wrap: agentWrap(this.resources),
+        ...(launch.setup ? { setup: launch.setup } : {}),
       };
       await sbx.files.write(`${relayDir}/config.json`, JSON.stringify(config), { user: "root" });
       await sbx.commands.run(`rm -f ${relayDir}/sandboxd.json`, { user: "root" });

@@ -37,6 +37,13 @@ export interface BwrapSpec {
    */
   network?: boolean;
   /**
+   * Keep the network namespace the wrap runs in (entered with nsenter: the sandbox's shared one, see netns.ts)
+   * instead of making one; `network` is then the holder's business.
+   */
+  shareNet?: boolean;
+  /** Outlive the spawner (the network holder only: it must survive a restart of the server). */
+  outliveParent?: boolean;
+  /**
    * The sandbox's whole environment: bwrap starts it from nothing (`--clearenv`), so no variable of the host
    * side (the relay's, a shell's `PWD` naming the host folder) reaches the agent.
    */
@@ -83,11 +90,12 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   const args = [
     host.bwrap,
     "--unshare-all",
+    ...(spec.shareNet ? ["--share-net"] : []),
     "--unshare-user",
     "--uid", String(sandboxUid),
     "--gid", String(sandboxUid),
     ...(host.disableUserns && !spec.mappedUser ? ["--disable-userns"] : []),
-    "--die-with-parent",
+    ...(spec.outliveParent ? [] : ["--die-with-parent"]),
     "--new-session",
     "--cap-drop", "ALL",
     ...(spec.mappedUser ? ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] : []),
@@ -111,7 +119,7 @@ export function bwrapArgs(spec: BwrapSpec, host: HostLayout | null = hostLayout(
   for (const b of spec.binds ?? []) args.push("--bind", b.host, b.sandbox);
   args.push("--clearenv");
   for (const [name, value] of Object.entries(spec.setenv ?? {})) args.push("--setenv", name, value);
-  if (spec.network) args.push(...(spec.mappedUser ? [] : ["--info-fd", "3"]), "--block-fd", "4");
+  if (spec.network && !spec.shareNet) args.push(...(spec.mappedUser ? [] : ["--info-fd", "3"]), "--block-fd", "4");
   if (spec.seccompFd !== undefined) args.push("--seccomp", String(spec.seccompFd));
   // The root is a tmpfs made by bwrap; as root on the host the agent's uid owns it: make it read-only (the
   // binds and the private /tmp keep their own flags).

@@ -29,12 +29,14 @@ import {
   conflict,
 } from "@airlock/protocol";
 import { viaArgsFile } from "./args-file.ts";
+import { withUserPrefix } from "../user-prefix.ts";
 import { bwrapArgs, etcFiles, sandboxHome, sandboxWorkspace, splitEnv } from "./bwrap.ts";
 import { diffWorkspace, gitAvailable, makeBaseline } from "./diff.ts";
 import { hostLayout, which } from "./host.ts";
 import { type Limits, createCgroups, defaultLimits, limitPrefix, removeCgroups, sweepCgroups } from "./limits.ts";
 import { preflight } from "./preflight.ts";
 import { HostRelay } from "./host-relay.ts";
+import { ensureSharedNet, sharedNetSupport, stopSharedNet } from "./netns.ts";
 import { hidingHostPaths } from "./host-paths.ts";
 import { type SandboxOwner, chownTree, ownedBy, sandboxOwner, uidMapPrefix } from "./uid-map.ts";
 import { seccompFd, seccompPrefix, seccompProgram } from "./seccomp.ts";
@@ -125,7 +127,8 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
       }
     };
     /** The argv prefix every process of this sandbox runs under (the agent and its terminal commands). */
-    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, env: Record<string, string>, cgroupProcs: string[], s: Stored, argsName: string) => {
+    /** With `sharedNet` (a namespace path, see netns.ts) every process joins it instead of making its own. */
+    const wrapFor = (launch: Pick<AgentLaunch, "readOnlyPaths" | "binds">, env: Record<string, string>, cgroupProcs: string[], s: Stored, argsName: string, sharedNet?: { nsenter: string; path: string }) => {
       // Written on every start: a sandbox made by an older version has none, and a newer filter applies at once.
       const filter = seccompProgram();
       if (filter) writeFileSync(join(dir, "seccomp.bpf"), filter);
@@ -137,6 +140,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           readOnlyPaths: launch.readOnlyPaths ?? [],
           binds: launch.binds,
           network: s.network,
+          shareNet: !!sharedNet,
           // The whole environment, set from nothing: a host-side shell's PWD (the host workspace) must not show.
           setenv: { ...env, PWD: sandboxWorkspace },
           forbidden,
@@ -145,18 +149,27 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
         },
         requireHost(),
       );
-      const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
+      const net = sharedNet ? [sharedNet.nsenter, `--net=${sharedNet.path}`, "--"] : s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
       const seccomp = filter ? seccompPrefix(join(dir, "seccomp.bpf")) : [];
       // The read-write binds (the gateway's socket folder) must be the sandbox user's to use.
       if (owner) for (const b of launch.binds ?? []) chownTree(b.host, owner);
-      const mapUser = owner ? uidMapPrefix(owner, s.network) : [];
+      // bwrap's info goes on to net-wrap.mjs only when this wrap makes the network itself.
+      const mapUser = owner ? uidMapPrefix(owner, s.network && !sharedNet) : [];
       return [...limitPrefix(cgroupProcs, s.limits, which("prlimit")), ...net, ...seccomp, ...viaArgsFile(bwrap, join(paths.relay, argsName), id, mapUser)];
     };
-    return { paths, stored, wrapFor };
+    /** The sandbox's shared network namespace (its holder started when none lives); null where it cannot be shared. */
+    const sharedNet = async (s: Stored) => {
+      const nsenter = sharedNetSupport();
+      if (!nsenter) return undefined;
+      const holder = bwrapArgs({ workspace: paths.workspace, home: paths.home, etcDir: paths.etc, readOnlyPaths: [], network: s.network, outliveParent: true, forbidden }, requireHost());
+      const net = s.network ? [process.execPath, netWrapPath, requireSlirp()] : [];
+      return { nsenter, path: await ensureSharedNet(paths.relay, [...net, ...holder]) };
+    };
+    return { paths, stored, wrapFor, sharedNet };
   };
 
   const handle = (id: string): SandboxHandle => {
-    const { paths, stored, wrapFor } = sandbox(id);
+    const { paths, stored, wrapFor, sharedNet } = sandbox(id);
     const dir = paths.dir;
     const relay: Relay = { dir: paths.relay, marker: id };
 
@@ -189,6 +202,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           ...launch.env,
           HOME: sandboxHome,
         };
+        withUserPrefix(env, sandboxHome);
         const { host: hostEnv, inside } = splitEnv(env);
         const diskMb = s.limits.diskMb ?? defaults.diskMb;
         const diskPaths = [paths.workspace, paths.home];
@@ -201,10 +215,11 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
           stateDir: paths.relay,
           workspace: { hostPath: paths.workspace, sandboxPath: sandboxWorkspace },
           agent: { argv: launch.argv, env: hostEnv },
-          wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args"),
+          wrap: wrapFor(launch, { ...hostEnv, ...inside }, cgroupProcs, s, "bwrap.args", await sharedNet(s)),
           cgroupProcs,
           orphanGraceMs: (options.orphanGraceSec ?? s.idleTimeoutSec ?? defaultOrphanGraceSec) * 1000,
           ...(diskMb ? { diskLimit: { bytes: diskMb * 1024 * 1024, paths: diskPaths, intervalMs: options.diskCheckIntervalMs } } : {}),
+          ...(launch.setup ? { setup: launch.setup } : {}),
         };
         const endpoint = await startRelay(relay, options.sandboxdPath, config, signal, hostRelayOf());
         forgetEnv(relay, config);
@@ -226,6 +241,7 @@ export function createLocalProvider(options: LocalProviderOptions): SandboxProvi
 
       async destroy(): Promise<void> {
         await stopRelay(relay);
+        stopSharedNet(paths.relay);
         await removeCgroups(id);
         removeTree(dir);
       },

@@ -38,7 +38,7 @@ describe("local provider lifecycle", () => {
     const config = configOf(handle);
     expect(config.agent.env).toEqual({});
     const names = config.wrap.flatMap((arg, i) => (config.wrap[i - 1] === "--setenv" ? [arg] : []));
-    expect(names.sort()).toEqual(["AIRLOCK_SANDBOX", "HOME", "LANG", "LOGNAME", "PATH", "PWD", "TMPDIR", "USER"]);
+    expect(names.sort()).toEqual(["AIRLOCK_SANDBOX", "HOME", "LANG", "LOGNAME", "NPM_CONFIG_PREFIX", "PATH", "PWD", "TMPDIR", "USER"]);
     expect(config.wrap).toContain("--clearenv");
     expect(wrapOptions(config).join(" ")).toContain("--unshare-all");
     expect(config.cgroupProcs).toEqual(cgroupDirs(id).map((d) => join(d, "cgroup.procs")));

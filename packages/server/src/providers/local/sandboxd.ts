@@ -73,7 +73,7 @@ export async function runningRelay(relay: Relay, token: string): Promise<Sandbox
   if (livePid(relay, state) === null) return null;
   const endpoint = endpointOf(state!, token);
   const health = await new SandboxdClient(endpoint).health(3000).catch(() => null);
-  return health?.agentRunning ? endpoint : null;
+  return health?.agentRunning || health?.preparing ? endpoint : null;
 }
 
 /**
