@@ -43,6 +43,14 @@ export interface Config {
   sandboxRetentionHours: number | null;
   /** How often the retention sweeper looks for work (it also runs at once after a purge). */
   sweepIntervalSec: number;
+  /** This node's id among the nodes on one store (AIRLOCK_NODE_ID; generated at every start when unset). */
+  nodeId: string;
+  /** How long a session's lease lasts without renewal: a dead owner's sessions move after this. */
+  leaseTtlMs: number;
+  /** How often an owner renews its leases (and looks for expired ones to take over). */
+  leaseRenewMs: number;
+  /** How often a node reads new events of sessions it streams but does not own, whatever the doorbell said. */
+  followPollMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -72,7 +80,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: positiveOrOff(env.AIRLOCK_RETENTION_DAYS, "AIRLOCK_RETENTION_DAYS"),
     sandboxRetentionHours: positiveOrOff(env.AIRLOCK_SANDBOX_RETENTION_HOURS, "AIRLOCK_SANDBOX_RETENTION_HOURS"),
     sweepIntervalSec: positiveOrOff(env.AIRLOCK_SWEEP_INTERVAL_SEC, "AIRLOCK_SWEEP_INTERVAL_SEC") ?? 60,
+    ...leaseSettings(env),
   };
+}
+
+function leaseSettings(env: NodeJS.ProcessEnv) {
+  const nodeId = env.AIRLOCK_NODE_ID?.trim() || `node_${randomBytes(6).toString("hex")}`;
+  if (!/^[\w.:-]{1,64}$/.test(nodeId)) throw new Error(`AIRLOCK_NODE_ID must be 1-64 letters, digits, "_", "-", "." or ":", got "${nodeId}"`);
+  const leaseTtlMs = intOf(env.AIRLOCK_LEASE_TTL_MS, 10_000, "AIRLOCK_LEASE_TTL_MS");
+  const leaseRenewMs = intOf(env.AIRLOCK_LEASE_RENEW_MS, 2000, "AIRLOCK_LEASE_RENEW_MS");
+  // Renewing less often than the lease lasts would let a live owner's sessions move away.
+  if (leaseRenewMs < 50 || leaseRenewMs * 2 > leaseTtlMs) {
+    throw new Error(`AIRLOCK_LEASE_RENEW_MS (${leaseRenewMs}) must be at least 50 and at most half of AIRLOCK_LEASE_TTL_MS (${leaseTtlMs})`);
+  }
+  const followPollMs = Math.max(50, intOf(env.AIRLOCK_FOLLOW_POLL_MS, 1000, "AIRLOCK_FOLLOW_POLL_MS"));
+  return { nodeId, leaseTtlMs, leaseRenewMs, followPollMs };
 }
 
 /** A positive number (fractions allowed: `0.5` days); unset or 0 is off (null). */

@@ -98,6 +98,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const session = await manager.get(c.get("tenant"), c.req.param("id"));
     const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
     if (wantsEventStream(c)) {
+      // Events other nodes store are passed on from the head read just now, which the backlog covers.
+      bus.prime(session.id, session.lastSeq);
       writeSse(c.env.outgoing, session.id, after, manager, bus);
       return RESPONSE_ALREADY_SENT;
     }

@@ -23,11 +23,13 @@ import {
   type StoreV1,
   AirlockError,
   conflict,
+  fenced,
   newId,
   notFound,
 } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
+import { sqliteCluster } from "./sqlite-cluster.ts";
 import { type PurgeState, purgeRefusal } from "./purge.ts";
 import { interactionParams, sessionParams, toApiKey, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
@@ -94,6 +96,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       if (!i) throw notFound(`no interaction ${batch.requirePendingInteraction}`);
       if (i.status !== "pending") throw conflict("this interaction was already answered");
     }
+    if (batch.epoch !== undefined && batch.epoch !== head.lease_epoch) throw fenced(sessionId);
     if (batch.journalOffset !== undefined && batch.journalOffset <= head.journal_offset) {
       throw conflict(`journal offset ${batch.journalOffset} is not after the stored ${head.journal_offset}`);
     }
@@ -276,6 +279,8 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       const rows = st().endedSessions.all({ endedBefore: query.endedBefore, sandboxKept: query.sandboxKept ? 1 : 0, limit: query.limit });
       return (rows as Row[]).map(toSession);
     },
+
+    ...sqliteCluster(db, st),
   };
 }
 
