@@ -59,7 +59,8 @@ export function toSession(r: Row): SessionRecord {
     usage: JSON.parse(r.usage),
     idleDeadline: r.idle_deadline,
     agentCrashes: r.agent_crashes ?? 0,
-    lease: toLease(r),
+    // Absent rather than null when no node drives it: records made before leases compare equal.
+    ...(r.owner_node ? { lease: toLease(r) } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
