@@ -91,12 +91,12 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     const s = st();
     const head = s.sessionHead.get(sessionId) as Row | undefined;
     if (!head) throw notFound(`no session ${sessionId}`);
+    if (batch.epoch !== undefined && batch.epoch !== head.lease_epoch) throw fenced(sessionId);
     if (batch.requirePendingInteraction !== undefined) {
       const i = s.interactionStatus.get(batch.requirePendingInteraction, sessionId) as Row | undefined;
       if (!i) throw notFound(`no interaction ${batch.requirePendingInteraction}`);
       if (i.status !== "pending") throw conflict("this interaction was already answered");
     }
-    if (batch.epoch !== undefined && batch.epoch !== head.lease_epoch) throw fenced(sessionId);
     if (batch.journalOffset !== undefined && batch.journalOffset <= head.journal_offset) {
       throw conflict(`journal offset ${batch.journalOffset} is not after the stored ${head.journal_offset}`);
     }
