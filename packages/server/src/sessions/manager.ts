@@ -16,7 +16,6 @@ import {
   AirlockError,
   conflict,
   limits,
-  newId,
   notFound,
 } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
@@ -28,6 +27,8 @@ import { RetentionSweeper } from "../retention/sweeper.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
+import { reapOrphans } from "./orphans.ts";
+import { checkPromptable, checkSeed, isLive, newSessionRecord, sessionView } from "./records.ts";
 import type { ProviderRegistry } from "./providers.ts";
 import { type RemoteDeps, remoteAnswer, remoteCancel, remoteDelete, remoteKeepalive, remotePrompt } from "./remote.ts";
 
@@ -64,7 +65,7 @@ export class SessionManager implements LeaseHolder {
    */
   async start(): Promise<void> {
     await this.deps.cluster.start(this);
-    await this.reapOrphans().catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
+    await reapOrphans(this.deps.providers, this.deps.store, this.deps.config.installationId, this.deps.log).catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
     this.sweeper.unref();
     this.retention.start();
@@ -161,34 +162,7 @@ export class SessionManager implements LeaseHolder {
       throw new AirlockError("too_many_requests", `this tenant already has ${config.maxLiveSessionsPerTenant} live sessions; delete some first`);
     }
     const now = Date.now();
-    const session: SessionRecord = {
-      id: newId("session"),
-      tenant,
-      agent: body.agent,
-      provider: provider.name,
-      status: "provisioning",
-      statusReason: null,
-      options: {
-        ...(body.command ? { command: body.command } : {}),
-        ...(body.env ? { env: body.env } : {}),
-        permissionMode: body.permissionMode ?? "ask",
-        ...(body.model ? { model: body.model } : {}),
-        ...(body.review !== undefined ? { review: body.review } : {}),
-        idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
-        ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
-        network: body.network ?? false,
-      },
-      metadata: body.metadata ?? {},
-      lastSeq: 0,
-      journalOffset: 0,
-      sandbox: null,
-      acpSessionId: null,
-      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      idleDeadline: null,
-      agentCrashes: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const session = newSessionRecord(tenant, body, provider.name, config.defaultIdleTimeoutSec, now);
     // The node that makes a session drives it.
     session.lease = { node: this.deps.cluster.id, epoch: 1, expiresAt: now + config.leaseTtlMs };
     const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }]);
@@ -217,29 +191,7 @@ export class SessionManager implements LeaseHolder {
       this.deps.store.listTurns(session.id, "queued"),
     ]);
     const deadline = this.drivers.get(session.id)?.idleDeadline ?? session.idleDeadline;
-    return {
-      id: session.id,
-      agent: session.agent,
-      provider: session.provider,
-      status: session.status,
-      statusReason: session.statusReason,
-      final: session.status === "failed" || (session.status === "stopped" && !session.sandbox),
-      hasWorkspace: session.sandbox !== null,
-      permissionMode: session.options.permissionMode,
-      model: session.options.model ?? null,
-      review: session.options.review ?? false,
-      metadata: session.metadata,
-      lastSeq: session.lastSeq,
-      pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),
-      queuedTurns: queued.length,
-      usage: session.usage,
-      budgetUsd: session.options.budgetUsd ?? null,
-      owner: session.lease && session.status !== "stopped" && session.status !== "failed" ? { node: session.lease.node, leaseExpiresAt: new Date(session.lease.expiresAt).toISOString() } : null,
-      idleTimeoutSec: session.options.idleTimeoutSec,
-      idleDeadline: deadline ? new Date(deadline).toISOString() : null,
-      createdAt: new Date(session.createdAt).toISOString(),
-      updatedAt: new Date(session.updatedAt).toISOString(),
-    };
+    return sessionView(session, pending, queued.length, deadline);
   }
 
   /** Queues a prompt; with an idempotency key (see idempotency.ts) a retry returns the first turn and queues nothing. */
@@ -440,38 +392,4 @@ export class SessionManager implements LeaseHolder {
         .catch((err) => this.deps.log.warn({ err, session: driver.id }, "idle stop failed"));
     }
   }
-
-  /** Sandboxes labelled by this installation that no session owns any more (left by a crash). */
-  private async reapOrphans(): Promise<void> {
-    for (const provider of this.deps.providers.all()) {
-      const refs = await provider.list({ "airlock.installation": this.deps.config.installationId });
-      for (const ref of refs) {
-        // A sandbox id need not be its session's id (E2B makes its own): the session label names it.
-        const session = await this.deps.store.getSession(ref.labels?.["airlock.session"] ?? ref.id);
-        if (session?.sandbox && session.sandbox.id === ref.id && session.status !== "stopped") continue;
-        if (session?.sandbox && session.status === "stopped") continue; // idle-stopped: kept for resume
-        this.deps.log.info({ sandbox: ref.id, provider: provider.name }, "reaping an orphaned sandbox");
-        await (await provider.connect(ref))?.destroy().catch((err) => this.deps.log.warn({ err, sandbox: ref.id }, "could not reap"));
-      }
-    }
-  }
-}
-
-function isLive(session: SessionRecord): boolean {
-  return session.status !== "stopped" && session.status !== "failed";
-}
-
-/** What makes a prompt impossible whoever drives the session (a live driver here knows better: it decides). */
-function checkPromptable(session: SessionRecord, driven: boolean): void {
-  if (driven) return;
-  if (session.status === "failed") throw conflict(`the session has failed: ${session.statusReason ?? "see its events"}`);
-  if (session.status === "stopped" && !session.sandbox) throw conflict(`the session is stopped and its sandbox is gone`);
-}
-
-function checkSeed(files: Record<string, string>): void {
-  const entries = Object.entries(files);
-  if (entries.length > limits.maxSeedFiles) throw new AirlockError("payload_too_large", `workspace.files has ${entries.length} files; the limit is ${limits.maxSeedFiles}`);
-  let total = 0;
-  for (const [, content] of entries) total += Buffer.byteLength(content);
-  if (total > limits.maxSeedBytes) throw new AirlockError("payload_too_large", `workspace.files holds ${total} bytes; the limit is ${limits.maxSeedBytes}`);
 }

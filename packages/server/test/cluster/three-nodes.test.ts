@@ -40,6 +40,12 @@ describe("three nodes on one PostgreSQL", () => {
     expect(again.status).toBe(409);
     for (const s of subscribers) await s.waitFor(turnEnded(first.body.turnId), 30_000, "the permission turn's end");
 
+    // The workspace of A's sandbox, read through C and B (the sandbox is on the shared data folder).
+    const file = await c.api("GET", `/v1/sessions/${id}/files?path=permitted.txt`);
+    expect(file.status).toBe(200);
+    expect(JSON.stringify(file.body)).toContain("approved");
+    expect((await b.api("GET", `/v1/sessions/${id}/diff`)).status).toBe(200);
+
     // A long turn prompted on C, cancelled on C.
     const slow = await c.api("POST", `/v1/sessions/${id}/prompt`, { text: "slow 20" });
     await subscribers[0].waitFor((evs) => evs.some((e) => e.type === "update" && e.turnId === slow.body.turnId), 30_000, "the slow turn's first chunk");
