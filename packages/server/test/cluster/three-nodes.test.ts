@@ -74,4 +74,26 @@ describe("three nodes on one PostgreSQL", () => {
     const after = await a.api("GET", `/v1/sessions/${id}`);
     expect(after.body).toMatchObject({ status: "stopped", hasWorkspace: false, owner: null });
   }, 120_000);
+
+  it("hands a node's sessions over at once when it shuts down (SIGTERM)", async () => {
+    const [a, b] = cluster.nodes;
+    const id: string = (await a.api("POST", "/v1/sessions", { agent: "scripted" })).body.id;
+    const onB = new SseReader(`${b.url}/v1/sessions/${id}/events`);
+    await onB.waitFor(hasStatus("ready"), 30_000, "ready");
+    const exited = new Promise((r) => a.proc.once("exit", r));
+    const stoppedAt = Date.now();
+    a.proc.kill("SIGTERM");
+    await exited;
+    const owner = await waitUntil("a new owner", 5000, async () => {
+      const o = await ownerOf(b, id);
+      return o && o !== "node-a" ? o : null;
+    });
+    // Well before the lease would have expired: the lease was handed back, not waited out.
+    expect(Date.now() - stoppedAt).toBeLessThan(1500);
+    expect(["node-b", "node-c"]).toContain(owner);
+    const turn = await b.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo handed over" });
+    await onB.waitFor(turnEnded(turn.body.turnId), 30_000, "a turn on the new owner");
+    expect((await b.api("GET", "/healthz")).body.nodes.map((n: { id: string }) => n.id)).not.toContain("node-a");
+    onB.close();
+  }, 60_000);
 });
