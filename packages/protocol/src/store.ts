@@ -251,6 +251,8 @@ export interface StoreV1 {
   renewLeases(node: string, leases: Array<{ sessionId: string; epoch: number }>, ttlMs: number): Promise<string[]>;
   /** Gives up leases at once (shutdown, the session ended), so another node can take them without waiting. */
   releaseLeases(node: string, sessionIds: string[]): Promise<void>;
+  /** Every lease `node` holds (a node starting again under a fixed id: its previous run is gone). */
+  releaseNodeLeases(node: string): Promise<void>;
   addCommand(sessionId: string, kind: SessionCommandKind): Promise<void>;
   /** Removes and returns the session's queued commands, oldest first. */
   takeCommands(sessionId: string): Promise<SessionCommand[]>;

@@ -55,6 +55,8 @@ export class ClusterNode {
   /** Registers the node, takes the sessions nobody drives, starts renewing and listening. */
   async start(holder: LeaseHolder): Promise<void> {
     this.holder = holder;
+    // Leases held under this id belong to a previous run of this node, which is gone: take them back now.
+    await this.store.releaseNodeLeases(this.id);
     this.listening =
       (await this.store.listen?.(
         (channel, payload) => this.heard(channel, payload),

@@ -66,6 +66,14 @@ describe("leases on PostgreSQL", () => {
     expect(mine(again).sort()).toEqual(mine(x).sort());
   });
 
+  it("lets a node starting again under its id take its own sessions back at once", async () => {
+    const id = await newSession(store, "fixed", 60_000);
+    expect((await store.claimExpired("fixed", 1000, 1000)).filter((c) => c.sessionId === id)).toEqual([]);
+    await store.releaseNodeLeases("fixed");
+    const again = (await store.claimExpired("fixed", 1000, 1000)).filter((c) => c.sessionId === id);
+    expect(again).toEqual([{ sessionId: id, lease: expect.objectContaining({ node: "fixed", epoch: 2 }) }]);
+  });
+
   it("keeps commands for the owner until it takes them", async () => {
     const id = await newSession(store, "owner");
     await store.addCommand(id, "wake");

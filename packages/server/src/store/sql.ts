@@ -322,6 +322,7 @@ export const queries = {
     RETURNING id, owner_node, lease_epoch, lease_expires`,
   renewLease: `UPDATE sessions SET lease_expires = @now + @ttl WHERE id = @id AND owner_node = @node AND lease_epoch = @epoch`,
   releaseLease: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE id = @id AND owner_node = @node`,
+  releaseNodeLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE owner_node = @node`,
   addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, @now)`,
   takeCommands: `DELETE FROM session_commands WHERE session_id = @sessionId RETURNING id, session_id, kind, created_at`,
   commandSessions: `

@@ -18,6 +18,7 @@ type ClusterMethods = Pick<
   | "claimExpired"
   | "renewLeases"
   | "releaseLeases"
+  | "releaseNodeLeases"
   | "addCommand"
   | "takeCommands"
   | "commandSessions"
@@ -51,6 +52,9 @@ export function sqliteCluster(db: Database.Database, st: () => Record<QueryName,
     },
     async releaseLeases(node, sessionIds) {
       db.transaction(() => sessionIds.forEach((id) => st().releaseLease.run({ id, node })))();
+    },
+    async releaseNodeLeases(node) {
+      st().releaseNodeLeases.run({ node });
     },
     async addCommand(sessionId, kind) {
       st().addCommand.run({ sessionId, kind, now: Date.now() });

@@ -57,6 +57,7 @@ export const clusterStatements = {
     WHERE s.id = l.id AND s.owner_node = @node AND s.lease_epoch = l.epoch
     RETURNING s.id`,
   releaseLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE id = ANY (@ids::text[]) AND owner_node = @node`,
+  releaseNodeLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE owner_node = @node`,
   addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, ${now})`,
   takeCommands: `DELETE FROM session_commands WHERE session_id = @sessionId RETURNING id, session_id, kind, created_at`,
   commandSessions: `

@@ -22,6 +22,7 @@ type ClusterMethods = Pick<
   | "claimExpired"
   | "renewLeases"
   | "releaseLeases"
+  | "releaseNodeLeases"
   | "addCommand"
   | "takeCommands"
   | "commandSessions"
@@ -59,6 +60,9 @@ export function postgresCluster(q: Query, clientConfig: pg.ClientConfig, onError
     },
     async releaseLeases(node, sessionIds) {
       if (sessionIds.length) await q("releaseLeases", { node, ids: sessionIds });
+    },
+    async releaseNodeLeases(node) {
+      await q("releaseNodeLeases", { node });
     },
     async addCommand(sessionId, kind) {
       await q("addCommand", { sessionId, kind });
