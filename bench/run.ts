@@ -7,6 +7,7 @@ import { type Figure, append, machine, print } from "./lib/report.ts";
 import { agent } from "./scenarios/agent.ts";
 import { burst } from "./scenarios/burst.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
+import { cluster } from "./scenarios/cluster.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
 import { concurrency } from "./scenarios/concurrency.ts";
 import { footprint } from "./scenarios/footprint.ts";
@@ -28,6 +29,7 @@ export const scenarios: Record<string, Scenario> = {
   "sandbox-agent": sandboxAgent,
   agent,
   store,
+  cluster,
 };
 
 export async function runBenchmarks(names: string[], quick: boolean): Promise<Figure[]> {

@@ -196,6 +196,8 @@ export interface HealthView {
   liveSessions: number;
   /** This node's id (AIRLOCK_NODE_ID). */
   node: string;
+  /** PostgreSQL: commit transactions and doorbell NOTIFYs this node sent since it started. */
+  storeStats?: { commits: number; notifies: number };
   /** Nodes on this store that reported within the lease TTL (this one included), with where they serve. */
   nodes: Array<{ id: string; url: string; startedAt: string; heartbeatAt: string }>;
 }

@@ -45,6 +45,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
       agents: deps.agents.list().map((a) => ({ name: a.name, available: a.available })),
       liveSessions: deps.manager.liveCount(),
       ...(await deps.manager.nodes()),
+      ...(deps.store.stats ? { storeStats: deps.store.stats() } : {}),
     }),
   );
 
