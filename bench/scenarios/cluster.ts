@@ -21,6 +21,9 @@ import { spreadClients } from "../lib/sse-clients.ts";
 import { round, summarize } from "../lib/stats.ts";
 
 const leaseTtlMs = 2000;
+/** Sizes of a full run can be lowered for a small machine: BENCH_CLUSTER_SIZES="burst,subscribers,sessions,runs". */
+const sizes = (process.env.BENCH_CLUSTER_SIZES ?? "").split(",").map(Number);
+const size = (i: number, full: number) => (Number.isInteger(sizes[i]) && sizes[i] > 0 ? sizes[i] : full);
 const until = "event: turn.ended";
 
 export async function cluster(ctx: BenchContext): Promise<void> {
@@ -44,7 +47,7 @@ export async function cluster(ctx: BenchContext): Promise<void> {
 }
 
 async function burst(ctx: BenchContext, [a, b]: BenchServer[], sqlite: BenchServer): Promise<void> {
-  const n = ctx.quick ? 2000 : 100_000;
+  const n = ctx.quick ? 2000 : size(0, 100_000);
   for (const [label, owner, reader] of [["SQLite, one node", sqlite, sqlite], ["PostgreSQL, node A → client on node B", a, b]] as const) {
     const { id } = await owner.readySession();
     const done = readSse(`${reader.url}/v1/sessions/${id}/events`, { onFrame: (f) => f.includes(until) });
@@ -67,7 +70,7 @@ async function burst(ctx: BenchContext, [a, b]: BenchServer[], sqlite: BenchServ
 }
 
 async function fanOut(ctx: BenchContext, nodes: BenchServer[]): Promise<void> {
-  const clients = ctx.quick ? 9 : 100;
+  const clients = ctx.quick ? 9 : size(1, 100);
   const seconds = ctx.quick ? 2 : 5;
   const { id } = await nodes[0].readySession();
   const spreads = await Promise.all(
@@ -90,7 +93,7 @@ async function fanOut(ctx: BenchContext, nodes: BenchServer[]): Promise<void> {
 }
 
 async function manySessions(ctx: BenchContext, nodes: BenchServer[]): Promise<void> {
-  const sessions = ctx.quick ? 15 : 150;
+  const sessions = ctx.quick ? 15 : size(2, 150);
   const seconds = ctx.quick ? 3 : 10;
   const ids: Array<{ id: string; owner: number }> = [];
   for (let i = 0; i < sessions; i += 10) {
@@ -119,7 +122,7 @@ async function manySessions(ctx: BenchContext, nodes: BenchServer[]): Promise<vo
 }
 
 async function failover(ctx: BenchContext, nodes: BenchServer[], env: (id: string) => Record<string, string>): Promise<void> {
-  const runs = ctx.quick ? 2 : 10;
+  const runs = ctx.quick ? 2 : size(3, 10);
   const names = ["a", "b", "c"];
   const times: number[] = [];
   let lostChunks = 0;
