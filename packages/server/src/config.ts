@@ -1,9 +1,10 @@
 /**
  * @module config — Airlock's configuration, read from the environment (DESIGN.md "Running it").
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { readOrCreate } from "./shared-file.ts";
 import { type EnvApiKey, parseEnvApiKeys } from "./store/api-key.ts";
 
 export interface Config {
@@ -114,12 +115,5 @@ function intOf(value: string | undefined, fallback: number, name: string): numbe
 
 /** A stable id for this data folder, made once. */
 function installationId(dataDir: string): string {
-  const file = join(dataDir, "installation-id");
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    const id = randomBytes(8).toString("hex");
-    writeFileSync(file, id + "\n", { mode: 0o600 });
-    return id;
-  }
+  return readOrCreate(join(dataDir, "installation-id"), () => randomBytes(8).toString("hex"));
 }
