@@ -7,6 +7,7 @@ import { type Figure, append, machine, print } from "./lib/report.ts";
 import { agent } from "./scenarios/agent.ts";
 import { burst } from "./scenarios/burst.ts";
 import { ceiling } from "./scenarios/ceiling.ts";
+import { cluster } from "./scenarios/cluster.ts";
 import { coldStart } from "./scenarios/cold-start.ts";
 import { fileChanges } from "./scenarios/file-changes.ts";
 import { concurrency } from "./scenarios/concurrency.ts";
@@ -30,6 +31,7 @@ export const scenarios: Record<string, Scenario> = {
   agent,
   store,
   "file-changes": fileChanges,
+  cluster,
 };
 
 export async function runBenchmarks(names: string[], quick: boolean): Promise<Figure[]> {

@@ -18,10 +18,13 @@ export interface BenchServer {
   /** Creates a scripted session and waits until it is ready; returns its id and the time it took (ms). */
   readySession(body?: Record<string, unknown>): Promise<{ id: string; ms: number }>;
   stop(): Promise<void>;
+  /** SIGKILL, no clean-up (the data folder stays). */
+  kill(): Promise<void>;
 }
 
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "airlock-bench-"));
+/** `dataDir`: a folder shared with other nodes (kept by `stop`); otherwise a new one, removed by `stop`. */
+export async function startBenchServer(env: Record<string, string> = {}, shared?: { dataDir: string }): Promise<BenchServer> {
+  const dataDir = shared?.dataDir ?? mkdtempSync(join(tmpdir(), "airlock-bench-"));
   // BENCH_CPU_PROF=DIR writes a CPU profile of the server there (to find where a figure's time goes).
   const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   // BENCH_SERVER_FLAGS adds node flags (say --trace-gc); BENCH_SERVER_LOG=FILE keeps what the server prints.
@@ -85,7 +88,13 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       const exited = new Promise((r) => proc.once("exit", r));
       proc.kill("SIGTERM");
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!shared) rmSync(dataDir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGKILL");
+      await exited;
     },
   };
 }

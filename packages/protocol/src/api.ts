@@ -314,7 +314,14 @@ export interface HealthView {
   /** Providers Airlock has that this server's configuration leaves off, with why and the fix. */
   unconfiguredProviders: Array<Extract<ProviderView, { configured: false }>>;
   agents: Array<{ name: string; available: boolean }>;
+  /** Sessions this node drives. */
   liveSessions: number;
+  /** This node's id (AIRLOCK_NODE_ID). */
+  node: string;
+  /** PostgreSQL: commit transactions and doorbell NOTIFYs this node sent since it started. */
+  storeStats?: { commits: number; notifies: number };
+  /** Nodes on this store that reported within the lease TTL (this one included), with where they serve. */
+  nodes: Array<{ id: string; url: string; startedAt: string; heartbeatAt: string }>;
 }
 
 /** A sandbox provider as `GET /v1/providers` shows it: usable, or known but off (and how to turn it on). */
@@ -363,6 +370,8 @@ export interface SessionView {
   queuedTurns: number;
   usage: Usage;
   budgetUsd: number | null;
+  /** The node that drives the session while it runs (null when none does: stopped, or waiting for a new owner). */
+  owner: { node: string; leaseExpiresAt: string } | null;
   idleTimeoutSec: number;
   idleDeadline: string | null;
   createdAt: string;

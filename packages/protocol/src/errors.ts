@@ -61,3 +61,12 @@ export interface ErrorBody {
 export const badRequest = (message: string, details?: unknown) => new AirlockError("bad_request", message, details);
 export const notFound = (message: string) => new AirlockError("not_found", message);
 export const conflict = (message: string, details?: unknown) => new AirlockError("conflict", message, details);
+
+/** The commit of an owner whose lease another node has taken since (its epoch is stale). */
+export function fenced(sessionId: string): AirlockError {
+  return new AirlockError("conflict", `session ${sessionId} is driven by another node now`, { fenced: true });
+}
+
+export function isFenced(error: unknown): boolean {
+  return AirlockError.is(error) && (error.details as { fenced?: boolean } | undefined)?.fenced === true;
+}

@@ -61,8 +61,40 @@ export interface SessionRecord {
   idleDeadline: number | null;
   /** Unexpected agent exits since the last turn that ended without an error (restarts are bounded by it). */
   agentCrashes: number;
+  /** The node that drives the session, while one does (see `LeaseRecord`). */
+  lease?: LeaseRecord | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * A node's right to drive a session: only `node` runs its agent and appends to its log, until `expiresAt`
+ * (renewed while the node lives). `epoch` grows by one at every change of owner and is the fencing token: a
+ * commit made with an older epoch is refused, so an owner that was paused past its lease can never append.
+ */
+export interface LeaseRecord {
+  node: string;
+  epoch: number;
+  /** ms since the epoch, by the store's clock. */
+  expiresAt: number;
+}
+
+/** A node of the cluster as it last reported itself. */
+export interface NodeRecord {
+  id: string;
+  /** Where the node serves its API. */
+  url: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/** What a node that does not own a session asks its owner to do (prompts and answers are in the store already). */
+export type SessionCommandKind = "wake" | "cancel" | "keepalive" | "delete";
+export interface SessionCommand {
+  id: number;
+  sessionId: string;
+  kind: SessionCommandKind;
+  createdAt: number;
 }
 
 export type SessionPatch = Partial<
@@ -127,6 +159,8 @@ export interface CommitBatch {
   requirePendingInteraction?: string;
   /** Add to the session's usage totals (atomic, concurrent-safe). */
   addUsage?: Usage;
+  /** The committing owner's lease epoch: refused (`isFenced`) unless the session's lease still has it. */
+  epoch?: number;
 }
 
 export interface SessionQuery {
@@ -239,4 +273,46 @@ export interface StoreV1 {
   purgeStep(maxRows: number): Promise<PurgeStep>;
   /** Sessions that stopped running (stopped, failed, paused) before a time, longest ago first; for retention. */
   listEndedSessions(query: EndedSessionQuery): Promise<SessionRecord[]>;
+
+  // ---- several nodes on one store: nodes, session leases, commands for an owner, the doorbell
+
+  /** Registers the node or records that it still lives. */
+  heartbeat(node: { id: string; url: string; startedAt: number }): Promise<void>;
+  /** Nodes that reported since `aliveAfter` (ms since the epoch). */
+  listNodes(aliveAfter: number): Promise<NodeRecord[]>;
+  removeNode(id: string): Promise<void>;
+  /**
+   * Takes the session's lease for `node` if nobody holds it, it expired, or `node` holds it already (then it is
+   * only extended); a new owner gets the next epoch. Null when another node holds it.
+   */
+  claimSession(sessionId: string, node: string, ttlMs: number): Promise<LeaseRecord | null>;
+  /** Takes up to `limit` live sessions whose lease expired or that have no owner; each with its new lease. */
+  claimExpired(node: string, ttlMs: number, limit: number): Promise<Array<{ sessionId: string; lease: LeaseRecord }>>;
+  /** Extends the leases `node` still holds with these epochs; returns the ids of those it still holds. */
+  renewLeases(node: string, leases: Array<{ sessionId: string; epoch: number }>, ttlMs: number): Promise<string[]>;
+  /** Gives up leases at once (shutdown, the session ended), so another node can take them without waiting. */
+  releaseLeases(node: string, sessionIds: string[]): Promise<void>;
+  /** Every lease `node` holds (a node starting again under a fixed id: its previous run is gone). */
+  releaseNodeLeases(node: string): Promise<void>;
+  addCommand(sessionId: string, kind: SessionCommandKind): Promise<void>;
+  /** Removes and returns the session's queued commands, oldest first. */
+  takeCommands(sessionId: string): Promise<SessionCommand[]>;
+  /** Sessions owned by `node` that have commands waiting. */
+  commandSessions(node: string): Promise<string[]>;
+  /** The last seq of each of these sessions (those that exist). */
+  sessionHeads(sessionIds: string[]): Promise<Array<{ id: string; lastSeq: number }>>;
+  /**
+   * Stores that tell other nodes about changes (PostgreSQL's LISTEN/NOTIFY): `notify` rings, `listen` hears
+   * every channel of `StoreChannel`. Absent for a store that serves one node only.
+   */
+  notify?(channel: StoreChannel, payload: string): Promise<void>;
+  listen?(onMessage: (channel: StoreChannel, payload: string) => void, onReconnect: () => void): Promise<{ close(): Promise<void> }>;
+  /** Counters since the store opened (commits are groups of batches written in one transaction). */
+  stats?(): { commits: number; notifies: number };
 }
+
+/**
+ * `events`: a commit stored new events (payload `sessionId:lastSeq,…`, one per commit, never one per event);
+ * `commands`: a command for an owner was recorded (payload the session id); `leases`: leases were released.
+ */
+export type StoreChannel = "events" | "commands" | "leases";

@@ -12,6 +12,8 @@ import { type Logger, createLogger } from "./log.ts";
 import { e2bNotConfigured, e2bProviderFromEnv } from "./providers/e2b/env.ts";
 import { createLocalProvider } from "./providers/local/index.ts";
 import { sandboxdPath } from "@airlock/sandboxd";
+import { CrossNodeFeed } from "./cluster/feed.ts";
+import { ClusterNode } from "./cluster/node.ts";
 import { EventBus } from "./sessions/bus.ts";
 import { SessionManager } from "./sessions/manager.ts";
 import { ProviderRegistry } from "./sessions/providers.ts";
@@ -74,7 +76,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
     passRealKey: config.passRealKey,
     log,
   });
-  const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway, secrets });
+  const cluster = new ClusterNode(store, config, new CrossNodeFeed(store, bus, log, config.followPollMs), log);
+  const manager = new SessionManager({ store, bus, agents, providers, log, config, gateway, secrets, cluster });
   const prices = priceTable();
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
@@ -93,7 +96,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  log.info({ url, dataDir: config.dataDir, store: store.kind }, "Airlock is listening");
+  cluster.setUrl(url);
+  log.info({ url, dataDir: config.dataDir, store: store.kind, node: config.nodeId }, "Airlock is listening");
 
   return {
     url,

@@ -1,9 +1,10 @@
 /**
  * @module config — Airlock's configuration, read from the environment (DESIGN.md "Running it").
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
+import { readOrCreate } from "./shared-file.ts";
 import { type EnvApiKey, parseEnvApiKeys } from "./store/api-key.ts";
 import { type DeliverySettings, defaultDeliverySettings as d } from "./webhooks/policy.ts";
 
@@ -60,6 +61,14 @@ export interface Config {
   secretKey: string | null;
   /** Webhook delivery: timeout, attempts before a pause, backoff, batch size (webhooks/policy.ts). */
   webhooks: DeliverySettings;
+  /** This node's id among the nodes on one store (AIRLOCK_NODE_ID; generated at every start when unset). */
+  nodeId: string;
+  /** How long a session's lease lasts without renewal: a dead owner's sessions move after this. */
+  leaseTtlMs: number;
+  /** How often an owner renews its leases (and looks for expired ones to take over). */
+  leaseRenewMs: number;
+  /** How often a node reads new events of sessions it streams but does not own, whatever the doorbell said. */
+  followPollMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -103,7 +112,21 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: Math.max(1, intOf(env.AIRLOCK_WEBHOOK_CONCURRENCY, d.concurrency, "AIRLOCK_WEBHOOK_CONCURRENCY")),
       pollMs: d.pollMs,
     },
+    ...leaseSettings(env),
   };
+}
+
+function leaseSettings(env: NodeJS.ProcessEnv) {
+  const nodeId = env.AIRLOCK_NODE_ID?.trim() || `node_${randomBytes(6).toString("hex")}`;
+  if (!/^[\w.:-]{1,64}$/.test(nodeId)) throw new Error(`AIRLOCK_NODE_ID must be 1-64 letters, digits, "_", "-", "." or ":", got "${nodeId}"`);
+  const leaseTtlMs = intOf(env.AIRLOCK_LEASE_TTL_MS, 10_000, "AIRLOCK_LEASE_TTL_MS");
+  const leaseRenewMs = intOf(env.AIRLOCK_LEASE_RENEW_MS, 2000, "AIRLOCK_LEASE_RENEW_MS");
+  // Renewing less often than the lease lasts would let a live owner's sessions move away.
+  if (leaseRenewMs < 50 || leaseRenewMs * 2 > leaseTtlMs) {
+    throw new Error(`AIRLOCK_LEASE_RENEW_MS (${leaseRenewMs}) must be at least 50 and at most half of AIRLOCK_LEASE_TTL_MS (${leaseTtlMs})`);
+  }
+  const followPollMs = Math.max(50, intOf(env.AIRLOCK_FOLLOW_POLL_MS, 1000, "AIRLOCK_FOLLOW_POLL_MS"));
+  return { nodeId, leaseTtlMs, leaseRenewMs, followPollMs };
 }
 
 /** A positive number (fractions allowed: `0.5` days); unset or 0 is off (null). */
@@ -123,12 +146,5 @@ function intOf(value: string | undefined, fallback: number, name: string): numbe
 
 /** A stable id for this data folder, made once. */
 function installationId(dataDir: string): string {
-  const file = join(dataDir, "installation-id");
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    const id = randomBytes(8).toString("hex");
-    writeFileSync(file, id + "\n", { mode: 0o600 });
-    return id;
-  }
+  return readOrCreate(join(dataDir, "installation-id"), () => randomBytes(8).toString("hex"));
 }

@@ -153,6 +153,14 @@ export class Gateway {
     rmSync(this.dirOf(sessionId), { recursive: true, force: true });
   }
 
+  /**
+   * Another node serves the session now and has bound its own socket at the same path: forget ours without
+   * closing it (closing a listener unlinks its path, which is the new owner's socket by now).
+   */
+  release(sessionId: string): void {
+    this.servers.delete(sessionId);
+  }
+
   /** Shutdown of the control plane: stop serving, but keep the folders that running sandboxes have bound. */
   closeAll(): void {
     for (const server of this.servers.values()) server.close();

@@ -3,22 +3,16 @@
  * other session; dead once their session is (the gateway checks the session on every call).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readOrCreate } from "../shared-file.ts";
 
 export class GatewayTokens {
   constructor(private readonly secret: Buffer) {}
 
   /** The secret lives in the data folder, readable by Airlock alone. */
   static fromDataDir(dataDir: string): GatewayTokens {
-    const file = join(dataDir, "gateway-secret");
-    try {
-      return new GatewayTokens(Buffer.from(readFileSync(file, "utf8").trim(), "hex"));
-    } catch {
-      const secret = randomBytes(32);
-      writeFileSync(file, secret.toString("hex"), { mode: 0o600 });
-      return new GatewayTokens(secret);
-    }
+    const secret = readOrCreate(join(dataDir, "gateway-secret"), () => randomBytes(32).toString("hex"));
+    return new GatewayTokens(Buffer.from(secret, "hex"));
   }
 
   issue(sessionId: string): string {

@@ -39,7 +39,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.onError(onError(deps.log));
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));
 
-  app.get("/healthz", (c) =>
+  app.get("/healthz", async (c) =>
     c.json<HealthView>({
       ok: true,
       version: deps.version,
@@ -50,6 +50,8 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
       unconfiguredProviders: deps.providers.list().filter((p) => !p.configured),
       agents: deps.agents.list().map((a) => ({ name: a.name, available: a.available })),
       liveSessions: deps.manager.liveCount(),
+      ...(await deps.manager.nodes()),
+      ...(deps.store.stats ? { storeStats: deps.store.stats() } : {}),
     }),
   );
 

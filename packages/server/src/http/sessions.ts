@@ -108,6 +108,8 @@ export function sessionRoutes(manager: SessionManager, bus: EventBus) {
     const after = seqParam(c.req.query("after"), "after") ?? seqParam(c.req.header("last-event-id"), "Last-Event-ID") ?? 0;
     const types = typesParam(c.req.query("types"));
     if (wantsEventStream(c)) {
+      // Events other nodes store are passed on from the head read just now, which the backlog covers.
+      bus.prime(session.id, session.lastSeq);
       writeSse(c.env.outgoing, session.id, after, manager, bus, types);
       return RESPONSE_ALREADY_SENT;
     }

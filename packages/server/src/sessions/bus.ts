@@ -21,10 +21,20 @@ export type Listener = (events: LiveEvent[]) => void;
 
 export class EventBus {
   private readonly listeners = new Map<string, Set<Listener>>();
+  /**
+   * The last seq published, per session that has subscribers (or is about to: `prime`): events of one session
+   * can come from this node's driver and from another node's commits read back (cluster/feed.ts), and each is
+   * passed on once. Subscribers still check seqs themselves and read gaps from the store.
+   */
+  private readonly published = new Map<string, number>();
 
   publish(sessionId: string, rows: EventRow[]): void {
     const set = this.listeners.get(sessionId);
     if (!set || set.size === 0 || rows.length === 0) return;
+    const last = this.published.get(sessionId) ?? 0;
+    if (rows[0].seq <= last) rows = rows.filter((r) => r.seq > last);
+    if (rows.length === 0) return;
+    this.published.set(sessionId, rows[rows.length - 1].seq);
     const frames = rows.map(sseFrame);
     const all = Buffer.from(frames.join(""));
     let offset = 0;
@@ -44,8 +54,31 @@ export class EventBus {
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.listeners.delete(sessionId);
+      if (set.size === 0) {
+        this.listeners.delete(sessionId);
+        this.published.delete(sessionId);
+      }
     };
+  }
+
+  /** The last seq passed on for a session with subscribers; undefined when none was yet. */
+  lastPublished(sessionId: string): number | undefined {
+    return this.published.get(sessionId);
+  }
+
+  /** Sets where passing on starts for a session about to get its first subscriber (nothing older is passed on). */
+  prime(sessionId: string, seq: number): void {
+    if (!this.published.has(sessionId)) this.published.set(sessionId, seq);
+  }
+
+  /** Forgets sessions primed that got no subscriber. */
+  sweep(): void {
+    for (const id of this.published.keys()) if (!this.listeners.has(id)) this.published.delete(id);
+  }
+
+  /** Sessions with subscribers on this node. */
+  subscribed(): string[] {
+    return [...this.listeners.keys()];
   }
 
   subscriberCount(sessionId: string): number {

@@ -29,6 +29,7 @@ import {
   type WorkspaceSeed,
   AirlockError,
   conflict,
+  isFenced,
   newId,
   notFound,
 } from "@airlock/protocol";
@@ -61,6 +62,8 @@ export interface DriverDeps {
   maxAgentCrashes: number;
   /** Called when the driver has nothing more to do (session stopped or failed). */
   onRetired(sessionId: string): void;
+  /** A commit was refused because another node holds the session's lease now: let go of it. */
+  onFenced(sessionId: string): void;
 }
 
 /** The sandbox ref as stored in the session row: the provider's ref plus sandboxd's token. */
@@ -87,9 +90,14 @@ export class SessionDriver {
   private holdTimer: NodeJS.Timeout | null = null;
   idleDeadline: number | null = null;
 
+  /**
+   * @param epoch the epoch of this node's lease on the session: every commit carries it, and the store refuses
+   *   it once another node has taken the session over (null: a one-off driver for DELETE of an unowned session).
+   */
   constructor(
     private readonly deps: DriverDeps,
     private session: SessionRecord,
+    readonly epoch: number | null = null,
   ) {
     this.state = this.stateOf(session, null, []);
     this.pump = new JournalPump(
@@ -293,6 +301,64 @@ export class SessionDriver {
     this.dropHeld();
   }
 
+  /**
+   * Another node drives the session now: stop at once, touching neither the sandbox nor the log. The gateway's
+   * socket is left to the new owner (closing our listener would unlink the socket it bound in its place).
+   */
+  letGo(): void {
+    if (this.retired) return;
+    this.retired = true;
+    this.detach();
+    this.pump.client = null;
+    this.deps.gateway.release(this.id);
+  }
+
+  get active(): boolean {
+    return !this.retired;
+  }
+
+  /**
+   * Commands that other nodes recorded in the store for this session: answers (resolved there, delivered here),
+   * queued prompts, cancel, keepalive. Returns true when a DELETE is among them (the caller stops the session).
+   */
+  wake(): Promise<boolean> {
+    return this.serial(async () => {
+      if (this.retired) return false;
+      const commands = await this.deps.store.takeCommands(this.id);
+      const answered: InteractionRecord[] = [];
+      for (const entry of this.state.undelivered.values()) {
+        if (!entry.pending) continue;
+        const interaction = await this.deps.store.getInteraction(this.id, entry.id);
+        if (interaction?.status !== "resolved") continue;
+        entry.pending = false;
+        answered.push(interaction);
+      }
+      if (answered.length) {
+        const next = this.settledStatus();
+        if (next !== this.state.status) {
+          await this.commitNow({ events: [statusEvent(next)], session: { status: next, statusReason: null } });
+          this.state.status = next;
+        }
+        for (const interaction of answered) await this.deliverAnswer(interaction, interaction.resolution ?? {});
+      }
+      let deleted = false;
+      for (const command of commands) {
+        if (command.kind === "keepalive") this.touch();
+        else if (command.kind === "cancel") await this.cancelNow().catch((err) => this.deps.log.debug({ err, session: this.id }, "nothing to cancel"));
+        else if (command.kind === "delete") deleted = true;
+      }
+      if (deleted) return true;
+      if (commands.some((c) => c.kind === "wake")) {
+        this.touch();
+        const queued = (await this.deps.store.listTurns(this.id, "queued")).length > 0;
+        if (queued && this.state.status === "stopped") await this.resume();
+        else if (queued && this.state.status === "paused") await this.unpause();
+        else await this.dispatch();
+      }
+      return false;
+    });
+  }
+
   // ---------------------------------------------------------------- commands from the API
 
   prompt(content: ContentBlock[], idempotency?: IdempotencyRecord): Promise<{ turnId: string }> {
@@ -316,17 +382,22 @@ export class SessionDriver {
   }
 
   cancel(): Promise<{ cancelled: boolean }> {
-    return this.serial(async () => {
-      if (!this.state.runningTurnId || !this.client || !this.state.acpSessionId) throw conflict("no turn is running");
-      await this.client.send(notification("session/cancel", { sessionId: this.state.acpSessionId }));
-      // ACP: on cancel the client answers every pending permission request with `cancelled`.
-      for (const [key, i] of [...this.state.undelivered]) {
-        if (!i.pending) continue;
-        await this.resolveInteraction(i.id, { interactionId: i.id, outcome: "cancelled" }, key);
-      }
-      this.touch();
-      return { cancelled: true };
-    });
+    return this.serial(() => this.cancelNow());
+  }
+
+  private async cancelNow(): Promise<{ cancelled: boolean }> {
+    if (!this.state.runningTurnId || !this.client || !this.state.acpSessionId) throw conflict("no turn is running");
+    await this.client.send(notification("session/cancel", { sessionId: this.state.acpSessionId }));
+    // ACP: on cancel the client answers every pending permission request with `cancelled`.
+    for (const [key, i] of [...this.state.undelivered]) {
+      if (!i.pending) continue;
+      // Answered on another node meanwhile: that answer stands (and is delivered by `wake`).
+      await this.resolveInteraction(i.id, { interactionId: i.id, outcome: "cancelled" }, key).catch((err) => {
+        if (!AirlockError.is(err) || err.code !== "conflict") throw err;
+      });
+    }
+    this.touch();
+    return { cancelled: true };
   }
 
   answer(interactionId: string, body: AnswerInteraction, by: string, idempotency?: IdempotencyRecord): Promise<Record<string, unknown>> {
@@ -680,7 +751,16 @@ export class SessionDriver {
 
   private async commitNow(unmasked: CommitBatch): Promise<EventRow[]> {
     const batch = this.masker.batch(unmasked);
-    const rows = await this.deps.store.commit(this.id, batch);
+    let rows: EventRow[];
+    try {
+      rows = await this.deps.store.commit(this.id, this.epoch === null ? batch : { ...batch, epoch: this.epoch });
+    } catch (err) {
+      if (isFenced(err) && !this.retired) {
+        this.deps.log.warn({ session: this.id, epoch: this.epoch }, "another node took this session over; letting it go");
+        this.deps.onFenced(this.id);
+      }
+      throw err;
+    }
     if (batch.session) this.session = { ...this.session, ...batch.session };
     this.deps.bus.publish(this.id, rows);
     return rows;

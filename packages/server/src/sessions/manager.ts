@@ -4,6 +4,7 @@
  */
 import type { ContentBlock } from "@agentclientprotocol/sdk";
 import {
+  type LeaseRecord,
   type AnswerInteraction,
   type CreateSession,
   type EventRow,
@@ -23,17 +24,21 @@ import {
   type WebhookView,
 } from "@airlock/protocol";
 import type { AgentRegistry } from "../agents/registry.ts";
+import type { ClusterNode, LeaseHolder } from "../cluster/node.ts";
 import type { Config } from "../config.ts";
 import type { Gateway } from "../gateway/index.ts";
 import type { Logger } from "../log.ts";
 import { RetentionSweeper } from "../retention/sweeper.ts";
-import { type LlmCredentials, type Secrets, envView } from "../secrets/index.ts";
+import { type LlmCredentials, type Secrets } from "../secrets/index.ts";
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { serviceList } from "./services.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
-import { checkMcpServers, isRemote, mcpServersView } from "./mcp-servers.ts";
+import { checkMcpServers, isRemote } from "./mcp-servers.ts";
+import { reapOrphans } from "./orphans.ts";
+import { checkPromptable, checkSeed, isLive, newSessionRecord, sessionView } from "./records.ts";
 import type { ProviderRegistry } from "./providers.ts";
+import { type RemoteDeps, remoteAnswer, remoteCancel, remoteDelete, remoteKeepalive, remotePrompt } from "./remote.ts";
 import { newWebhookRecord, webhookView } from "../webhooks/views.ts";
 
 export interface ManagerDeps {
@@ -45,9 +50,10 @@ export interface ManagerDeps {
   config: Config;
   gateway: Gateway;
   secrets: Secrets;
+  cluster: ClusterNode;
 }
 
-export class SessionManager {
+export class SessionManager implements LeaseHolder {
   private readonly drivers = new Map<string, SessionDriver>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly retention: RetentionSweeper;
@@ -63,26 +69,94 @@ export class SessionManager {
     });
   }
 
-  /** Re-attaches to every live session, reaps orphaned sandboxes, starts the idle sweeper. */
+  /**
+   * Takes (and re-attaches to) every live session no node drives — with one node, all of them after a restart —,
+   * reaps orphaned sandboxes, starts the idle sweeper.
+   */
   async start(): Promise<void> {
-    const live = await this.deps.store.listLiveSessions();
-    for (const session of live) {
-      const driver = this.newDriver(session);
-      driver.attach().catch((err) => this.deps.log.error({ err, session: session.id }, "re-attach failed"));
-    }
-    await this.reapOrphans().catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
+    await this.deps.cluster.start(this);
+    await reapOrphans(this.deps.providers, this.deps.store, this.deps.config.installationId, this.deps.log).catch((err) => this.deps.log.warn({ err }, "orphan reaping failed"));
     this.sweeper = setInterval(() => this.sweepIdle(), 1000);
     this.sweeper.unref();
     this.retention.start();
   }
 
-  /** Stops driving sessions; sandboxes keep running and are re-attached by the next start. */
+  /**
+   * Stops driving sessions and hands their leases back, so other nodes take them at once; sandboxes keep running
+   * and are re-attached by whichever node takes them (or by this one's next start).
+   */
   async close(): Promise<void> {
     await this.retention.stop();
     if (this.sweeper) clearInterval(this.sweeper);
     for (const driver of this.drivers.values()) driver.detach();
+    const owned = [...this.drivers.keys()];
     this.drivers.clear();
     this.deps.gateway.closeAll();
+    await this.deps.cluster.stop(owned);
+  }
+
+  // ---- leases (cluster/node.ts)
+
+  owned(): Array<{ sessionId: string; epoch: number }> {
+    return [...this.drivers.values()].flatMap((d) => (d.epoch === null ? [] : [{ sessionId: d.id, epoch: d.epoch }]));
+  }
+
+  lost(sessionId: string): void {
+    const driver = this.drivers.get(sessionId);
+    if (!driver) return;
+    this.deps.log.warn({ session: sessionId }, "cluster: the lease is gone; letting the session go");
+    driver.letGo();
+    this.drivers.delete(sessionId);
+  }
+
+  async adopt(sessionId: string, lease: LeaseRecord): Promise<void> {
+    const current = this.drivers.get(sessionId);
+    if (current?.epoch === lease.epoch) return;
+    // Our own lease lapsed (the event loop stalled past the TTL) and we took it again under a new epoch: the old
+    // driver's commits would be refused, so it goes and a new one starts from the store.
+    if (current) this.lost(sessionId);
+    const session = await this.deps.store.getSession(sessionId);
+    if (!session) return;
+    this.attachDriver(session, lease.epoch);
+  }
+
+  wake(sessionId: string): void {
+    const driver = this.drivers.get(sessionId);
+    if (!driver) return;
+    driver
+      .wake()
+      .then((deleted) => (deleted ? driver.stop("deleted", true) : undefined))
+      .catch((err) => this.deps.log.warn({ err, session: sessionId }, "cluster: acting on commands failed"));
+  }
+
+  /** Re-attaches to a live session from its stored journal offset (as after a restart), then looks for commands. */
+  private attachDriver(session: SessionRecord, epoch: number): SessionDriver {
+    const driver = this.newDriver(session, epoch);
+    driver
+      .attach()
+      .then(() => this.wake(session.id))
+      .catch((err) => this.deps.log.error({ err, session: session.id }, "re-attach failed"));
+    return driver;
+  }
+
+  /**
+   * The local driver of a session, taking the session's lease first when no node holds it (its owner died, or it
+   * is stopped and gets work); null when another node drives it.
+   */
+  private async acquire(session: SessionRecord): Promise<SessionDriver | null> {
+    const existing = this.drivers.get(session.id);
+    if (existing) return existing;
+    const lease = await this.deps.store.claimSession(session.id, this.deps.cluster.id, this.deps.config.leaseTtlMs);
+    if (!lease) return null;
+    const fresh = (await this.deps.store.getSession(session.id)) ?? session;
+    const again = this.drivers.get(session.id);
+    if (again) return again;
+    if (fresh.status === "stopped" || fresh.status === "failed") return this.newDriver(fresh, lease.epoch);
+    return this.attachDriver(fresh, lease.epoch);
+  }
+
+  private get remote(): RemoteDeps {
+    return { store: this.deps.store, ring: (id) => this.deps.cluster.ring(id) };
   }
 
   async create(tenant: string, body: CreateSession): Promise<SessionView & { webhook?: WebhookView }> {
@@ -107,40 +181,16 @@ export class SessionManager {
     // Checked before anything is made: an unknown secret is a 400 naming the variable.
     const env = body.env ? await this.deps.secrets.sealEnv(tenant, id, body.env) : undefined;
     const now = Date.now();
-    const session: SessionRecord = {
-      id,
-      tenant,
-      agent: body.agent,
-      provider: provider.name,
-      status: "provisioning",
-      statusReason: null,
-      options: {
-        ...(body.command ? { command: body.command } : {}),
-        ...(env ? { env } : {}),
-        permissionMode: body.permissionMode ?? "ask",
-        ...(body.model ? { model: body.model } : {}),
-        ...(body.review !== undefined ? { review: body.review } : {}),
-        idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
-        ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
-        network: body.network ?? false,
-        ...(body.mcpServers?.length ? { mcpServers: this.deps.secrets.sealMcpServers(id, body.mcpServers) } : {}),
-        ...(body.setup ? { setup: body.setup } : {}),
-      },
-      metadata: body.metadata ?? {},
-      lastSeq: 0,
-      journalOffset: 0,
-      sandbox: null,
-      acpSessionId: null,
-      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-      idleDeadline: null,
-      agentCrashes: 0,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const session = newSessionRecord(id, tenant, body, provider.name, config.defaultIdleTimeoutSec, now, {
+      ...(env ? { env } : {}),
+      ...(body.mcpServers?.length ? { mcpServers: this.deps.secrets.sealMcpServers(id, body.mcpServers) } : {}),
+    });
+    // The node that makes a session drives it.
+    session.lease = { node: this.deps.cluster.id, epoch: 1, expiresAt: now + config.leaseTtlMs };
     const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, session.id) : undefined;
     const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook);
     this.deps.bus.publish(session.id, rows);
-    const driver = this.newDriver({ ...session, lastSeq: rows.length });
+    const driver = this.newDriver({ ...session, lastSeq: rows.length }, 1);
     void driver.provision(body.workspace);
     const view = await this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
     // The session's own webhook, with its signing secret: shown here once.
@@ -166,30 +216,7 @@ export class SessionManager {
       this.deps.store.listTurns(session.id, "queued"),
     ]);
     const deadline = this.drivers.get(session.id)?.idleDeadline ?? session.idleDeadline;
-    return {
-      id: session.id,
-      agent: session.agent,
-      provider: session.provider,
-      status: session.status,
-      statusReason: session.statusReason,
-      final: session.status === "failed" || (session.status === "stopped" && !session.sandbox),
-      hasWorkspace: session.sandbox !== null,
-      permissionMode: session.options.permissionMode,
-      model: session.options.model ?? null,
-      review: session.options.review ?? false,
-      env: envView(session.options.env),
-      metadata: session.metadata,
-      mcpServers: mcpServersView(session.options.mcpServers),
-      lastSeq: session.lastSeq,
-      pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),
-      queuedTurns: queued.length,
-      usage: session.usage,
-      budgetUsd: session.options.budgetUsd ?? null,
-      idleTimeoutSec: session.options.idleTimeoutSec,
-      idleDeadline: deadline ? new Date(deadline).toISOString() : null,
-      createdAt: new Date(session.createdAt).toISOString(),
-      updatedAt: new Date(session.updatedAt).toISOString(),
-    };
+    return sessionView(session, pending, queued.length, deadline);
   }
 
   /** Queues a prompt; with an idempotency key (see idempotency.ts) a retry returns the first turn and queues nothing. */
@@ -207,7 +234,10 @@ export class SessionManager {
     while (this.drivers.get(session.id)?.status === "stopping" && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
     if (!this.drivers.has(session.id)) session = await this.get(tenant, id);
     try {
-      return await this.driverFor(session).prompt(content, request);
+      checkPromptable(session, this.drivers.has(session.id));
+      const driver = await this.acquire(session);
+      if (!driver) return await remotePrompt(this.remote, session, content, request);
+      return await driver.prompt(content, request);
     } catch (err) {
       // A retry that raced the first request lost the insert on the key's unique index: answer as the first did.
       if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
@@ -217,7 +247,8 @@ export class SessionManager {
 
   async cancel(tenant: string, id: string) {
     const session = await this.get(tenant, id);
-    const driver = this.drivers.get(session.id);
+    const driver = isLive(session) ? await this.acquire(session) : this.drivers.get(session.id);
+    if (driver === null) return remoteCancel(this.remote, session);
     if (!driver) throw conflict(`no turn is running (the session is ${session.status})`);
     return driver.cancel();
   }
@@ -229,7 +260,17 @@ export class SessionManager {
     const replay = async () => (request ? replayAnswer(await this.deps.store.findInteractionByIdempotencyKey(session.id, request.key), interactionId, request) : null);
     const first = await replay();
     if (first) return first;
-    const driver = this.drivers.get(session.id);
+    const driver = isLive(session) ? await this.acquire(session) : this.drivers.get(session.id);
+    if (driver === null) {
+      try {
+        const { rows, resolution } = await remoteAnswer(this.remote, session, interactionId, body, by, request);
+        this.deps.bus.publish(session.id, rows);
+        return resolution;
+      } catch (err) {
+        if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+        throw err;
+      }
+    }
     if (!driver) {
       const interaction = await this.deps.store.getInteraction(session.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${id}`);
@@ -246,7 +287,8 @@ export class SessionManager {
 
   async keepalive(tenant: string, id: string) {
     const session = await this.get(tenant, id);
-    const driver = this.drivers.get(session.id);
+    const driver = isLive(session) ? await this.acquire(session) : this.drivers.get(session.id);
+    if (driver === null) return remoteKeepalive(this.remote, session);
     if (!driver) throw conflict(`the session is ${session.status}; nothing to keep alive`);
     const { idleDeadline } = driver.keepalive();
     return { idleDeadline: idleDeadline ? new Date(idleDeadline).toISOString() : null };
@@ -268,8 +310,16 @@ export class SessionManager {
     this.retention.kick();
   }
 
-  /** Stops the agent if it runs and destroys the sandbox; the log stays (DELETE, sandbox retention). */
+  /**
+   * Stops the agent if it runs and destroys the sandbox; the log stays (DELETE, sandbox retention). A session
+   * another node drives is stopped by that node.
+   */
   private async removeSandbox(session: SessionRecord, reason: string): Promise<void> {
+    if (isLive(session)) {
+      const driver = await this.acquire(session);
+      if (driver === null) return remoteDelete(this.remote, session);
+      return driver.stop(reason, true);
+    }
     const driver = this.drivers.get(session.id) ?? new SessionDriver(this.driverDeps(), session);
     await driver.stop(reason, true);
   }
@@ -351,16 +401,15 @@ export class SessionManager {
     return this.drivers.size;
   }
 
-  private driverFor(session: SessionRecord): SessionDriver {
-    const existing = this.drivers.get(session.id);
-    if (existing) return existing;
-    if (session.status === "failed") throw conflict(`the session has failed: ${session.statusReason ?? "see its events"}`);
-    if (session.status !== "stopped" || !session.sandbox) throw conflict(`the session is ${session.status}${session.sandbox ? "" : " and its sandbox is gone"}`);
-    return this.newDriver(session);
+  /** This node's id and the nodes alive on the store (for /healthz). */
+  async nodes() {
+    const nodes = await this.deps.cluster.liveNodes().catch(() => []);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return { node: this.deps.cluster.id, nodes: nodes.map((n) => ({ id: n.id, url: n.url, startedAt: iso(n.startedAt), heartbeatAt: iso(n.heartbeatAt) })) };
   }
 
-  private newDriver(session: SessionRecord): SessionDriver {
-    const driver = new SessionDriver(this.driverDeps(), session);
+  private newDriver(session: SessionRecord, epoch: number): SessionDriver {
+    const driver = new SessionDriver(this.driverDeps(), session, epoch);
     this.drivers.set(session.id, driver);
     return driver;
   }
@@ -376,7 +425,11 @@ export class SessionManager {
       gateway: this.deps.gateway,
       secrets: this.deps.secrets,
       maxAgentCrashes: this.deps.config.maxAgentCrashes,
-      onRetired: (id: string) => this.drivers.delete(id),
+      onRetired: (id: string) => {
+        this.drivers.delete(id);
+        this.deps.cluster.release(id);
+      },
+      onFenced: (id: string) => this.lost(id),
     };
   }
 
@@ -389,27 +442,4 @@ export class SessionManager {
         .catch((err) => this.deps.log.warn({ err, session: driver.id }, "idle stop failed"));
     }
   }
-
-  /** Sandboxes labelled by this installation that no session owns any more (left by a crash). */
-  private async reapOrphans(): Promise<void> {
-    for (const provider of this.deps.providers.all()) {
-      const refs = await provider.list({ "airlock.installation": this.deps.config.installationId });
-      for (const ref of refs) {
-        // A sandbox id need not be its session's id (E2B makes its own): the session label names it.
-        const session = await this.deps.store.getSession(ref.labels?.["airlock.session"] ?? ref.id);
-        if (session?.sandbox && session.sandbox.id === ref.id && session.status !== "stopped") continue;
-        if (session?.sandbox && session.status === "stopped") continue; // idle-stopped: kept for resume
-        this.deps.log.info({ sandbox: ref.id, provider: provider.name }, "reaping an orphaned sandbox");
-        await (await provider.connect(ref))?.destroy().catch((err) => this.deps.log.warn({ err, sandbox: ref.id }, "could not reap"));
-      }
-    }
-  }
-}
-
-function checkSeed(files: Record<string, string>): void {
-  const entries = Object.entries(files);
-  if (entries.length > limits.maxSeedFiles) throw new AirlockError("payload_too_large", `workspace.files has ${entries.length} files; the limit is ${limits.maxSeedFiles}`);
-  let total = 0;
-  for (const [, content] of entries) total += Buffer.byteLength(content);
-  if (total > limits.maxSeedBytes) throw new AirlockError("payload_too_large", `workspace.files holds ${total} bytes; the limit is ${limits.maxSeedBytes}`);
 }

@@ -1,7 +1,7 @@
 /**
  * @module rows — records ⇄ table rows (snake_case columns, JSON as text), shared by every SQL store.
  */
-import type { ApiKeyRecord, InteractionRecord, SecretRecord, SessionRecord, TurnRecord } from "@airlock/protocol";
+import type { ApiKeyRecord, InteractionRecord, NodeRecord, SecretRecord, SessionRecord, TurnRecord } from "@airlock/protocol";
 
 // Rows come back from the driver untyped; these functions are where they get their types.
 type Row = Record<string, any>;
@@ -27,7 +27,19 @@ export function sessionParams(s: SessionRecord, lastSeq: number) {
     idleDeadline: s.idleDeadline,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
+    ownerNode: s.lease?.node ?? null,
+    leaseEpoch: s.lease?.epoch ?? 0,
+    leaseExpires: s.lease?.expiresAt ?? 0,
   };
+}
+
+/** A lease as the sessions table holds it (owner_node, lease_epoch, lease_expires); null without an owner. */
+export function toLease(r: Row): SessionRecord["lease"] {
+  return r.owner_node ? { node: r.owner_node, epoch: r.lease_epoch, expiresAt: r.lease_expires } : null;
+}
+
+export function toNode(r: Row): NodeRecord {
+  return { id: r.id, url: r.url, startedAt: r.started_at, heartbeatAt: r.heartbeat_at };
 }
 
 export function toSession(r: Row): SessionRecord {
@@ -47,6 +59,8 @@ export function toSession(r: Row): SessionRecord {
     usage: JSON.parse(r.usage),
     idleDeadline: r.idle_deadline,
     agentCrashes: r.agent_crashes ?? 0,
+    // Absent rather than null when no node drives it: records made before leases compare equal.
+    ...(r.owner_node ? { lease: toLease(r) } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

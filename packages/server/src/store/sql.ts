@@ -120,6 +120,25 @@ export const migrations: Migration[] = [
   // Webhooks: their delivery cursors and log (webhook-sql.ts).
   webhookMigration,
   {
+    // Several nodes (the same as PostgreSQL's version 6; SQLite serves one node, but keeps the same records):
+    // session leases with their fencing epoch, the nodes' heartbeats, commands waiting for a session's owner.
+    version: 6,
+    install: [
+      `ALTER TABLE sessions ADD COLUMN owner_node TEXT`,
+      `ALTER TABLE sessions ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE sessions ADD COLUMN lease_expires INTEGER NOT NULL DEFAULT 0`,
+      `CREATE INDEX sessions_owner ON sessions (owner_node) WHERE owner_node IS NOT NULL`,
+      `CREATE TABLE nodes (id TEXT PRIMARY KEY, url TEXT NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL)`,
+      `CREATE TABLE session_commands (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        kind       TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      )`,
+      `CREATE INDEX session_commands_session ON session_commands (session_id)`,
+    ],
+  },
+  {
     // Data lifecycle (the same as PostgreSQL's version 7): when a session stopped running, and sessions being
     // purged (hidden at once, their rows removed in small batches afterwards).
     version: 7,
@@ -169,11 +188,13 @@ export const queries = {
   // Sessions
   insertSession: `
     INSERT INTO sessions (id, tenant, agent, provider, status, status_reason, options, metadata, last_seq,
-                          journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at)
+                          journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at,
+                          owner_node, lease_epoch, lease_expires)
     VALUES (@id, @tenant, @agent, @provider, @status, @statusReason, @options, @metadata, @lastSeq,
-            @journalOffset, @sandbox, @acpSessionId, @usage, @idleDeadline, @createdAt, @updatedAt)`,
+            @journalOffset, @sandbox, @acpSessionId, @usage, @idleDeadline, @createdAt, @updatedAt,
+            @ownerNode, @leaseEpoch, @leaseExpires)`,
   getSession: `SELECT * FROM sessions WHERE id = ? AND ${visible}`,
-  sessionHead: `SELECT last_seq, journal_offset FROM sessions WHERE id = ? AND ${visible}`,
+  sessionHead: `SELECT last_seq, journal_offset, lease_epoch FROM sessions WHERE id = ? AND ${visible}`,
   // Newest first. `before` defaults to the largest string (U+10FFFF) so the id range always uses the
   // (tenant, id DESC) index, and deep pages cost no more than the first. Every metadata key/value asked for
   // must be present in the session's metadata.
@@ -307,6 +328,35 @@ export const queries = {
       AND iif(@sandboxKept, sandbox IS NOT NULL, status IN ('stopped', 'failed'))
     ORDER BY ended_at
     LIMIT @limit`,
+
+  // Several nodes. SQLite serves one node: a lease held by another node id is one a previous run of this
+  // server left, so it is taken at once (PostgreSQL waits for it to expire).
+  heartbeat: `
+    INSERT INTO nodes (id, url, started_at, heartbeat_at) VALUES (@id, @url, @startedAt, @now)
+    ON CONFLICT (id) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at`,
+  listNodes: `SELECT * FROM nodes WHERE heartbeat_at > @aliveAfter ORDER BY id`,
+  removeNode: `DELETE FROM nodes WHERE id = @id`,
+  claimSession: `
+    UPDATE sessions SET
+      lease_epoch = iif(owner_node IS @node, lease_epoch, lease_epoch + 1),
+      owner_node = @node, lease_expires = @now + @ttl
+    WHERE id = @id AND ${visible}
+    RETURNING owner_node, lease_epoch, lease_expires`,
+  claimExpired: `
+    UPDATE sessions SET owner_node = @node, lease_epoch = lease_epoch + 1, lease_expires = @now + @ttl
+    WHERE id IN (SELECT id FROM sessions
+                 WHERE ${live} AND ${visible} AND (owner_node IS NULL OR owner_node IS NOT @node OR lease_expires < @now)
+                 ORDER BY id LIMIT @limit)
+    RETURNING id, owner_node, lease_epoch, lease_expires`,
+  renewLease: `UPDATE sessions SET lease_expires = @now + @ttl WHERE id = @id AND owner_node = @node AND lease_epoch = @epoch`,
+  releaseLease: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE id = @id AND owner_node = @node`,
+  releaseNodeLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE owner_node = @node`,
+  addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, @now)`,
+  takeCommands: `DELETE FROM session_commands WHERE session_id = @sessionId RETURNING id, session_id, kind, created_at`,
+  commandSessions: `
+    SELECT DISTINCT c.session_id AS id FROM session_commands c JOIN sessions s ON s.id = c.session_id
+    WHERE s.owner_node = @node`,
+  sessionLastSeq: `SELECT id, last_seq FROM sessions WHERE id = ?`,
 } as const;
 
 export type QueryName = keyof typeof queries;

@@ -132,7 +132,10 @@ describe("sqlite store on disk", () => {
     for (const statement of migrations[0].install) db.exec(statement);
     db.prepare("INSERT INTO schema_version (version) VALUES (1)").run();
     const s = sessionRecord();
-    db.prepare(queries.insertSession).run(sessionParams(s, 0));
+    // The columns of schema 1 only (today's insert names columns later versions added).
+    const { ownerNode: _o, leaseEpoch: _e, leaseExpires: _x, ...v1 } = sessionParams(s, 0);
+    db.prepare(`INSERT INTO sessions (${Object.keys(v1).map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)).join(", ")})
+      VALUES (${Object.keys(v1).map((k) => `@${k}`).join(", ")})`).run(v1);
     db.prepare("INSERT INTO turns (id, session_id, status, prompt, created_at) VALUES ('turn_old', ?, 'ended', '[]', 1)").run(s.id);
     db.prepare("INSERT INTO interactions (id, session_id, kind, rpc_id, request, status, created_at) VALUES ('int_old', ?, 'permission', '1', '{}', 'pending', 2)").run(s.id);
     db.close();

@@ -24,11 +24,13 @@ import {
   type WebhookRecord,
   AirlockError,
   conflict,
+  fenced,
   newId,
   notFound,
 } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "./api-key.ts";
 import { startCheckpointer } from "./checkpointer.ts";
+import { sqliteCluster } from "./sqlite-cluster.ts";
 import { type PurgeState, purgeRefusal } from "./purge.ts";
 import { interactionParams, sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn, turnParams } from "./rows.ts";
 import { type QueryName, eventRowsPerInsert, insertEvents, migration, migrations, queries } from "./sql.ts";
@@ -91,6 +93,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     const s = st();
     const head = s.sessionHead.get(sessionId) as Row | undefined;
     if (!head) throw notFound(`no session ${sessionId}`);
+    if (batch.epoch !== undefined && batch.epoch !== head.lease_epoch) throw fenced(sessionId);
     if (batch.requirePendingInteraction !== undefined) {
       const i = s.interactionStatus.get(batch.requirePendingInteraction, sessionId) as Row | undefined;
       if (!i) throw notFound(`no interaction ${batch.requirePendingInteraction}`);
@@ -296,6 +299,8 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       const rows = st().endedSessions.all({ endedBefore: query.endedBefore, sandboxKept: query.sandboxKept ? 1 : 0, limit: query.limit });
       return (rows as Row[]).map(toSession);
     },
+
+    ...sqliteCluster(db, st),
   };
 }
 

@@ -8,13 +8,15 @@
  * see each other's effects in order, as consecutive commits do: the second of two answers to one interaction is
  * refused, a journal offset must pass the one accepted just before it.
  */
-import { type CommitBatch, type EventRow, type InteractionPatch, type NewEvent, AirlockError, conflict, notFound } from "@airlock/protocol";
+import { type CommitBatch, type EventRow, type InteractionPatch, type NewEvent, AirlockError, conflict, fenced, notFound } from "@airlock/protocol";
 import { interactionParams, turnParams } from "../rows.ts";
 import { type QueryName, jsonbText } from "./sql.ts";
 
 export interface Head {
   lastSeq: number;
   journalOffset: number;
+  /** The session's lease epoch (fencing token); 0 when it never had an owner. */
+  epoch?: number;
 }
 
 export interface PlannedItem {
@@ -34,6 +36,11 @@ export interface Plan {
   outcomes: Outcome[];
   /** Statements to run, in order, inside the transaction that holds the heads' locks. Empty if nothing passed. */
   writes: Write[];
+  /**
+   * The doorbell for other nodes: `sessionId:lastSeq` of every session that got events, comma-separated, in
+   * payloads that fit PostgreSQL's NOTIFY (one for a group, unless it is very large). Empty when none did.
+   */
+  doorbells: string[];
 }
 
 /**
@@ -74,7 +81,7 @@ export function planCommits(
     }
     outcomes.push({ rows });
   }
-  if (moved.size === 0) return { outcomes, writes: [] };
+  if (moved.size === 0) return { outcomes, writes: [], doorbells: [] };
 
   const writes = [...eventInserts(events, rowsPerInsert), ...perItem];
   const ids = [...moved];
@@ -82,12 +89,29 @@ export function planCommits(
     query: "advanceSessions",
     values: { ids, lastSeqs: ids.map((id) => head.get(id)!.lastSeq), offsets: ids.map((id) => head.get(id)!.journalOffset), at: now },
   });
-  return { outcomes, writes };
+  const rang = ids.filter((id) => head.get(id)!.lastSeq > heads.get(id)!.lastSeq).map((id) => `${id}:${head.get(id)!.lastSeq}`);
+  return { outcomes, writes, doorbells: doorbellPayloads(rang) };
+}
+
+/** NOTIFY payloads must stay under 8000 bytes: entries joined up to a safe size, as few payloads as that allows. */
+export function doorbellPayloads(entries: string[], maxBytes = 7000): string[] {
+  const out: string[] = [];
+  let current = "";
+  for (const e of entries) {
+    if (current && current.length + 1 + e.length > maxBytes) {
+      out.push(current);
+      current = "";
+    }
+    current = current ? `${current},${e}` : e;
+  }
+  if (current) out.push(current);
+  return out;
 }
 
 /** Why a batch cannot be stored, checked in the order SQLite checks it; null when it can. */
 function refusal(sessionId: string, batch: CommitBatch, head: Head | undefined, known: ReadonlyMap<string, { sessionId: string; status: string }>) {
   if (!head) return notFound(`no session ${sessionId}`);
+  if (batch.epoch !== undefined && batch.epoch !== (head.epoch ?? 0)) return fenced(sessionId);
   const required = batch.requirePendingInteraction;
   if (required !== undefined) {
     const i = known.get(required);

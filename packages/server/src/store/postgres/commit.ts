@@ -43,6 +43,8 @@ export class GroupCommitter {
   private running = 0;
   private scheduled = false;
   private idle: Array<() => void> = [];
+  /** Transactions committed and NOTIFYs sent with them, since the store opened. */
+  readonly stats = { commits: 0, notifies: 0 };
 
   constructor(
     private readonly pool: pg.Pool,
@@ -134,12 +136,18 @@ export class GroupCommitter {
         q("lockHeads", { ids }),
         required.length ? q("interactionStatuses", { ids: required }) : Promise.resolve({ rows: [] as Row[] }),
       ]);
-      const heads = new Map<string, Head>(locked.rows.map((r: Row) => [r.id, { lastSeq: r.last_seq, journalOffset: r.journal_offset }]));
+      const heads = new Map<string, Head>(locked.rows.map((r: Row) => [r.id, { lastSeq: r.last_seq, journalOffset: r.journal_offset, epoch: r.lease_epoch }]));
       const interactions = new Map<string, { sessionId: string; status: string }>(
         statuses.rows.map((r: Row) => [r.id, { sessionId: r.session_id, status: r.status }]),
       );
       const plan = planCommits(items, heads, interactions, Date.now(), this.options.rowsPerInsert);
-      const results = await settled([...plan.writes.map((w) => q(w.query, w.values)), client.query(plan.writes.length ? "COMMIT" : "ROLLBACK")]);
+      // The doorbell rings inside the transaction: PostgreSQL delivers it at COMMIT, and only if it commits.
+      const bells = plan.doorbells.map((payload) => q("notify", { channel: "airlock_events", payload }));
+      const results = await settled([...plan.writes.map((w) => q(w.query, w.values)), ...bells, client.query(plan.writes.length ? "COMMIT" : "ROLLBACK")]);
+      if (plan.writes.length) {
+        this.stats.commits++;
+        this.stats.notifies += bells.length;
+      }
       // A failed statement turns COMMIT into a ROLLBACK: `settled` has thrown its error by then; this is the net.
       if (plan.writes.length && results.at(-1)!.command !== "COMMIT") throw new AirlockError("internal", "the commit was rolled back");
       return plan.outcomes;

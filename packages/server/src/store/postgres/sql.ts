@@ -14,6 +14,7 @@
  * adds columns (a prepared `SELECT *` would fail with "cached plan must not change result type").
  */
 import type { Migration } from "../sql.ts";
+import { clusterMigration, clusterStatements } from "./cluster-sql.ts";
 import { webhookMigration } from "./webhook-sql.ts";
 
 export const migrations: Migration[] = [
@@ -123,6 +124,8 @@ export const migrations: Migration[] = [
   },
   // Webhooks: their delivery cursors and log (webhook-sql.ts; the same as SQLite's version 4).
   webhookMigration,
+  // Several nodes: leases, heartbeats, commands (cluster-sql.ts; the same as SQLite's version 6).
+  clusterMigration,
   {
     // Data lifecycle (the same as SQLite's version 7): when a session stopped running, and sessions being purged.
     version: 7,
@@ -210,7 +213,7 @@ export const migration = {
 
 const sessionColumns = `id, tenant, agent, provider, status, status_reason, options::text AS options, metadata::text AS metadata,
   last_seq, journal_offset, sandbox::text AS sandbox, acp_session_id, usage::text AS usage, idle_deadline, created_at, updated_at,
-  agent_crashes`;
+  agent_crashes, owner_node, lease_epoch, lease_expires`;
 const turnColumns = `id, session_id, status, prompt::text AS prompt, stop_reason, error, created_at, started_at, ended_at,
   idempotency_key, idempotency_fingerprint`;
 const interactionColumns = `id, session_id, turn_id, kind, rpc_id::text AS rpc_id, request::text AS request, status,
@@ -223,9 +226,11 @@ const statements = {
   // Sessions
   insertSession: `
     INSERT INTO sessions (id, tenant, agent, provider, status, status_reason, options, metadata, last_seq,
-                          journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at)
+                          journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at,
+                          owner_node, lease_epoch, lease_expires)
     VALUES (@id, @tenant, @agent, @provider, @status, @statusReason, @options::jsonb, @metadata::jsonb, @lastSeq,
-            @journalOffset, @sandbox::jsonb, @acpSessionId, @usage::jsonb, @idleDeadline, @createdAt, @updatedAt)`,
+            @journalOffset, @sandbox::jsonb, @acpSessionId, @usage::jsonb, @idleDeadline, @createdAt, @updatedAt,
+            @ownerNode, @leaseEpoch, @leaseExpires)`,
   getSession: `SELECT ${sessionColumns} FROM sessions WHERE id = @id AND ${visible}`,
   // Newest first, through the (tenant, id DESC) index. Every metadata key/value asked for must be present.
   listSessions: `
@@ -243,7 +248,7 @@ const statements = {
   // Commit: the heads of a group's sessions, locked in id order (two groups locking the same sessions cannot
   // deadlock), then everything else, then the heads advanced. See commit.ts.
   lockHeads: `
-    SELECT id, last_seq, journal_offset FROM sessions
+    SELECT id, last_seq, journal_offset, lease_epoch FROM sessions
     WHERE id = ANY (@ids::text[]) AND ${visible}
     ORDER BY id
     FOR UPDATE`,
@@ -380,6 +385,7 @@ const statements = {
       AND (CASE WHEN @sandboxKept::boolean THEN sandbox IS NOT NULL ELSE status IN ('stopped', 'failed') END)
     ORDER BY ended_at
     LIMIT @limit`,
+  ...clusterStatements,
 } as const;
 
 export type QueryName = keyof typeof statements;

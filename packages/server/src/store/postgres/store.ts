@@ -11,7 +11,8 @@ import pg from "pg";
 import { type ApiKeyRecord, type EventRow, type StoreV1, AirlockError, newId } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "../api-key.ts";
 import { type PurgeState, purgeRefusal } from "../purge.ts";
-import { sessionParams, toApiKey, toSecret, toInteraction, toSession, toTurn } from "../rows.ts";
+import { sessionParams, toApiKey, toInteraction, toSecret, toSession, toTurn } from "../rows.ts";
+import { postgresCluster } from "./cluster.ts";
 import { type CommitterOptions, GroupCommitter, run } from "./commit.ts";
 import { eventInserts, eventRows } from "./commit-plan.ts";
 import { describeUrl, isServerError, translatePgError } from "./errors.ts";
@@ -228,5 +229,8 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
       const { rows } = await q("endedSessions", { endedBefore: query.endedBefore, sandboxKept: query.sandboxKept ?? false, limit: query.limit });
       return rows.map(toSession);
     },
+
+    ...postgresCluster(q, { connectionString: options.url, application_name: "airlock-listen" }, (error) => options.onError?.(error)),
+    stats: () => ({ ...committer.stats }),
   };
 }
