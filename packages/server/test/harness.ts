@@ -253,8 +253,6 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
   return [state.agentPid, ...descendantsOf(state.agentPid)].filter((pid) => {
     try {
-      // bwrap itself names the agent in its argv but runs with an empty environment (its options come from a file).
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "bwrap") return false;
       return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(needle);
     } catch {
       return false;

@@ -129,7 +129,9 @@ async function snapshot(server: TestServer): Promise<string> {
   const list = await server.api("GET", "/v1/sessions?limit=200");
   const parts: unknown[] = [(await server.api("GET", "/v1/secrets")).body];
   for (const s of list.body.sessions) {
-    const { idleDeadline: _moving, updatedAt: _u, ...view } = s;
+    // The idle deadline and the owner's lease expiry move by themselves; who owns the session must not.
+    const { idleDeadline: _moving, updatedAt: _u, owner, ...view } = s;
+    view.owner = owner?.node ?? null;
     const log = await server.api("GET", `/v1/sessions/${s.id}/events?limit=1000`);
     const files = await server.api("GET", `/v1/sessions/${s.id}/files?path=`);
     parts.push(view, log.body, files.body);
