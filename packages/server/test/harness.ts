@@ -261,11 +261,21 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
 }
 
 /**
- * The environment a local session's agent was started with, from its process (the relay's config file keeps no
- * environment once the agent runs: it holds the session's secrets).
+ * The environment a local session's agent runs with, from its processes (the relay's config file keeps no
+ * environment once the agent runs: it holds the session's secrets). Variables set inside the sandbox are on the
+ * processes below bubblewrap, so every process of the agent's tree is read, the deepest last.
  */
 export function agentEnvironment(dataDir: string, sessionId: string): Record<string, string> {
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
-  const entries = readFileSync(`/proc/${state.agentPid}/environ`, "utf8").split("\0").filter(Boolean);
-  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+  const env: Record<string, string> = {};
+  for (const pid of [state.agentPid, ...descendantsOf(state.agentPid)]) {
+    let entries: string[] = [];
+    try {
+      entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const e of entries) env[e.slice(0, e.indexOf("="))] = e.slice(e.indexOf("=") + 1);
+  }
+  return env;
 }
