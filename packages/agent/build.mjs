@@ -28,6 +28,8 @@ const result = await build({
   write: false,
   logLevel: "warning",
   legalComments: "none",
+  // Some CommonJS dependencies (the MCP SDK's cross-spawn) require Node's built-ins: give ESM a `require`.
+  banner: { js: 'import { createRequire as __airlockRequire } from "node:module"; const require = __airlockRequire(import.meta.url);' },
 });
 const entry = join(outdir, "airlock-agent.mjs");
 const files = [...result.outputFiles].sort((a, b) => (a.path === entry) - (b.path === entry));

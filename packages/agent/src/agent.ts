@@ -48,6 +48,7 @@ export function createAgent(config: AgentConfig): acp.AgentApp {
         agentCapabilities: {
           loadSession: true,
           promptCapabilities: { image: true, audio: false, embeddedContext: true },
+          mcpCapabilities: { http: true, sse: true },
         },
         agentInfo: { name: "airlock-agent", title: "Airlock agent", version: pkg.version },
         authMethods: [],
@@ -55,6 +56,7 @@ export function createAgent(config: AgentConfig): acp.AgentApp {
     })
     .onRequest(acp.methods.agent.session.new, ({ params, client }) => {
       const session = Session.create(`agent_${randomUUID()}`, absolute(params.cwd), config.permissionMode, config.stateDir);
+      session.mcpServers = params.mcpServers ?? [];
       sessions.set(session.id, session);
       session.save();
       announceCommands(client, session.id);
@@ -64,6 +66,10 @@ export function createAgent(config: AgentConfig): acp.AgentApp {
       const session = sessions.get(params.sessionId) ?? Session.load(params.sessionId, absolute(params.cwd), config.permissionMode, config.stateDir);
       if (!session) throw acp.RequestError.resourceNotFound(params.sessionId);
       session.cwd = absolute(params.cwd);
+      // The client gives the servers again: connect to these (a resumed session's may have changed).
+      void session.mcp?.then((m) => m.close()).catch(() => {});
+      session.mcp = null;
+      session.mcpServers = params.mcpServers ?? [];
       sessions.set(session.id, session);
       // The conversation as the client saw it, so it can show it again; then the answer.
       for (const update of (await loadEngine()).replay(session)) await client.notify(acp.methods.client.session.update, { sessionId: session.id, update });

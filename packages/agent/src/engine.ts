@@ -10,6 +10,7 @@ import { replayOf } from "./history.ts";
 import { Llm, LlmError } from "./llm.ts";
 import type { Session } from "./session.ts";
 import { allTools, apiToolOf } from "./tools/index.ts";
+import { connectMcpServers } from "./mcp.ts";
 import { runPrompt } from "./turn.ts";
 
 export interface Engine {
@@ -27,7 +28,10 @@ export function createEngine(config: AgentConfig): Engine {
   return {
     async prompt(client, capabilities, session, prompt, signal) {
       try {
-        return await runPrompt({ config, llm, tools, apiTools, client, capabilities }, session, prompt, signal);
+        const mcp = await mcpToolsOf(session, client);
+        const all = mcp.length ? new Map([...tools, ...mcp.map((t) => [t.name, t] as const)]) : tools;
+        const allApi = mcp.length ? [...apiTools, ...mcp.map(apiToolOf)] : apiTools;
+        return await runPrompt({ config, llm, tools: all, apiTools: allApi, client, capabilities }, session, prompt, signal);
       } catch (err) {
         if (signal.aborted) return "cancelled";
         // The turn ends with the reason in words (the SDK would turn a plain Error into "Internal error").
@@ -37,4 +41,18 @@ export function createEngine(config: AgentConfig): Engine {
     },
     replay: (session) => replayOf(session.messages, tools),
   };
+
+  /** The session's MCP tools, connected once; servers that failed are said once, as a thought. */
+  async function mcpToolsOf(session: Session, client: AgentContext) {
+    if (session.mcpServers.length === 0) return [];
+    if (!session.mcp) {
+      session.mcp = connectMcpServers(session.mcpServers, { cwd: session.cwd, gatewaySocket: config.gatewaySocket });
+      const { problems } = await session.mcp;
+      for (const text of problems) {
+        const update: SessionUpdate = { sessionUpdate: "agent_thought_chunk", content: { type: "text", text: `${text}\n` }, _meta: { airlock: { phase: "mcp" } } };
+        await client.notify(acp.methods.client.session.update, { sessionId: session.id, update }).catch(() => {});
+      }
+    }
+    return (await session.mcp).tools;
+  }
 }

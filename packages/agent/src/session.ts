@@ -3,9 +3,11 @@
  * messages so far (in the Messages API's own shape, so they go back to the model as they are), and the
  * prompt running now.
  */
+import type { McpServer } from "@agentclientprotocol/sdk";
 import type { AssistantMessageParam, ContentBlockParam, UserMessageParam } from "@anthropic-ai/sdk/resources/messages";
 import type { PermissionMode } from "./config.ts";
 import { HistoryFile } from "./history.ts";
+import type { McpTools } from "./mcp.ts";
 
 /** A message of the conversation (the API's system messages are not used: the system prompt is separate). */
 export type ChatMessage = UserMessageParam | AssistantMessageParam;
@@ -15,6 +17,10 @@ export class Session {
   messages: ChatMessage[] = [];
   /** The running prompt's abort, or null between prompts. */
   running: AbortController | null = null;
+  /** The MCP servers the client gave (`session/new`, `session/load`); connected on the first prompt. */
+  mcpServers: McpServer[] = [];
+  /** Their connections and tools, once made (engine.ts). */
+  mcp: Promise<McpTools> | null = null;
 
   private constructor(
     readonly id: string,

@@ -55,4 +55,19 @@ describe("CreateSession", () => {
     expect(issues({ agent: "x", metadata: many(limits.maxMetadataKeys) })).toEqual([]);
     expect(issues({ agent: "x", metadata: many(limits.maxMetadataKeys + 1) })).toEqual([`metadata: at most ${limits.maxMetadataKeys} keys`]);
   });
+
+  it("checks mcpServers: a shape (command or url), a valid URL, unique names, a bounded count", () => {
+    const mcp = (...servers: unknown[]) => issues({ agent: "x", mcpServers: servers });
+    expect(mcp({ name: "fs", command: "node", args: ["s.mjs"], env: [{ name: "A", value: "1" }] }, { type: "http", name: "web", url: "https://h/mcp", headers: [{ name: "Authorization", value: "Bearer t" }] })).toEqual([]);
+    expect(mcp({ name: "x" })).toEqual([expect.stringMatching(/^mcpServers\.0: give either `command`.*or `type`.*`url`/)]);
+    expect(mcp({ name: "x", type: "http" })).toEqual([expect.stringMatching(/^mcpServers\.0\.url: /)]);
+    expect(mcp({ name: "x", type: "http", url: "not a url" })).toEqual(["mcpServers.0.url: must be an absolute URL"]);
+    expect(mcp({ name: "x", type: "sse", url: "ftp://h/x" })).toEqual(["mcpServers.0.url: must be an http:// or https:// URL"]);
+    expect(mcp({ name: "x", command: "a", url: "http://h" })).toEqual(["mcpServers.0: give either `command` or `url`, not both"]);
+    expect(mcp({ name: "a b", command: "a" })).toEqual([expect.stringMatching(/^mcpServers\.0\.name: must be 1-64 letters/)]);
+    expect(mcp({ name: "x", command: "a" }, { name: "x", type: "http", url: "http://h" })).toEqual(['mcpServers.1.name: "x" is given twice; server names must be unique']);
+    expect(mcp({ name: "x", type: "http", url: "http://h", headers: [{ name: "A", value: "v\r\nX: y" }] })).toEqual([expect.stringMatching(/^mcpServers\.0\.headers\.0\.value: /)]);
+    expect(mcp(...Array.from({ length: limits.maxMcpServers + 1 }, (_, i) => ({ name: `s${i}`, command: "a" })))).toEqual([`mcpServers: at most ${limits.maxMcpServers} servers`]);
+    expect(issues({ agent: "x", mcpServers: "nope" })).toEqual([expect.stringMatching(/^mcpServers: /)]);
+  });
 });

@@ -19,6 +19,7 @@ export const limits = {
   /** Names and values of `env` together: the kernel refuses a program whose environment and argv pass 2 MiB. */
   maxEnvBytes: 256 * 1024,
   maxMetadataKeys: 32,
+  maxMcpServers: 20,
 } as const;
 
 /**
@@ -112,6 +113,81 @@ const env = z
     `names and values together are limited to ${limits.maxEnvBytes} bytes`,
   );
 
+/** A name and value pair of ACP's `McpServer` (`env[]`, `headers[]`). */
+const nameValue = (name: z.ZodString) => z.object({ name, value: noNul(z.string().max(8 * 1024)) }).strict();
+/** HTTP header names (RFC 9110 tokens). */
+const headerName = z.string().min(1).max(256).regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a valid HTTP header name");
+const headerValue = z.string().max(8 * 1024).regex(/^[\t\x20-\x7e\x80-\uffff]*$/, "must not contain control characters (CR, LF, NUL)");
+/** A server's name: part of a route and of tool names (`mcp__<name>__<tool>`). */
+const mcpName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "must be 1-64 letters, digits, '_' or '-'");
+const mcpUrl = z
+  .string()
+  .max(2048)
+  .refine((u) => URL.canParse(u), "must be an absolute URL")
+  .refine((u) => !URL.canParse(u) || /^https?:$/.test(new URL(u).protocol), "must be an http:// or https:// URL");
+
+/** An MCP server run inside the sandbox by the agent (ACP `McpServerStdio`). */
+export const McpServerStdio = z
+  .object({
+    type: z.literal("stdio").optional(),
+    name: mcpName,
+    command: noNul(z.string().min(1, "must not be empty").max(4096)),
+    args: z.array(noNul(z.string().max(4096))).max(64).default([]),
+    env: z.array(nameValue(envName)).max(limits.maxEnvVars).default([]),
+  })
+  .strict();
+/** An MCP server reached over HTTP (ACP `McpServerHttp` / `McpServerSse`), through the control plane. */
+export const McpServerHttp = z
+  .object({
+    type: z.enum(["http", "sse"]),
+    name: mcpName,
+    url: mcpUrl,
+    headers: z.array(z.object({ name: headerName, value: headerValue }).strict()).max(32).default([]),
+  })
+  .strict();
+
+/**
+ * ACP's `McpServer`: stdio (`command`) or HTTP/SSE (`type` and `url`). Each shape is told apart by what it has,
+ * so an entry with neither `command` nor `url` gets one message saying so.
+ */
+export const McpServer = z.unknown().transform((value, ctx) => {
+  const v = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  const hasUrl = "url" in v || v.type === "http" || v.type === "sse";
+  if (!("command" in v) && !hasUrl) {
+    ctx.addIssue({ code: "custom", message: "give either `command` (a stdio server run in the sandbox) or `type` (\"http\" or \"sse\") and `url`" });
+    return z.NEVER;
+  }
+  if ("command" in v && hasUrl) {
+    ctx.addIssue({ code: "custom", message: "give either `command` or `url`, not both" });
+    return z.NEVER;
+  }
+  const parsed = (hasUrl ? McpServerHttp.safeParse(hasUrl && !v.type ? { ...v, type: "http" } : v) : McpServerStdio.safeParse(v)) as z.ZodSafeParseResult<McpServerStdio | McpServerHttp>;
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", path: issue.path as (string | number)[], message: issue.message });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+export type McpServerStdio = z.infer<typeof McpServerStdio>;
+export type McpServerHttp = z.infer<typeof McpServerHttp>;
+export type McpServer = McpServerStdio | McpServerHttp;
+
+const mcpServers = z
+  .array(McpServer)
+  .max(limits.maxMcpServers, `at most ${limits.maxMcpServers} servers`)
+  .superRefine((servers, ctx) => {
+    const seen = new Set<string>();
+    servers.forEach((s, i) => {
+      if (s && seen.has(s.name)) ctx.addIssue({ code: "custom", path: [i, "name"], message: `"${s.name}" is given twice; server names must be unique` });
+      if (s) seen.add(s.name);
+    });
+  });
+
+/** An MCP server as the session view shows it: header names only, never their values (they hold tokens). */
+export type McpServerView =
+  | { type: "stdio"; name: string; command: string; args: string[]; env: string[] }
+  | { type: "http" | "sse"; name: string; url: string; headers: string[] };
+
 const metadata = z
   .record(z.string().min(1).max(64), z.string().max(1024))
   .refine((m) => Object.keys(m).length <= limits.maxMetadataKeys, `at most ${limits.maxMetadataKeys} keys`);
@@ -139,6 +215,8 @@ export const CreateSession = z
     metadata: metadata.optional(),
     /** This session's events to this URL, signed; the answer carries the webhook's id and secret once. */
     webhook: SessionWebhook.optional(),
+    /** MCP servers for the agent (ACP's shape): stdio ones run in the sandbox, HTTP/SSE ones are reached through the control plane. */
+    mcpServers: mcpServers.optional(),
   })
   .strict();
 export type CreateSession = z.infer<typeof CreateSession>;
@@ -275,6 +353,8 @@ export interface SessionView {
   /** The session's env by name: plain values as `"***"`, secret references as `{secret: NAME}`; never a value. */
   env: Record<string, "***" | { secret: string }>;
   metadata: Record<string, string>;
+  /** The session's MCP servers, without header or env values. */
+  mcpServers: McpServerView[];
   lastSeq: number;
   pendingInteractions: PendingInteraction[];
   queuedTurns: number;
@@ -293,6 +373,8 @@ export interface AgentView {
   available: boolean;
   /** Takes the session option `review` (reviews its own changes). */
   review?: boolean;
+  /** The MCP server transports it takes in `mcpServers` (stdio always; HTTP and SSE where the agent says so). */
+  mcp: { stdio: boolean; http: boolean; sse: boolean };
   /** Why it is not available, and how to fix it. */
   reason?: string;
   fix?: string;

@@ -6,7 +6,7 @@
  * resumes exactly where the last commit ended.
  */
 import type { ContentBlock, StopReason } from "@agentclientprotocol/sdk";
-import type { PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
+import type { McpServer, PermissionMode, Usage, WorkspaceSeed } from "./api.ts";
 import type { EventRow, NewEvent, SessionStatus } from "./events.ts";
 import type { JsonRpcId } from "./journal.ts";
 import type { SandboxRef } from "./provider.ts";
@@ -31,6 +31,11 @@ export interface SessionOptions {
   network: boolean;
   /** Kept until the sandbox is provisioned, then dropped. */
   workspace?: WorkspaceSeed;
+  /**
+   * MCP servers as given at creation. With `sealed`, the values of HTTP headers (which the control plane adds,
+   * the sandbox never sees) and of a stdio server's env are sealed like `env`'s.
+   */
+  mcpServers?: Array<McpServer & { sealed?: true }>;
 }
 
 export interface SessionRecord {

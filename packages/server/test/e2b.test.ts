@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { createServer } from "node:net";
-import { type FakeE2B, startFakeE2B } from "@airlock/testkit";
+import { readFileSync } from "node:fs";
+import { type FakeE2B, mcpServerPath, startFakeE2B, startTestMcpHttpServer } from "@airlock/testkit";
 import { startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { nodeModules } from "../src/agents/packages.ts";
 import { nodeModulesDir, prepareScript } from "../src/providers/e2b/layout.ts";
@@ -208,6 +209,39 @@ describe.skipIf(!canRun)("sessions on the e2b provider (fake E2B)", () => {
       sse.close();
     } finally {
       await llm.close();
+    }
+  });
+
+  it("reaches an HTTP MCP server through AIRLOCK_PUBLIC_URL, its token added by the control plane; without that URL, a 400", async () => {
+    const mcp = await startTestMcpHttpServer({ name: "e2b-web", token: "mcp-token-for-e2b" });
+    try {
+      const mcpServers = [{ type: "http", name: "web", url: mcp.url, headers: [{ name: "Authorization", value: "Bearer mcp-token-for-e2b" }] }];
+      server = await startServer(fake.env);
+      const refused = await server.api("POST", "/v1/sessions", { agent: "scripted", provider: "e2b", mcpServers });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.message).toMatch(/^invalid mcpServers: .*AIRLOCK_PUBLIC_URL/);
+      await server.stop();
+      removeDir(server.dataDir);
+
+      const port = await freePort();
+      server = await startServer({ ...fake.env, AIRLOCK_PORT: String(port), AIRLOCK_PUBLIC_URL: `http://127.0.0.1:${port}` });
+      const id = await create(server, { mcpServers: [...mcpServers, { name: "fs", command: "node", args: ["mcp/server.mjs", "in-e2b"] }], workspace: { files: { "mcp/server.mjs": readFileSync(mcpServerPath, "utf8") } } });
+      const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+      await ready(sse);
+      const turn = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: 'mcp web add {"a": 40, "b": 2}' })).body.turnId;
+      const events = await sse.waitFor(turnEnded(turn), 60_000, "turn end");
+      expect(textOf(events, turn)).toBe("mcp__web__add answered: 42");
+      expect(mcp.calls).toEqual([{ tool: "add", arguments: { a: 40, b: 2 } }]);
+      expect(mcp.requests.every((r) => r.headers.authorization === "Bearer mcp-token-for-e2b")).toBe(true);
+      const stdio = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: 'mcp fs echo {"text": "hi"}' })).body.turnId;
+      expect(textOf(await sse.waitFor(turnEnded(stdio), 60_000, "turn end"), stdio)).toBe("mcp__fs__echo answered: in-e2b echoes: hi");
+      const params = (await server.api("POST", `/v1/sessions/${id}/prompt`, { text: "mcp" })).body.turnId;
+      const said = textOf(await sse.waitFor(turnEnded(params), 60_000, "turn end"), params);
+      expect(said).toContain(`http://127.0.0.1:${port}/gateway/mcp/web`);
+      expect(said).not.toContain("mcp-token-for-e2b");
+      sse.close();
+    } finally {
+      await mcp.close();
     }
   });
 

@@ -253,6 +253,8 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
   return [state.agentPid, ...descendantsOf(state.agentPid)].filter((pid) => {
     try {
+      // bwrap itself names the agent in its argv but runs with an empty environment (its options come from a file).
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "bwrap") return false;
       return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(needle);
     } catch {
       return false;
@@ -267,15 +269,13 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
  */
 export function agentEnvironment(dataDir: string, sessionId: string): Record<string, string> {
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
-  const env: Record<string, string> = {};
-  for (const pid of [state.agentPid, ...descendantsOf(state.agentPid)]) {
-    let entries: string[] = [];
+  const pid = [state.agentPid, ...descendantsOf(state.agentPid)].find((p) => {
     try {
-      entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+      return readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "bwrap";
     } catch {
-      continue;
+      return false;
     }
-    for (const e of entries) env[e.slice(0, e.indexOf("="))] = e.slice(e.indexOf("=") + 1);
-  }
-  return env;
+  });
+  const entries = readFileSync(`/proc/${pid ?? state.agentPid}/environ`, "utf8").split("\0").filter(Boolean);
+  return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }

@@ -45,6 +45,8 @@ export interface Tool<I = any> {
   name: string;
   description: string;
   input: z.ZodType<I>;
+  /** The input's JSON Schema when it comes from elsewhere (an MCP server's tool); otherwise made from `input`. */
+  inputSchema?: { type: "object"; [k: string]: unknown };
   kind: ToolKind;
   /** What the permission mode is asked about: file changes or commands. Reads never ask. */
   needs?: "edit" | "execute";
@@ -58,6 +60,7 @@ export const defineTool = <S extends z.ZodType>(tool: Omit<Tool<z.output<S>>, "i
 
 /** The tool's definition as the Messages API takes it. */
 export function apiToolOf(tool: Tool): { name: string; description: string; input_schema: { type: "object"; [k: string]: unknown } } {
+  if (tool.inputSchema) return { name: tool.name, description: tool.description, input_schema: { ...tool.inputSchema, type: "object" } };
   const schema = z.toJSONSchema(tool.input, { target: "draft-2020-12", unrepresentable: "any" }) as Record<string, unknown>;
   delete schema.$schema;
   return { name: tool.name, description: tool.description, input_schema: { ...schema, type: "object" } };

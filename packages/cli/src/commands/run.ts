@@ -8,6 +8,7 @@ import { type CommandSpec, type Parsed, UsageError, oneOf, sessionId, str } from
 import type { Context } from "../context.ts";
 import { exitCodes } from "../exit.ts";
 import { type Approve, approvals } from "../interact/policy.ts";
+import { readMcpConfig } from "../mcp-config.ts";
 import { readSeed } from "../workspace.ts";
 import { followSession } from "./follow.ts";
 
@@ -37,6 +38,7 @@ export const runSpec: CommandSpec = {
     env: { type: "string", value: "KEY=VALUE", multiple: true, description: "an environment variable for the agent (repeatable)" },
     "secret-env": { type: "string", value: "KEY=SECRET", multiple: true, description: "an environment variable set from the tenant's secret SECRET (repeatable; see airlock secrets)" },
     network: { type: "boolean", description: "give the sandbox network access" },
+    mcp: { type: "string", value: "FILE", description: "MCP servers from a JSON file (ACP's shape, or .mcp.json's {\"mcpServers\": {name: ...}})" },
     rm: { type: "boolean", description: "delete the session (and its sandbox) once the turn ended" },
     ...followOptions,
   },
@@ -88,6 +90,8 @@ export async function run(ctx: Context, p: Parsed): Promise<number> {
   if (budget) body.budgetUsd = Number(budget);
   if (Object.keys(env).length) body.env = env;
   if (p.values.network) body.network = true;
+  const mcp = str(p, "mcp");
+  if (mcp) body.mcpServers = readMcpConfig(mcp) as CreateSession["mcpServers"];
   if (git) body.workspace = { git };
   if (dir) {
     const seed = readSeed(dir);

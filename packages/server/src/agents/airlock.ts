@@ -19,6 +19,7 @@ export const airlock: AgentDefinition = {
   upstream: "anthropic",
   gatewaySocket: true,
   review: true,
+  mcp: { stdio: true, http: true, sse: true },
   availability(config, tenant) {
     if (!existsSync(airlockAgentPath)) return { available: false, reason: "not built (packages/agent/dist is missing)", fix: "run `npm ci` (or `npm run build -w @airlock/agent`)" };
     if (!llmCredentials(config) && !tenant?.has("anthropic")) return { available: false, reason: "no LLM credentials", fix: "set ANTHROPIC_API_KEY (or ANTHROPIC_BASE_URL for an Anthropic-compatible upstream) and restart Airlock, or store the tenant's own key as a secret (PUT /v1/secrets/ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN)" };

@@ -12,6 +12,7 @@ export const claude: AgentDefinition = {
   title: "Claude Code",
   description: "Anthropic's Claude Code, through its ACP adapter; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  mcp: { stdio: true, http: true, sse: true },
   upstream: "anthropic",
   availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @agentclientprotocol/claude-agent-acp)" };

@@ -21,6 +21,8 @@ export const codex: AgentDefinition = {
   title: "Codex",
   description: "OpenAI's Codex through its ACP adapter; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  // Codex speaks Streamable HTTP to MCP servers, not the older SSE transport.
+  mcp: { stdio: true, http: true, sse: false },
   upstream: "openai",
   availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @zed-industries/codex-acp)" };

@@ -26,6 +26,7 @@ export const gemini: AgentDefinition = {
   // with the bare JSON-RPC error object, which its ENOENT check does not recognise), so it could never create
   // a file through the client: it works on the sandbox's workspace directly instead.
   clientCapabilities: { fs: { readTextFile: false, writeTextFile: false } },
+  mcp: { stdio: true, http: true, sse: true },
   availability(config, tenant) {
     if (!installed(entry)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs @google/gemini-cli)" };
     if (!geminiCredentials(config) && !tenant?.has("gemini")) return { available: false, reason: "no LLM credentials", fix: "set GEMINI_API_KEY (or GOOGLE_GEMINI_BASE_URL for a Gemini-compatible upstream) and restart Airlock, or store the tenant's own key as a secret (PUT /v1/secrets/GEMINI_API_KEY)" };

@@ -17,6 +17,7 @@ export const opencode: AgentDefinition = {
   title: "OpenCode",
   description: "The open-source coding agent `opencode acp`; calls the LLM through Airlock's metering gateway.",
   usesGateway: true,
+  mcp: { stdio: true, http: true, sse: true },
   upstream: "anthropic",
   availability(config, tenant) {
     if (!installed(binary)) return { available: false, reason: "not installed", fix: "run `npm ci` (it installs opencode-ai)" };

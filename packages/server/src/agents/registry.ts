@@ -35,6 +35,11 @@ export interface AgentDefinition {
   gatewaySocket?: boolean;
   /** Can review its own changes (the session option `review`). */
   review?: boolean;
+  /**
+   * The MCP transports it takes in `session/new` (its ACP `mcpCapabilities`, plus stdio, which every ACP agent
+   * takes). Unset: not known in advance (custom agents), so all are let through.
+   */
+  mcp?: { stdio: boolean; http: boolean; sse: boolean };
   /** Whether it can run here (`tenant`: the upstreams the tenant has its own credentials for); if not, why and how to fix it. */
   availability(config: Config, tenant?: Set<UpstreamApi>): { available: boolean; reason?: string; fix?: string };
   launch(ctx: AgentContext): AgentLaunch;
@@ -55,7 +60,8 @@ const scripted: AgentDefinition = {
   name: "scripted",
   title: "Scripted demo agent",
   description:
-    "A demo agent that needs no LLM: words in the prompt pick what it does (tool, think, plan, permission, write, run, slow, echo).",
+    "A demo agent that needs no LLM: words in the prompt pick what it does (tool, think, plan, permission, write, run, slow, echo, mcp).",
+  mcp: { stdio: true, http: true, sse: true },
   availability() {
     return existsSync(scriptedAgentPath)
       ? { available: true }
@@ -115,6 +121,7 @@ export class AgentRegistry {
         description: d.description,
         available: a.available,
         ...(d.review ? { review: true } : {}),
+        mcp: d.mcp ?? { stdio: true, http: true, sse: true },
         ...(a.available ? {} : { reason: a.reason, fix: a.fix }),
         ...(credentials && a.available ? { credentials } : {}),
       } satisfies AgentView;

@@ -25,6 +25,7 @@ export { openaiGateway } from "./openai.ts";
 export type { GatewaySessions } from "./proxy.ts";
 export { GatewayTokens } from "./tokens.ts";
 export { costUsd, priceTable } from "./pricing.ts";
+export { type McpSessions, mcpProxy } from "./mcp-proxy.ts";
 
 export const forwarderPath = fileURLToPath(new URL("./forwarder/forwarder.mjs", import.meta.url));
 export const sandboxSocketDir = "/run/airlock";
@@ -34,7 +35,9 @@ export const sandboxPort = 4599;
 export const gatewayPath = "/gateway/anthropic";
 export const openaiGatewayPath = "/gateway/openai";
 export const geminiGatewayPath = "/gateway/gemini";
-const servedPaths = [gatewayPath, openaiGatewayPath, geminiGatewayPath];
+/** The session's remote MCP servers: `/gateway/mcp/<name>` (see mcp-proxy.ts). */
+export const mcpGatewayPath = "/gateway/mcp";
+const servedPaths = [gatewayPath, openaiGatewayPath, geminiGatewayPath, mcpGatewayPath];
 const socketName = "gw.sock";
 
 /** The app's fetch; `env` carries Node's request and response, so the gateway can stream straight into it. */
@@ -104,6 +107,22 @@ export class Gateway {
       "bad_request",
       `sandboxes of provider "${provider}" reach the LLM gateway at AIRLOCK_PUBLIC_URL, which is not set (or, to pass the real key into the sandbox instead, set AIRLOCK_PASS_REAL_KEY=1)`,
     );
+  }
+
+  /**
+   * Where the agent reaches its session's remote MCP servers (`<baseUrl>/<name>`) and the token it sends. Unlike
+   * the LLM's, an MCP server's own credentials never go into a sandbox: without a route there is no access.
+   */
+  mcpAccess(sessionId: string, provider: string): ApiAccess {
+    const token = this.options.tokens.issue(sessionId);
+    if (provider === "local") return { baseUrl: `http://127.0.0.1:${sandboxPort}${mcpGatewayPath}`, token };
+    if (this.options.publicUrl) return { baseUrl: `${this.options.publicUrl.replace(/\/$/, "")}${mcpGatewayPath}`, token };
+    throw new AirlockError("bad_request", `invalid mcpServers: sandboxes of provider "${provider}" reach HTTP MCP servers through the control plane at AIRLOCK_PUBLIC_URL, which is not set`);
+  }
+
+  /** Whether sandboxes of `provider` can reach the control plane's routes (the LLM gateway, MCP servers). */
+  reachable(provider: string): boolean {
+    return provider === "local" || this.options.publicUrl !== null;
   }
 
   /**

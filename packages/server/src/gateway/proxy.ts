@@ -166,7 +166,7 @@ export function llmProxy(dialect: Dialect, options: GatewayOptions): Hono {
 export const totalInput = (c: TokenCounts) => c.input + (c.cacheRead ?? 0) + (c.cacheWrite ?? 0);
 
 /** Aborted when the agent hangs up (its answer's connection closes before the upstream answered). */
-function hangUpSignal(c: Context, outgoing: ServerResponse | undefined): AbortSignal {
+export function hangUpSignal(c: Context, outgoing: ServerResponse | undefined): AbortSignal {
   if (!outgoing) return c.req.raw.signal;
   const abort = new AbortController();
   outgoing.once("close", () => abort.abort());
@@ -177,7 +177,7 @@ function hangUpSignal(c: Context, outgoing: ServerResponse | undefined): AbortSi
  * Calls the upstream with node:http(s) (keep-alive agents): its answer arrives as a Node stream, so a token
  * goes from the upstream's socket to the agent's with one write, not through layers of web streams.
  */
-function callUpstream(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+export function callUpstream(url: URL, method: string, headers: Headers, body: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, { method, headers: Object.fromEntries(headers), signal }, resolve);
@@ -197,7 +197,7 @@ function metered(upstream: IncomingMessage, meter: UsageMeter, done: () => void)
 }
 
 /** Passes every chunk on as it arrives (no buffering: the agent sees tokens as the model makes them). */
-function streamTo(outgoing: ServerResponse, upstream: IncomingMessage, status: number, headers: Headers): void {
+export function streamTo(outgoing: ServerResponse, upstream: IncomingMessage, status: number, headers: Headers): void {
   outgoing.writeHead(status, Object.fromEntries(headers));
   outgoing.flushHeaders();
   upstream.on("data", (chunk: Buffer) => {

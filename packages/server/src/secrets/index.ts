@@ -2,7 +2,7 @@
  * @module secrets — tenant secrets and sessions' env values: sealed before they reach the store, opened only
  * where they are used (an agent's start, the LLM gateway's upstream call), never returned by the API.
  */
-import { type SecretView, type SessionOptions, type StoreV1, type StoredEnvValue, AirlockError, badRequest, notFound } from "@airlock/protocol";
+import { type McpServer, type SecretView, type SessionOptions, type StoreV1, type StoredEnvValue, AirlockError, badRequest, notFound } from "@airlock/protocol";
 import type { SecretBox } from "./box.ts";
 import { type LlmCredentials, type UpstreamApi, credentialNames, credentialsOf, upstreamsOf } from "./credentials.ts";
 
@@ -23,6 +23,7 @@ export const minMaskedSecretLength = 4;
 
 const secretContext = (tenant: string, name: string) => `secret:${tenant}:${name}`;
 const envContext = (sessionId: string, name: string) => `env:${sessionId}:${name}`;
+const mcpContext = (sessionId: string, server: string, index: number) => `mcp:${sessionId}:${server}:${index}`;
 
 export class Secrets {
   constructor(
@@ -41,6 +42,23 @@ export class Secrets {
 
   async delete(tenant: string, name: string): Promise<void> {
     if (!(await this.store.deleteSecret(tenant, name))) throw notFound(`no secret ${name}`);
+  }
+
+  /** A new session's MCP servers as they are stored: header values (tokens) and stdio env values sealed. */
+  sealMcpServers(sessionId: string, servers: McpServer[]): Array<McpServer & { sealed: true }> {
+    return servers.map((s) => this.mapMcpValues(s, (value, i) => this.box.seal(value, mcpContext(sessionId, s.name, i))));
+  }
+
+  /** A stored MCP server with its values opened, where they are used (the MCP route, the agent's session/new). */
+  openMcpServer<S extends McpServer & { sealed?: true }>(sessionId: string, server: S): McpServer {
+    if (!server.sealed) return server;
+    const { sealed: _sealed, ...opened } = this.mapMcpValues(server, (value, i) => this.box.open(value, mcpContext(sessionId, server.name, i)));
+    return opened as McpServer;
+  }
+
+  private mapMcpValues(server: McpServer, map: (value: string, index: number) => string): McpServer & { sealed: true } {
+    if ("url" in server) return { ...server, headers: server.headers.map((h, i) => ({ name: h.name, value: map(h.value, i) })), sealed: true };
+    return { ...server, env: server.env.map((e, i) => ({ name: e.name, value: map(e.value, i) })), sealed: true };
   }
 
   /**

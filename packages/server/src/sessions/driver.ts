@@ -427,7 +427,7 @@ export class SessionDriver {
     switch (action.type) {
       case "initialized": {
         const caps = (action.result.agentCapabilities as Record<string, unknown>) ?? {};
-        const params = acpSessionParams(this.session, this.handle?.workspacePath ?? "/workspace");
+        const params = acpSessionParams(this.deps, this.session, this.handle?.workspacePath ?? "/workspace");
         if (this.resuming && this.state.acpSessionId && caps.loadSession === true) {
           this.state.replaying = true;
           await this.send(request(rpcIds.loadSession, "session/load", { sessionId: this.state.acpSessionId, ...params }));

@@ -7,6 +7,7 @@ import {
   type AnswerInteraction,
   type CreateSession,
   type EventRow,
+  type McpServerHttp,
   type Prompt,
   type SandboxHandle,
   type SessionRecord,
@@ -28,6 +29,7 @@ import { type LlmCredentials, type Secrets, envView } from "../secrets/index.ts"
 import type { EventBus } from "./bus.ts";
 import { SessionDriver } from "./driver.ts";
 import { answerRecord, promptRecord, replayAnswer, replayPrompt } from "./idempotency.ts";
+import { checkMcpServers, isRemote, mcpServersView } from "./mcp-servers.ts";
 import type { ProviderRegistry } from "./providers.ts";
 import { newWebhookRecord, webhookView } from "../webhooks/views.ts";
 
@@ -88,6 +90,12 @@ export class SessionManager {
     if (body.agent === "custom" && !body.command) throw new AirlockError("bad_request", 'agent "custom" needs `command`: the agent\'s argv, e.g. ["node", "agent.js"]');
     if (body.agent !== "custom" && body.command) throw new AirlockError("bad_request", "`command` is only for agent \"custom\"");
     if (body.workspace?.files) checkSeed(body.workspace.files);
+    if (body.mcpServers?.length) {
+      checkMcpServers(agent, body.mcpServers);
+      if (body.mcpServers.some(isRemote) && !this.deps.gateway.reachable(provider.name)) {
+        throw new AirlockError("bad_request", `invalid mcpServers: sandboxes of provider "${provider.name}" reach HTTP MCP servers through the control plane at AIRLOCK_PUBLIC_URL, which is not set`);
+      }
+    }
     if (body.network && !provider.capabilities.network) throw new AirlockError("bad_request", `provider "${provider.name}" cannot give sandboxes network access here`);
     if ((await store.countLiveSessions(tenant)) >= config.maxLiveSessionsPerTenant) {
       throw new AirlockError("too_many_requests", `this tenant already has ${config.maxLiveSessionsPerTenant} live sessions; delete some first`);
@@ -112,6 +120,7 @@ export class SessionManager {
         idleTimeoutSec: body.idleTimeoutSec ?? config.defaultIdleTimeoutSec,
         ...(body.budgetUsd !== undefined ? { budgetUsd: body.budgetUsd } : {}),
         network: body.network ?? false,
+        ...(body.mcpServers?.length ? { mcpServers: this.deps.secrets.sealMcpServers(id, body.mcpServers) } : {}),
       },
       metadata: body.metadata ?? {},
       lastSeq: 0,
@@ -166,6 +175,7 @@ export class SessionManager {
       review: session.options.review ?? false,
       env: envView(session.options.env),
       metadata: session.metadata,
+      mcpServers: mcpServersView(session.options.mcpServers),
       lastSeq: session.lastSeq,
       pendingInteractions: pending.map((i) => ({ id: i.id, kind: i.kind, turnId: i.turnId, createdAt: new Date(i.createdAt).toISOString(), request: i.request })),
       queuedTurns: queued.length,
@@ -285,6 +295,14 @@ export class SessionManager {
     const s = await this.deps.store.getSession(sessionId);
     if (!s || s.status === "failed" || (s.status === "stopped" && !s.sandbox)) return null;
     return { budgetUsd: s.options.budgetUsd ?? null, costUsd: s.usage.costUsd, credentials: await this.deps.secrets.llmCredentials(s.tenant) };
+  }
+
+  /** The MCP gateway: a live session's remote MCP server by name. */
+  async mcpServer(sessionId: string, name: string): Promise<McpServerHttp | null> {
+    const s = await this.deps.store.getSession(sessionId);
+    if (!s || s.status === "failed" || (s.status === "stopped" && !s.sandbox)) return null;
+    const found = (s.options.mcpServers ?? []).find((m) => isRemote(m) && m.name === name);
+    return found ? (this.deps.secrets.openMcpServer(s.id, found) as McpServerHttp) : null;
   }
 
   async recordUsage(sessionId: string, usage: { inputTokens: number; outputTokens: number; costUsd: number; model?: string }): Promise<void> {

@@ -16,6 +16,7 @@ import type {
   TurnPatch,
 } from "@airlock/protocol";
 import { newId } from "@airlock/protocol";
+import { missingCommandCode } from "./mcp-servers.ts";
 
 /** JSON-RPC ids of the control plane's own requests. Turn prompts use the turn id. */
 export const rpcIds = {
@@ -259,10 +260,11 @@ class BatchBuilder {
     this.emit("interaction.requested", data);
   }
 
-  onResponse(msg: { id?: JsonRpcId; result?: any; error?: { message: string; code: number } }) {
+  onResponse(msg: { id?: JsonRpcId; result?: any; error?: { message: string; code: number; data?: any } }) {
     const id = msg.id;
     if (id === rpcIds.initialize) {
-      if (msg.error) this.fail(`the agent refused to initialize: ${msg.error.message}`);
+      // The launch's own check (a stdio MCP server's command is missing) speaks for itself.
+      if (msg.error) this.fail(msg.error.data?.airlock === missingCommandCode ? msg.error.message : `the agent refused to initialize: ${msg.error.message}`);
       else this.actions.push({ type: "initialized", result: msg.result ?? {} });
     } else if (id === rpcIds.newSession || id === rpcIds.loadSession) {
       this.state.replaying = false;

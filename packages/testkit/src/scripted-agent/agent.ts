@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import * as acp from "@agentclientprotocol/sdk";
-import type { ClientCapabilities, ContentBlock, SessionModeState, SessionUpdate, StopReason } from "@agentclientprotocol/sdk";
+import type { ClientCapabilities, ContentBlock, McpServer, SessionModeState, SessionUpdate, StopReason } from "@agentclientprotocol/sdk";
 import pkg from "../../package.json" with { type: "json" };
 import { behaviours, intro } from "./behaviours.ts";
 import { type BurstSink, burst } from "./burst.ts";
@@ -14,6 +14,7 @@ import type { Turn } from "./turn.ts";
 
 interface Session {
   cwd: string;
+  mcpServers: McpServer[];
   modeId: string;
   /** The running prompt's abort, or null between turns. */
   running: AbortController | null;
@@ -48,6 +49,7 @@ export function createScriptedAgent(out: BurstSink): acp.AgentApp {
           // SCRIPTED_NO_LOAD=1 plays an agent that cannot reload a session (the control plane starts a new one).
           loadSession: process.env.SCRIPTED_NO_LOAD !== "1",
           promptCapabilities: { image: false, audio: false, embeddedContext: false },
+          mcpCapabilities: { http: true, sse: true },
         },
         agentInfo: { name: "airlock-scripted", title: "Scripted demo agent", version: pkg.version },
         authMethods: [],
@@ -55,13 +57,14 @@ export function createScriptedAgent(out: BurstSink): acp.AgentApp {
     })
     .onRequest(acp.methods.agent.session.new, ({ params }) => {
       const sessionId = `scripted_${randomUUID()}`;
-      const session: Session = { cwd: params.cwd, modeId: "ask", running: null };
+      const session: Session = { cwd: params.cwd, mcpServers: params.mcpServers ?? [], modeId: "ask", running: null };
       sessions.set(sessionId, session);
       return { sessionId, modes: modesOf(session) };
     })
     .onRequest(acp.methods.agent.session.load, async ({ params, client }) => {
-      const session: Session = sessions.get(params.sessionId) ?? { cwd: params.cwd, modeId: "ask", running: null };
+      const session: Session = sessions.get(params.sessionId) ?? { cwd: params.cwd, mcpServers: [], modeId: "ask", running: null };
       session.cwd = params.cwd;
+      session.mcpServers = params.mcpServers ?? [];
       sessions.set(params.sessionId, session);
       // Replay the conversation so the client can rebuild it, then answer.
       const replay = (update: SessionUpdate) => client.notify(acp.methods.client.session.update, { sessionId: params.sessionId, update });
@@ -94,6 +97,7 @@ export function createScriptedAgent(out: BurstSink): acp.AgentApp {
       const turn: Turn = {
         sessionId: params.sessionId,
         cwd: session.cwd,
+        mcpServers: session.mcpServers,
         text,
         rest,
         args,

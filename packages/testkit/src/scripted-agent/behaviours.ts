@@ -8,6 +8,7 @@ import { echo, intro, recall, think } from "./conversation.ts";
 import { plan, tool } from "./demo-tools.ts";
 import { read, write } from "./files.ts";
 import type { Keyword } from "./keywords.ts";
+import { mcp } from "./mcp.ts";
 import { permission } from "./permission.ts";
 import { run } from "./terminal.ts";
 import type { Behaviour } from "./turn.ts";
@@ -28,6 +29,7 @@ export const behaviours: Record<Exclude<Keyword, "burst">, Behaviour> = {
   crash,
   hang,
   error,
+  mcp,
 };
 
 /** What a prompt with no keyword gets. */

@@ -20,6 +20,7 @@ export const keywords = [
   "crash",
   "hang",
   "error",
+  "mcp",
 ] as const;
 export type Keyword = (typeof keywords)[number];
 

@@ -1,13 +1,15 @@
 /**
  * @module turn — what a behaviour gets to work with for one `session/prompt`, and small helpers for pacing.
  */
-import type { AgentContext, ClientCapabilities, SessionUpdate, StopReason } from "@agentclientprotocol/sdk";
+import type { AgentContext, ClientCapabilities, McpServer, SessionUpdate, StopReason } from "@agentclientprotocol/sdk";
 import type { Exchange } from "./history.ts";
 
 export interface Turn {
   sessionId: string;
   /** The session's working directory (absolute, from session/new or session/load). */
   cwd: string;
+  /** The session's MCP servers, as `session/new` (or `session/load`) gave them. */
+  mcpServers: McpServer[];
   /** The whole prompt text. */
   text: string;
   /** The text after the keyword, trimmed, and split on whitespace. */

@@ -44,6 +44,14 @@ export function SessionHeader({ title, session, status, step, connection, usage,
                   <span className="hide-narrow">{session.model}</span>
                 </>
               )}
+              {session.mcpServers?.length > 0 && (
+                <>
+                  <span aria-hidden className="hide-narrow">·</span>
+                  <span className="hide-narrow" title={session.mcpServers.map((m) => `${m.name}: ${m.type === "stdio" ? m.command : m.url}`).join("\n")}>
+                    MCP: {session.mcpServers.map((m) => m.name).join(", ")}
+                  </span>
+                </>
+              )}
             </>
           ) : (
             <span>Loading…</span>

@@ -33,10 +33,13 @@ describe("local provider lifecycle", () => {
     const health = await client.health();
     expect(health.agentRunning).toBe(true);
 
-    // The relay's config: the agent's env is exactly what was asked (no server secrets), HOME is its own.
+    // The relay's config keeps no variable's value once the relay runs (they may be secrets); the names the
+    // sandbox gets are the ones asked for (no server variable), set from nothing.
     const config = configOf(handle);
-    expect(config.agent.env.HOME).toBe("/home/agent");
-    expect(Object.keys(config.agent.env).sort()).toEqual(["HOME", "LANG", "LOGNAME", "PATH", "USER"]);
+    expect(config.agent.env).toEqual({});
+    const names = config.wrap.flatMap((arg, i) => (config.wrap[i - 1] === "--setenv" ? [arg] : []));
+    expect(names.sort()).toEqual(["AIRLOCK_SANDBOX", "HOME", "LANG", "LOGNAME", "PATH", "PWD", "TMPDIR", "USER"]);
+    expect(config.wrap).toContain("--clearenv");
     expect(wrapOptions(config).join(" ")).toContain("--unshare-all");
     expect(config.cgroupProcs).toEqual(cgroupDirs(id).map((d) => join(d, "cgroup.procs")));
     if (cgroupVersion()) expect(config.cgroupProcs!.length).toBeGreaterThan(0);

@@ -94,9 +94,10 @@ describe.skipIf(!withCgroups)("cgroups (real)", () => {
   });
 
   it("a command started later (a terminal's) joins the same groups", async () => {
-    const proc = spawn(config.wrap[0], [...config.wrap.slice(1), "sleep", "5"], { env: config.agent.env, stdio: "ignore" });
+    const proc = spawn(config.wrap[0], [...config.wrap.slice(1), "sleep", "60"], { env: config.agent.env, stdio: "ignore" });
     try {
-      await waitUntil(() => cgroupPids(id).includes(proc.pid!), 5000, "the command in the session's cgroups");
+      // Generous: on a loaded machine bwrap takes seconds to start, and the command must still be running when looked for.
+      await waitUntil(() => cgroupPids(id).includes(proc.pid!), 30_000, "the command in the session's cgroups");
     } finally {
       proc.kill("SIGKILL");
     }

@@ -5,7 +5,7 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { AgentLaunch, SandboxHandle, SandboxSpec, SandboxdConfig, SandboxProviderV1 } from "@airlock/protocol";
 import { sandboxdPath } from "@airlock/sandboxd";
 import { alive } from "./host.ts";
@@ -45,6 +45,15 @@ export function configOf(handle: SandboxHandle): SandboxdConfig {
   return JSON.parse(readFileSync(join(handle.ref.data.dir as string, "relay", "config.json"), "utf8"));
 }
 
+/**
+ * The relay's config file keeps no variable's value once the relay runs (forgetEnv blanks the wrap's `--setenv`
+ * values): to run a command the way the relay does, the sandbox's standard variables are put back.
+ */
+export function runnableWrap(config: SandboxdConfig, values: Record<string, string> = {}): string[] {
+  const standard: Record<string, string> = { PATH: [dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":"), HOME: "/home/agent", USER: "agent", LOGNAME: "agent", LANG: "C.UTF-8", TMPDIR: "/tmp", PWD: "/workspace", ...values };
+  return config.wrap.map((arg, i) => (i >= 2 && config.wrap[i - 2] === "--setenv" && arg === "" ? (standard[config.wrap[i - 1]] ?? "") : arg));
+}
+
 /** The sandbox's wrap with bwrap's options read back from their file (`--args 9`, see args-file.ts). */
 export function wrapOptions(config: SandboxdConfig): string[] {
   const at = config.wrap.indexOf("airlock-bwrap");
@@ -53,16 +62,16 @@ export function wrapOptions(config: SandboxdConfig): string[] {
 }
 
 /** Runs a command the way sandboxd runs `terminal/create` commands: the sandbox's wrap, the agent's env. */
-export function runInside(config: SandboxdConfig, argv: string[], timeoutMs = 20_000): SpawnSyncReturns<string> {
-  const full = [...config.wrap, ...argv];
-  return spawnSync(full[0], full.slice(1), { env: config.agent.env, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
+export function runInside(config: SandboxdConfig, argv: string[], timeoutMs = 20_000, values: Record<string, string> = {}): SpawnSyncReturns<string> {
+  const full = [...runnableWrap(config, values), ...argv];
+  return spawnSync(full[0], full.slice(1), { env: { PATH: "/usr/bin:/bin", ...config.agent.env }, encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
 }
 
 /** The same without blocking this process (which may be serving what the command connects to). */
 export function runInsideAsync(config: SandboxdConfig, argv: string[], timeoutMs = 20_000): Promise<{ stdout: string; stderr: string; status: number | null }> {
-  const full = [...config.wrap, ...argv];
+  const full = [...runnableWrap(config), ...argv];
   return new Promise((resolve, reject) => {
-    const proc = spawn(full[0], full.slice(1), { env: config.agent.env, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
+    const proc = spawn(full[0], full.slice(1), { env: { PATH: "/usr/bin:/bin", ...config.agent.env }, stdio: ["ignore", "pipe", "pipe"], timeout: timeoutMs, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     proc.stdout!.on("data", (c: Buffer) => (stdout += c));
