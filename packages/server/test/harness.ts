@@ -261,8 +261,9 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
 }
 
 /**
- * The environment a local session's agent was started with, from its process (the relay's config file keeps no
- * environment once the agent runs: it holds the session's secrets).
+ * The environment a local session's agent runs with, from its processes (the relay's config file keeps no
+ * environment once the agent runs: it holds the session's secrets). bwrap itself runs with an empty environment
+ * (its options come from a file), so the first process below it is read.
  */
 export function agentEnvironment(dataDir: string, sessionId: string): Record<string, string> {
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
