@@ -47,6 +47,8 @@ export class Relay {
   private readonly watch: WorkspaceWatch | null;
   /** JSON-RPC ids (as keys) of `session/prompt` requests the agent has not answered yet. */
   private readonly openPrompts = new Set<string>();
+  /** ACP tool kinds of the tool calls under way, by id: a finished read or search changed nothing. */
+  private readonly toolKinds = new Map<string, string>();
   readonly exited: Promise<void>;
   private resolveExited!: () => void;
 
@@ -329,7 +331,7 @@ export class Relay {
     // A turn's end: its changes are journaled before its answer, so they belong to the turn.
     if (isResponse && this.openPrompts.delete(JSON.stringify(msg.id))) this.watch?.check();
     this.journal.append("agent", ',"msg":' + line);
-    if (msg.method === "session/update" && endsToolCall(msg.params?.update)) this.watch?.soon();
+    if (msg.method === "session/update") this.onToolUpdate(msg.params?.update);
     if (typeof msg.method === "string" && msg.id !== undefined && msg.id !== null && isLocalMethod(msg.method)) void this.answer(msg.id, msg.method, msg.params);
   }
 
@@ -360,6 +362,20 @@ export class Relay {
     });
   }
 
+  /** A tool call that ends (completed or failed) may have changed files, unless its kind says it only reads. */
+  private onToolUpdate(update: { sessionUpdate?: unknown; toolCallId?: unknown; kind?: unknown; status?: unknown } | undefined): void {
+    if (!this.watch || !update || (update.sessionUpdate !== "tool_call" && update.sessionUpdate !== "tool_call_update")) return;
+    const id = String(update.toolCallId);
+    if (typeof update.kind === "string") {
+      if (this.toolKinds.size >= maxToolKinds) this.toolKinds.delete(this.toolKinds.keys().next().value!);
+      this.toolKinds.set(id, update.kind);
+    }
+    if (update.status !== "completed" && update.status !== "failed") return;
+    const kind = this.toolKinds.get(id);
+    this.toolKinds.delete(id);
+    if (kind === undefined || !readOnlyKinds.has(kind)) this.watch.soon();
+  }
+
   private finish(status: ExitInfo): void {
     if (this.exitInfo) return;
     this.exitInfo = status;
@@ -377,8 +393,7 @@ export class Relay {
   }
 }
 
-/** A `tool_call` or `tool_call_update` that says the tool is done: it may have changed files. */
-function endsToolCall(update: { sessionUpdate?: unknown; status?: unknown } | undefined): boolean {
-  if (!update || (update.sessionUpdate !== "tool_call_update" && update.sessionUpdate !== "tool_call")) return false;
-  return update.status === "completed" || update.status === "failed";
-}
+/** Tool kinds (ACP `ToolKind`) that change no file: their end needs no compare (the turn's end still has one). */
+const readOnlyKinds: ReadonlySet<string> = new Set(["read", "search", "think", "fetch"]);
+/** Tool calls remembered at most (an agent that never finishes its tool calls must not grow the map). */
+const maxToolKinds = 1000;

@@ -52,6 +52,21 @@ describe("changes made by the agent's own tools", () => {
     expect(Math.min(a.seq, b.seq)).toBe(update.seq + 1);
   });
 
+  it("does not compare when a read-only tool call ends (the turn's end still does)", async () => {
+    const s = await start();
+    writeFileSync(join(s.workspace, "quiet.txt"), "made meanwhile\n");
+    const update = (u: object) => ({ method: "session/update", params: { sessionId: "s1", update: { toolCallId: "read-1", ...u } } });
+    await s.request("notify", update({ sessionUpdate: "tool_call", kind: "read", status: "in_progress", title: "Read a file" }));
+    await s.request("notify", update({ sessionUpdate: "tool_call_update", status: "completed" }));
+    await s.request("echo", {});
+    await new Promise((r) => setTimeout(r, 200));
+    await s.request("echo", {});
+    expect(files(s)).toEqual([]);
+    await s.client.send({ jsonrpc: "2.0", id: "turn_r", method: "session/prompt", params: { sessionId: "s1", prompt: [] } });
+    const answer = await s.waitFor("the turn's answer", (r) => r.kind === "agent" && (r.msg as any).id === "turn_r");
+    expect(files(s).map((r) => [r.path, r.seq < answer.seq])).toEqual([["quiet.txt", true]]);
+  });
+
   it("journals a turn's changes before the turn's answer, deletions included", async () => {
     const s = await start({ "old.txt": "bye\n" });
     await s.client.send({ jsonrpc: "2.0", id: "turn_1", method: "session/prompt", params: { sessionId: "s1", prompt: [], shell: "echo hi > f; rm old.txt" } });

@@ -68,6 +68,11 @@ describe("the human layout", () => {
     expect(out).toContain("○ Edit x.ts\r\x1b[J✓ Edit x.ts\n");
   });
 
+  it("says a file was deleted, with its removed lines", () => {
+    const out = render([ev("file.changed", { path: "gone.txt", change: "deleted", diff: "--- a/gone.txt\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-bye\n" })], false);
+    expect(out).toContain("✎ deleted gone.txt\n--- a/gone.txt\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-bye");
+  });
+
   it("reads the files of a git diff, deleted and quoted ones included", () => {
     const diff = 'diff --git a/a.txt b/a.txt\nnew file mode 100644\n--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+x\ndiff --git a/gone.md b/gone.md\ndeleted file mode 100644\n--- a/gone.md\n+++ /dev/null\ndiff --git "a/sp\\tace" "b/sp\\tace"\nBinary files a/sp\tace and b/sp\tace differ\n';
     expect(changedFiles(diff)).toEqual([
