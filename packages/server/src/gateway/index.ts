@@ -9,7 +9,7 @@
  * The socket's folder outlives the control plane, like the sandbox it is bound into: a restarted control plane
  * listens again at the same path (a new folder would not be seen by the running sandbox).
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -206,6 +206,10 @@ export class Gateway {
       server.once("error", reject);
       server.listen(path, resolve);
     });
+    // The folder belongs to the sandbox's user when it is mapped to an unprivileged uid (see uid-map.ts): a socket
+    // made again after a restart must be that user's too, or the running agent could no longer connect.
+    const owner = statSync(dir);
+    if (owner.uid !== process.getuid?.()) chownSync(path, owner.uid, owner.gid);
     this.servers.set(sessionId, server);
     return dir;
   }
