@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type FakeAnthropic, type RecordedRequest, type Reply, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
-import { SseReader, type TestServer, agentProcesses, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, agentEnvironment, hasStatus, pidsMatching, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 const realKey = "sk-ant-real-key-that-must-never-enter-a-sandbox";
 let llm: FakeAnthropic;
@@ -271,9 +271,7 @@ describe("the gateway's tokens and the real key", () => {
     const a = await session("claude");
     const b = await session("claude");
     // The token as the agent holds it (the relay's config file keeps no environment once the agent runs).
-    const [pid] = agentProcesses(server.dataDir, a.id, "claude-agent-acp");
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    const tokenOfA = environ.find((v) => v.startsWith("ANTHROPIC_API_KEY="))?.slice("ANTHROPIC_API_KEY=".length) as string;
+    const tokenOfA = agentEnvironment(server.dataDir, a.id).ANTHROPIC_API_KEY as string;
     expect(tokenOfA).toMatch(/^gw_/);
     const call = (token: string) =>
       fetch(`${server.url}/gateway/anthropic/v1/messages`, { method: "POST", headers: { "x-api-key": token, "content-type": "application/json" }, body: JSON.stringify({ model: "claude-x", max_tokens: 5, messages: [] }) });
