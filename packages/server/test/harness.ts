@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type TestDatabase, createTestDatabase } from "@airlock/testkit";
+import { descendants } from "../src/providers/local/host.ts";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -225,33 +226,11 @@ export function pidsMatching(needle: string): number[] {
   return out;
 }
 
-/** Every descendant of `pid` (children, their children, ...), from /proc. */
-export function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The parent pid is the 4th field, after the command name in parentheses (which may hold spaces).
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {}
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 /** The processes of a local session's agent whose command line includes `needle` (below the relay's agent process). */
 export function agentProcesses(dataDir: string, sessionId: string, needle: string): number[] {
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
-  return [state.agentPid, ...descendantsOf(state.agentPid)].filter((pid) => {
+  return [state.agentPid, ...descendants(state.agentPid)].filter((pid) => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").includes(needle);
     } catch {
@@ -267,7 +246,7 @@ export function agentProcesses(dataDir: string, sessionId: string, needle: strin
  */
 export function agentEnvironment(dataDir: string, sessionId: string): Record<string, string> {
   const state = JSON.parse(readFileSync(join(dataDir, "sandboxes", sessionId, "relay", "sandboxd.json"), "utf8")) as { agentPid: number };
-  const pid = [state.agentPid, ...descendantsOf(state.agentPid)].find((p) => {
+  const pid = [state.agentPid, ...descendants(state.agentPid)].find((p) => {
     try {
       return readFileSync(`/proc/${p}/comm`, "utf8").trim() !== "bwrap";
     } catch {

@@ -2,7 +2,7 @@
  * @module host — what this host offers local sandboxes (programs, the merged-/usr layout, bubblewrap's
  * options) and the process checks the provider needs. Probed once per process; no shell is spawned.
  */
-import { accessSync, constants, existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { basename, delimiter, dirname, join } from "node:path";
 import type { HostLayout } from "./bwrap.ts";
@@ -63,6 +63,24 @@ export function alive(pid: number): boolean {
       return false;
     }
   }
+}
+
+/** Every descendant of `root` (children first, then theirs), read from /proc. */
+export function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The parent pid is the 4th field, after the command name in parentheses (which may hold spaces).
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {}
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c);
+  return out;
 }
 
 /** A process's command line, or "" when it is gone or unreadable: used so a recycled pid is never killed. */

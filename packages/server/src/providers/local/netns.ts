@@ -12,9 +12,9 @@
  * sits in the recorded namespace (a pid recycled after a reboot has another one).
  */
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive, kill, which } from "./host.ts";
+import { alive, descendants, kill, which } from "./host.ts";
 
 interface Holder {
   /** The holder's outermost process (its group leader). */
@@ -100,20 +100,4 @@ function cmdOf(pid: number): string {
   } catch {
     return "";
   }
-}
-
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-    } catch {}
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length) for (const c of children.get(queue.shift()!) ?? []) out.push(c), queue.push(c);
-  return out;
 }
