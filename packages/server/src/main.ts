@@ -13,6 +13,9 @@ const airlock = await startAirlock(config).catch((err: Error) => {
 });
 console.log(`\n  Airlock is running at ${airlock.url}\n  data: ${config.dataDir}\n  store: ${airlock.store.kind}\n`);
 
+// A promise that rejects unobserved is a bug to fix, but not a reason to drop every session this node drives.
+process.on("unhandledRejection", (err) => airlock.log.error({ err }, "unhandled rejection (a bug: please report it with this log)"));
+
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

@@ -12,12 +12,14 @@ import { startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
 import { nodeModules } from "../src/agents/packages.ts";
 import { nodeModulesDir, prepareScript } from "../src/providers/e2b/layout.ts";
 import { SseReader, type TestServer, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { showServerLogOnFailure } from "./server-log.ts";
 
 const canRun = process.getuid?.() === 0;
 const airlockTemplate = { binds: [{ host: nodeModules, sandbox: nodeModulesDir }], setup: prepareScript };
 
 let fake: FakeE2B;
 let server: TestServer | null = null;
+showServerLogOnFailure(() => server);
 
 beforeAll(async () => {
   if (canRun) fake = await startFakeE2B({ templates: { airlock: airlockTemplate } });

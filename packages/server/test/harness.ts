@@ -42,6 +42,8 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
   if (database) env = { DATABASE_URL: database.url, ...env };
   let output = "";
   let port = env.AIRLOCK_PORT ?? "0";
+  // kill(), restart() and stop() end the process on purpose; any other exit is a crash worth seeing in the test output.
+  let ending = false;
   const launch = async (): Promise<{ proc: ChildProcess; url: string }> => {
     const proc = spawn(process.execPath, ["--import", "tsx", join(root, "packages/server/src/main.ts")], {
       cwd: root,
@@ -62,11 +64,13 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
       };
       proc.stdout!.on("data", onData);
       proc.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-      proc.once("exit", (code) => {
+      proc.once("exit", (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`server exited with ${code}:\n${output}`));
+        if (!ending) process.stderr.write(`\n[test server ${dir}] exited unexpectedly (code ${code}, signal ${signal}); its last output:\n${output.slice(-8000)}\n`);
       });
     });
+    ending = false;
     port = new URL(url).port;
     return { proc, url };
   };
@@ -83,6 +87,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
     databaseUrl: env.DATABASE_URL ?? null,
     proc: current.proc,
     async kill() {
+      ending = true;
       const exited = new Promise((r) => current.proc.once("exit", r));
       current.proc.kill("SIGKILL");
       await exited;
@@ -104,6 +109,7 @@ export async function startServer(env: Record<string, string> = {}, dataDir?: st
           before = page.body.nextCursor;
         }
       }
+      ending = true;
       if (current.proc.exitCode === null) {
         const exited = new Promise((r) => current.proc.once("exit", r));
         current.proc.kill("SIGTERM");

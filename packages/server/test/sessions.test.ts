@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { SseReader, type TestServer, agentProcesses, hasStatus, removeDir, startServer, storeKinds, textOf, turnEnded } from "./harness.ts";
+import { showServerLogOnFailure } from "./server-log.ts";
 
 let server: TestServer;
+showServerLogOnFailure(() => server);
 
 async function newSession(body: Record<string, unknown> = {}) {
   const res = await server.api("POST", "/v1/sessions", { agent: "scripted", ...body });

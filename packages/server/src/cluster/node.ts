@@ -21,8 +21,11 @@ export interface ClusterSettings {
 export interface LeaseHolder {
   /** The sessions this node drives, with their lease epochs. */
   owned(): Array<{ sessionId: string; epoch: number }>;
-  /** The lease is gone: stop driving the session without touching its sandbox. */
-  lost(sessionId: string): void;
+  /**
+   * The lease under `epoch` is gone: stop driving the session without touching its sandbox. A driver that holds
+   * the session under another epoch (it was retired and claimed again meanwhile) is not the one meant.
+   */
+  lost(sessionId: string, epoch: number): void;
   /** This node took the session over: drive it from the stored journal offset, as after a restart. */
   adopt(sessionId: string, lease: LeaseRecord): Promise<void>;
   /** Commands for this session wait in the store. */
@@ -93,9 +96,9 @@ export class ClusterNode {
     return this.store.listNodes(Date.now() - this.settings.leaseTtlMs);
   }
 
-  /** A session ended here: its lease goes back at once. */
-  release(sessionId: string): void {
-    void this.store.releaseLeases(this.id, [sessionId]).catch((err) => this.log.warn({ err, session: sessionId }, "cluster: could not release a lease"));
+  /** A session ended here: its lease goes back at once. Never rejects. */
+  release(sessionId: string): Promise<void> {
+    return this.store.releaseLeases(this.id, [sessionId]).catch((err) => this.log.warn({ err, session: sessionId }, "cluster: could not release a lease"));
   }
 
   /** Tells the owner of a session that commands wait for it. */
@@ -114,7 +117,7 @@ export class ClusterNode {
       await this.store.heartbeat({ id: nodeId, url: this.url, startedAt: this.startedAt });
       const owned = holder.owned();
       const held = new Set(await this.store.renewLeases(nodeId, owned, leaseTtlMs));
-      for (const { sessionId } of owned) if (!held.has(sessionId)) holder.lost(sessionId);
+      for (const { sessionId, epoch } of owned) if (!held.has(sessionId)) holder.lost(sessionId, epoch);
       for (let round = 0; round < claimRounds; round++) {
         const claimed = await this.store.claimExpired(nodeId, leaseTtlMs, claimBatch);
         for (const { sessionId, lease } of claimed) {

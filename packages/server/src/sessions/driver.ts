@@ -63,7 +63,7 @@ export interface DriverDeps {
   /** Called when the driver has nothing more to do (session stopped or failed). */
   onRetired(sessionId: string): void;
   /** A commit was refused because another node holds the session's lease now: let go of it. */
-  onFenced(sessionId: string): void;
+  onFenced(sessionId: string, epoch: number): void;
 }
 
 /** The sandbox ref as stored in the session row: the provider's ref plus sandboxd's token. */
@@ -606,7 +606,7 @@ export class SessionDriver {
     } catch (err) {
       this.sendingTurnId = null;
       this.deps.log.warn({ err, session: this.id }, "could not send the prompt; will retry");
-      setTimeout(() => void this.serial(() => this.dispatch()), 500).unref();
+      setTimeout(() => this.serial(() => this.dispatch()).catch((e) => this.deps.log.warn({ err: e, session: this.id }, "could not send the prompt")), 500).unref();
     }
   }
 
@@ -755,9 +755,9 @@ export class SessionDriver {
     try {
       rows = await this.deps.store.commit(this.id, this.epoch === null ? batch : { ...batch, epoch: this.epoch });
     } catch (err) {
-      if (isFenced(err) && !this.retired) {
+      if (isFenced(err) && !this.retired && this.epoch !== null) {
         this.deps.log.warn({ session: this.id, epoch: this.epoch }, "another node took this session over; letting it go");
-        this.deps.onFenced(this.id);
+        this.deps.onFenced(this.id, this.epoch);
       }
       throw err;
     }

@@ -52,7 +52,7 @@ export class JournalPump {
     this.abort = abort;
     this.client = client;
     this.offset = after;
-    void this.run(abort.signal);
+    this.run(abort.signal).catch((err) => this.log.error({ err, session: this.sessionId }, "the journal pump stopped on an error"));
   }
 
   /** Stops following; the relay is not touched. */

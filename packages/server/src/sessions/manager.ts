@@ -55,6 +55,11 @@ export interface ManagerDeps {
 
 export class SessionManager implements LeaseHolder {
   private readonly drivers = new Map<string, SessionDriver>();
+  /**
+   * Leases of retired sessions on their way back to the store. A claim must wait for them: on a pooled store a
+   * claim that overtook the release would be undone by it, leaving a driven session without an owner.
+   */
+  private readonly releasing = new Map<string, Promise<void>>();
   private sweeper: NodeJS.Timeout | null = null;
   private readonly retention: RetentionSweeper;
 
@@ -101,9 +106,9 @@ export class SessionManager implements LeaseHolder {
     return [...this.drivers.values()].flatMap((d) => (d.epoch === null ? [] : [{ sessionId: d.id, epoch: d.epoch }]));
   }
 
-  lost(sessionId: string): void {
+  lost(sessionId: string, epoch: number): void {
     const driver = this.drivers.get(sessionId);
-    if (!driver) return;
+    if (!driver || driver.epoch !== epoch) return;
     this.deps.log.warn({ session: sessionId }, "cluster: the lease is gone; letting the session go");
     driver.letGo();
     this.drivers.delete(sessionId);
@@ -114,7 +119,7 @@ export class SessionManager implements LeaseHolder {
     if (current?.epoch === lease.epoch) return;
     // Our own lease lapsed (the event loop stalled past the TTL) and we took it again under a new epoch: the old
     // driver's commits would be refused, so it goes and a new one starts from the store.
-    if (current) this.lost(sessionId);
+    if (current?.epoch != null) this.lost(sessionId, current.epoch);
     const session = await this.deps.store.getSession(sessionId);
     if (!session) return;
     this.attachDriver(session, lease.epoch);
@@ -146,6 +151,7 @@ export class SessionManager implements LeaseHolder {
   private async acquire(session: SessionRecord): Promise<SessionDriver | null> {
     const existing = this.drivers.get(session.id);
     if (existing) return existing;
+    await this.releasing.get(session.id);
     const lease = await this.deps.store.claimSession(session.id, this.deps.cluster.id, this.deps.config.leaseTtlMs);
     if (!lease) return null;
     const fresh = (await this.deps.store.getSession(session.id)) ?? session;
@@ -191,7 +197,7 @@ export class SessionManager implements LeaseHolder {
     const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook);
     this.deps.bus.publish(session.id, rows);
     const driver = this.newDriver({ ...session, lastSeq: rows.length }, 1);
-    void driver.provision(body.workspace);
+    driver.provision(body.workspace).catch((err) => this.deps.log.error({ err, session: id }, "provisioning failed"));
     const view = await this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
     // The session's own webhook, with its signing secret: shown here once.
     return webhook ? { ...view, webhook: webhookView(webhook, true) } : view;
@@ -427,9 +433,12 @@ export class SessionManager implements LeaseHolder {
       maxAgentCrashes: this.deps.config.maxAgentCrashes,
       onRetired: (id: string) => {
         this.drivers.delete(id);
-        this.deps.cluster.release(id);
+        const released = this.deps.cluster.release(id).finally(() => {
+          if (this.releasing.get(id) === released) this.releasing.delete(id);
+        });
+        this.releasing.set(id, released);
       },
-      onFenced: (id: string) => this.lost(id),
+      onFenced: (id: string, epoch: number) => this.lost(id, epoch),
     };
   }
 
