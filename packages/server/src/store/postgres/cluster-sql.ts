@@ -65,4 +65,5 @@ export const clusterStatements = {
     WHERE s.owner_node = @node`,
   sessionHeads: `SELECT id, last_seq FROM sessions WHERE id = ANY (@ids::text[])`,
   notify: `SELECT pg_notify(@channel, @payload)`,
+  notifyMany: `SELECT pg_notify(@channel, p) FROM unnest(@payloads::text[]) AS p`,
 } as const;

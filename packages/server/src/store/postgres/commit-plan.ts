@@ -36,11 +36,8 @@ export interface Plan {
   outcomes: Outcome[];
   /** Statements to run, in order, inside the transaction that holds the heads' locks. Empty if nothing passed. */
   writes: Write[];
-  /**
-   * The doorbell for other nodes: `sessionId:lastSeq` of every session that got events, comma-separated, in
-   * payloads that fit PostgreSQL's NOTIFY (one for a group, unless it is very large). Empty when none did.
-   */
-  doorbells: string[];
+  /** The doorbell for other nodes (see doorbell.ts): every session that got events, with its last seq. */
+  rang: Array<[sessionId: string, lastSeq: number]>;
 }
 
 /**
@@ -81,7 +78,7 @@ export function planCommits(
     }
     outcomes.push({ rows });
   }
-  if (moved.size === 0) return { outcomes, writes: [], doorbells: [] };
+  if (moved.size === 0) return { outcomes, writes: [], rang: [] };
 
   const writes = [...eventInserts(events, rowsPerInsert), ...perItem];
   const ids = [...moved];
@@ -89,23 +86,8 @@ export function planCommits(
     query: "advanceSessions",
     values: { ids, lastSeqs: ids.map((id) => head.get(id)!.lastSeq), offsets: ids.map((id) => head.get(id)!.journalOffset), at: now },
   });
-  const rang = ids.filter((id) => head.get(id)!.lastSeq > heads.get(id)!.lastSeq).map((id) => `${id}:${head.get(id)!.lastSeq}`);
-  return { outcomes, writes, doorbells: doorbellPayloads(rang) };
-}
-
-/** NOTIFY payloads must stay under 8000 bytes: entries joined up to a safe size, as few payloads as that allows. */
-export function doorbellPayloads(entries: string[], maxBytes = 7000): string[] {
-  const out: string[] = [];
-  let current = "";
-  for (const e of entries) {
-    if (current && current.length + 1 + e.length > maxBytes) {
-      out.push(current);
-      current = "";
-    }
-    current = current ? `${current},${e}` : e;
-  }
-  if (current) out.push(current);
-  return out;
+  const rang = ids.filter((id) => head.get(id)!.lastSeq > heads.get(id)!.lastSeq).map((id): [string, number] => [id, head.get(id)!.lastSeq]);
+  return { outcomes, writes, rang };
 }
 
 /** Why a batch cannot be stored, checked in the order SQLite checks it; null when it can. */

@@ -43,13 +43,15 @@ export class GroupCommitter {
   private running = 0;
   private scheduled = false;
   private idle: Array<() => void> = [];
-  /** Transactions committed and NOTIFYs sent with them, since the store opened. */
-  readonly stats = { commits: 0, notifies: 0 };
+  /** Transactions committed since the store opened. */
+  readonly stats = { commits: 0 };
 
+  /** @param onStored told, after each commit, the sessions that got events and their last seq (the doorbell). */
   constructor(
     private readonly pool: pg.Pool,
     private readonly translate: (error: unknown) => unknown,
     private readonly options: CommitterOptions,
+    private readonly onStored: (rang: Array<[string, number]>) => void = () => {},
   ) {}
 
   commit(sessionId: string, batch: CommitBatch): Promise<EventRow[]> {
@@ -141,15 +143,11 @@ export class GroupCommitter {
         statuses.rows.map((r: Row) => [r.id, { sessionId: r.session_id, status: r.status }]),
       );
       const plan = planCommits(items, heads, interactions, Date.now(), this.options.rowsPerInsert);
-      // The doorbell rings inside the transaction: PostgreSQL delivers it at COMMIT, and only if it commits.
-      const bells = plan.doorbells.map((payload) => q("notify", { channel: "airlock_events", payload }));
-      const results = await settled([...plan.writes.map((w) => q(w.query, w.values)), ...bells, client.query(plan.writes.length ? "COMMIT" : "ROLLBACK")]);
-      if (plan.writes.length) {
-        this.stats.commits++;
-        this.stats.notifies += bells.length;
-      }
+      const results = await settled([...plan.writes.map((w) => q(w.query, w.values)), client.query(plan.writes.length ? "COMMIT" : "ROLLBACK")]);
       // A failed statement turns COMMIT into a ROLLBACK: `settled` has thrown its error by then; this is the net.
       if (plan.writes.length && results.at(-1)!.command !== "COMMIT") throw new AirlockError("internal", "the commit was rolled back");
+      if (plan.writes.length) this.stats.commits++;
+      if (plan.rang.length) this.onStored(plan.rang);
       return plan.outcomes;
     } catch (error) {
       // Ends the transaction if it is still open (the lock round failed); a connection that cannot is dropped.

@@ -14,6 +14,7 @@ import { type PurgeState, purgeRefusal } from "../purge.ts";
 import { sessionParams, toApiKey, toInteraction, toSecret, toSession, toTurn } from "../rows.ts";
 import { postgresCluster } from "./cluster.ts";
 import { type CommitterOptions, GroupCommitter, run } from "./commit.ts";
+import { Doorbell } from "./doorbell.ts";
 import { eventInserts, eventRows } from "./commit-plan.ts";
 import { describeUrl, isServerError, translatePgError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
@@ -56,12 +57,18 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
   });
   pool.on("error", (error) => options.onError?.(error));
   const translate = (error: unknown) => translatePgError(error, where);
-  const committer = new GroupCommitter(pool, translate, {
-    concurrency: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
-    maxBatches: 256,
-    rowsPerInsert: eventRowsPerInsert,
-    ...options.commit,
-  });
+  const doorbell = new Doorbell(pool, "airlock_events", (error) => options.onError?.(error));
+  const committer = new GroupCommitter(
+    pool,
+    translate,
+    {
+      concurrency: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
+      maxBatches: 256,
+      rowsPerInsert: eventRowsPerInsert,
+      ...options.commit,
+    },
+    (rang) => doorbell.ring(rang),
+  );
   const q = async (name: QueryName, values: Record<string, unknown>): Promise<pg.QueryResult<Row>> => {
     try {
       return await run(pool, queries[name], values);
@@ -96,6 +103,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     close() {
       return (closing ??= (async () => {
         await committer.drain();
+        await doorbell.drain();
         await pool.end();
       })());
     },
@@ -231,6 +239,6 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     },
 
     ...postgresCluster(q, { connectionString: options.url, application_name: "airlock-listen" }, (error) => options.onError?.(error)),
-    stats: () => ({ ...committer.stats }),
+    stats: () => ({ ...committer.stats, notifies: doorbell.sent }),
   };
 }
