@@ -54,7 +54,7 @@ export function readSse(url: string, options: SseOptions = {}): Promise<SseStats
         buffer += chunk;
         let end: number;
         let start = 0;
-        const now = performance.timeOrigin + performance.now();
+        const now = Date.now(); // the agent's stamps are the wall clock (see the scripted agent's burst)
         while ((end = buffer.indexOf("\n\n", start)) >= 0) {
           const frame = buffer.slice(start, end);
           start = end + 2;

@@ -67,4 +67,26 @@ describe("the host relay", () => {
     await handle.destroy();
     expect(processesWith(id)).toEqual([]);
   });
+
+  it("is started once when several nodes on one data folder start sandboxes at the same moment", async () => {
+    // The running host goes first, so that every node finds none and races to start it.
+    const running = t.provider;
+    const probe = newId();
+    const h = await running.create(spec(probe));
+    const first = await new SandboxdClient(await h.startSandboxd(echoAgent, `tok-${probe}`)).health();
+    await h.destroy();
+    kill(first.pid);
+    await waitUntil(() => !alive(first.pid), 10_000, "the first host gone");
+
+    const nodes = [0, 1, 2].map(() => createLocalProvider({ dataDir: t.dataDir, sandboxdPath, installationId: "inst_test", sharedRelay: true }));
+    const ids = [newId(), newId(), newId(), newId(), newId(), newId()];
+    const handles = await Promise.all(ids.map((id, i) => nodes[i % 3].create(spec(id))));
+    const healths = await Promise.all(handles.map(async (handle, i) => new SandboxdClient(await handle.startSandboxd(echoAgent, `tok-${ids[i]}`)).health()));
+    for (const h of healths) hosts.add(h.pid);
+    expect(new Set(healths.map((h) => h.pid)).size).toBe(1);
+    expect(healths.every((h) => h.agentRunning)).toBe(true);
+    // Every node finds every sandbox in that one host.
+    for (const [i, handle] of handles.entries()) expect(await (await nodes[(i + 1) % 3].connect(handle.ref))!.findSandboxd(`tok-${ids[i]}`)).not.toBeNull();
+    await Promise.all(handles.map((handle) => handle.destroy()));
+  });
 });

@@ -9,7 +9,7 @@
  * a restarted server finds it by `host.json` (pid checked against its command line) and its token file.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,18 +67,62 @@ export class HostRelay {
   }
 
   private async ensure(signal?: AbortSignal): Promise<void> {
-    if (this.pid() !== null && (await this.request("GET", "/health", undefined, 3000).then((r) => r.status === 200, () => false))) return;
+    if (await this.answers(3000)) return;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileSync(join(this.dir, "host.token"), randomBytes(32).toString("hex"), { mode: 0o600 });
-    const child = spawnRelay(this.sandboxdPath, ["--host", this.dir], this.dir);
+    // Several nodes share a data folder: one of them starts the host, the others wait for it. Two hosts started
+    // at once would overwrite each other's token and pid, and the loser's node would wait for a host that is gone.
     const until = Date.now() + startTimeoutMs;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    for (let wait = 5; !this.lock(); wait = Math.min(wait * 2, 100)) {
       if (signal?.aborted) throw new AirlockError("unavailable", "the host relay's start was cancelled");
-      if (child.exitCode !== null || child.signalCode !== null) throw new AirlockError("unavailable", `the host relay exited at start (${child.signalCode ?? child.exitCode}); its log ends with:\n${this.logTail()}`);
-      if (this.pid() === child.pid && (await this.request("GET", "/health", undefined, 1000).then((r) => r.status === 200, () => false))) return;
-      if (Date.now() > until) throw new AirlockError("unavailable", `the host relay did not start within ${startTimeoutMs / 1000} s; its log ends with:\n${this.logTail()}`);
+      if (await this.answers(1000)) return;
+      if (Date.now() > until) throw new AirlockError("unavailable", `another Airlock process did not start the host relay within ${startTimeoutMs / 1000} s; its log ends with:\n${this.logTail()}`);
       await new Promise((r) => setTimeout(r, wait));
     }
+    try {
+      if (await this.answers(1000)) return;
+      writeFileSync(join(this.dir, "host.token"), randomBytes(32).toString("hex"), { mode: 0o600 });
+      const child = spawnRelay(this.sandboxdPath, ["--host", this.dir], this.dir);
+      for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+        if (signal?.aborted) throw new AirlockError("unavailable", "the host relay's start was cancelled");
+        if (child.exitCode !== null || child.signalCode !== null) throw new AirlockError("unavailable", `the host relay exited at start (${child.signalCode ?? child.exitCode}); its log ends with:\n${this.logTail()}`);
+        if (this.pid() === child.pid && (await this.answers(1000))) return;
+        if (Date.now() > until) throw new AirlockError("unavailable", `the host relay did not start within ${startTimeoutMs / 1000} s; its log ends with:\n${this.logTail()}`);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    } finally {
+      rmSync(this.lockPath, { force: true });
+    }
+  }
+
+  private async answers(timeoutMs: number): Promise<boolean> {
+    return this.pid() !== null && (await this.request("GET", "/health", undefined, timeoutMs).then((r) => r.status === 200, () => false));
+  }
+
+  private get lockPath(): string {
+    return join(this.dir, "start.lock");
+  }
+
+  /** Takes the right to start the host (a file made exclusively, naming our pid); a dead holder's lock is taken over. */
+  private lock(): boolean {
+    try {
+      writeFileSync(this.lockPath, String(process.pid), { flag: "wx", mode: 0o600 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let holder = 0;
+    let age = 0;
+    try {
+      holder = Number(readFileSync(this.lockPath, "utf8") || 0);
+      age = Date.now() - statSync(this.lockPath).mtimeMs;
+    } catch {
+      return false; // released meanwhile: the next try takes it
+    }
+    if (holder > 0 && alive(holder) && age < 2 * startTimeoutMs) return false;
+    // The holder died while starting the host (or its pid lives on in another process, long after): its lock
+    // goes, and the next try takes it (exclusively, as above).
+    rmSync(this.lockPath, { force: true });
+    return false;
   }
 
   private logTail(): string {
