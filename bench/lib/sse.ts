@@ -30,6 +30,9 @@ export interface SseOptions {
   signal?: AbortSignal;
 }
 
+// The agent's stamps are the wall clock to the microsecond (see the scripted agent's burst); so is this.
+const anchor = Date.now() - performance.now();
+const wallClock = () => anchor + performance.now();
 const tsPattern = /"airlockTs":([0-9.]+)/;
 const atPattern = /"at":"([^"]+)"/;
 
@@ -54,7 +57,7 @@ export function readSse(url: string, options: SseOptions = {}): Promise<SseStats
         buffer += chunk;
         let end: number;
         let start = 0;
-        const now = Date.now(); // the agent's stamps are the wall clock (see the scripted agent's burst)
+        const now = wallClock();
         while ((end = buffer.indexOf("\n\n", start)) >= 0) {
           const frame = buffer.slice(start, end);
           start = end + 2;

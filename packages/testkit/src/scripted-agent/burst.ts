@@ -37,9 +37,11 @@ export function parseBurst(args: readonly string[]): BurstPlan {
   };
 }
 
-// The wall clock, which the reading process shares: `performance.timeOrigin` is fixed once per process, and a
-// process started under load can have it off by the time it was descheduled (seen: latencies of -90 ms).
-const now = () => Date.now();
+// The wall clock, which the reading process shares, to the microsecond. Not `performance.timeOrigin`: it is fixed
+// as the process starts, and a process started under load can have it off by as long as it was descheduled then
+// (seen: latencies of -90 ms). The anchor is taken at the first burst, when the process is warm.
+let anchor: number | null = null;
+const now = () => (anchor ??= Date.now() - performance.now()) + performance.now();
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
