@@ -8,8 +8,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { StoreV1 } from "@airlock/protocol";
 import { openStore } from "../src/store/index.ts";
 import { SseReader, type TestServer, hasStatus, pidsMatching, removeDir, startServer, storeKinds, turnEnded } from "./harness.ts";
+import { showServerLogOnFailure } from "./server-log.ts";
 
 let server: TestServer | null = null;
+showServerLogOnFailure(() => server);
 let reader: StoreV1 | null = null;
 afterEach(async () => {
   await reader?.close();
@@ -97,7 +99,9 @@ describe.each(storeKinds)("data lifecycle (%s store)", (store) => {
 
     // First the sandboxes go; the sessions and their logs stay readable, and now final.
     for (const { id } of [idle, crashed]) {
-      const view = await eventually(`${id}'s sandbox to go`, async () => (await s.api("GET", `/v1/sessions/${id}`)).body, (v) => v.final === true);
+      // A failed session is final at once; its sandbox goes later (hasWorkspace is set once it is destroyed).
+      const view = await eventually(`${id}'s sandbox to go`, async () => (await s.api("GET", `/v1/sessions/${id}`)).body, (v) => v.hasWorkspace === false);
+      expect(view.final).toBe(true);
       expect(view.status).toBe(id === idle.id ? "stopped" : "failed");
       expect(existsSync(join(s.dataDir, "sandboxes", id))).toBe(false);
       expect((await s.api("GET", `/v1/sessions/${id}/events`)).body.events.length).toBeGreaterThan(2);

@@ -10,7 +10,7 @@ export function showServerLogOnFailure(current: () => TestServer | null | undefi
   beforeEach((context) => {
     context.onTestFailed(() => {
       const server = current();
-      if (server) process.stderr.write(`\n[test server ${server.dataDir}] last output:\n${server.log().slice(-6000)}\n`);
+      if (server) console.error(`[test server ${server.dataDir}] last output:\n${server.log().slice(-6000)}`);
     });
   });
 }
