@@ -374,9 +374,14 @@ export class SessionDriver {
         session: { idleDeadline: null },
       });
       this.touch();
-      if (this.state.status === "stopped") await this.resume();
-      else if (this.state.status === "paused") await this.unpause();
-      else await this.dispatch();
+      try {
+        if (this.state.status === "stopped") await this.resume();
+        else if (this.state.status === "paused") await this.unpause();
+        else await this.dispatch();
+      } catch (err) {
+        // The turn is stored: a node that took the session over meanwhile runs it.
+        if (!isFenced(err)) throw err;
+      }
       return { turnId };
     });
   }

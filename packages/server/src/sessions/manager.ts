@@ -8,6 +8,7 @@ import {
   type AnswerInteraction,
   type CreateSession,
   type EventRow,
+  type IdempotencyRecord,
   type McpServerHttp,
   type Prompt,
   type SandboxHandle,
@@ -18,6 +19,7 @@ import {
   type StoreV1,
   AirlockError,
   conflict,
+  isFenced,
   limits,
   newId,
   notFound,
@@ -161,6 +163,24 @@ export class SessionManager implements LeaseHolder {
     return this.attachDriver(fresh, lease.epoch);
   }
 
+  /**
+   * Runs a command on this node's driver of the session (taking the lease when no node holds it), or records it
+   * for the node that drives it. A lease lost while the command ran here refused all of what it stored: it runs
+   * again the same way, now on the new owner's behalf.
+   */
+  private async onOwner<T>(session: SessionRecord, local: (driver: SessionDriver) => Promise<T>, remote: (current: SessionRecord) => Promise<T>): Promise<T> {
+    const driver = await this.acquire(session);
+    if (!driver) return remote(session);
+    try {
+      return await local(driver);
+    } catch (err) {
+      if (!isFenced(err)) throw err;
+      const current = (await this.deps.store.getSession(session.id)) ?? session;
+      const again = await this.acquire(current);
+      return again ? local(again) : remote(current);
+    }
+  }
+
   private get remote(): RemoteDeps {
     return { store: this.deps.store, ring: (id) => this.deps.cluster.ring(id) };
   }
@@ -241,9 +261,11 @@ export class SessionManager implements LeaseHolder {
     if (!this.drivers.has(session.id)) session = await this.get(tenant, id);
     try {
       checkPromptable(session, this.drivers.has(session.id));
-      const driver = await this.acquire(session);
-      if (!driver) return await remotePrompt(this.remote, session, content, request);
-      return await driver.prompt(content, request);
+      return await this.onOwner(
+        session,
+        (driver) => driver.prompt(content, request),
+        (current) => remotePrompt(this.remote, current, content, request),
+      );
     } catch (err) {
       // A retry that raced the first request lost the insert on the key's unique index: answer as the first did.
       if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
@@ -267,16 +289,7 @@ export class SessionManager implements LeaseHolder {
     const first = await replay();
     if (first) return first;
     const driver = isLive(session) ? await this.acquire(session) : this.drivers.get(session.id);
-    if (driver === null) {
-      try {
-        const { rows, resolution } = await remoteAnswer(this.remote, session, interactionId, body, by, request);
-        this.deps.bus.publish(session.id, rows);
-        return resolution;
-      } catch (err) {
-        if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
-        throw err;
-      }
-    }
+    if (driver === null) return this.answerRemotely(session, interactionId, body, by, request, replay);
     if (!driver) {
       const interaction = await this.deps.store.getInteraction(session.id, interactionId);
       if (!interaction) throw notFound(`no interaction ${interactionId} in session ${id}`);
@@ -285,7 +298,28 @@ export class SessionManager implements LeaseHolder {
     try {
       return await driver.answer(interactionId, body, by, request);
     } catch (err) {
+      // The lease moved while the answer was being stored here, and nothing of it was: the new owner gets it.
+      if (isFenced(err)) return this.answerRemotely((await this.deps.store.getSession(session.id)) ?? session, interactionId, body, by, request, replay);
       // The same retry racing the first: the interaction was resolved under this key meanwhile.
+      if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
+      throw err;
+    }
+  }
+
+  /** An answer for a session another node drives: resolved in the store here, delivered by the owner. */
+  private async answerRemotely(
+    session: SessionRecord,
+    interactionId: string,
+    body: AnswerInteraction,
+    by: string,
+    request: IdempotencyRecord | undefined,
+    replay: () => Promise<Record<string, unknown> | null>,
+  ): Promise<Record<string, unknown>> {
+    try {
+      const { rows, resolution } = await remoteAnswer(this.remote, session, interactionId, body, by, request);
+      this.deps.bus.publish(session.id, rows);
+      return resolution;
+    } catch (err) {
       if (request && AirlockError.is(err) && err.code === "conflict") return (await replay()) ?? Promise.reject(err);
       throw err;
     }

@@ -33,14 +33,20 @@ describe("fencing", () => {
     const takenAt = (await storedLog(b, id)).length;
     await onB.waitFor((evs) => (evs.at(-1)?.seq ?? 0) > takenAt + 5, 30_000, "events from the new owner");
     a.proc.kill("SIGCONT");
+    // A prompt that reaches the old owner as it wakes: whether its commit is refused there (the lease moved) or the
+    // node already let go, the prompt is the new owner's to run, never a 409.
+    const raced = await a.api("POST", `/v1/sessions/${id}/prompt`, { text: "echo raced the wake-up" });
+    expect(raced.status, JSON.stringify(raced.body)).toBe(202);
 
     // The old owner wakes up, finds its lease gone (or its next commit refused), and lets the session go.
     await waitUntil("node-a to let go", 10_000, async () => (await a.api("GET", "/healthz")).body.liveSessions === 0);
     await onB.waitFor(turnEnded(turnId), 30_000, "the turn's end");
+    await onB.waitFor(turnEnded(raced.body.turnId), 30_000, "the raced prompt's turn");
     const expected = Array.from({ length: 50 }, (_, i) => `chunk ${i + 1}`);
     expect(chunks(onB.events, turnId).join("").match(/chunk \d+/g)).toEqual(expected);
     const log = await storedLog(b, id);
-    expect(log.filter((e) => e.type === "turn.ended").length).toBe(1);
+    expect(log.filter((e) => e.type === "turn.ended" && e.turnId === turnId).length).toBe(1);
+    expect(log.filter((e) => e.type === "turn.ended" && e.turnId === raced.body.turnId).length).toBe(1);
     // Nothing after the takeover came from node-a: its log says it let go, and the session is node-b's.
     expect(a.log()).toMatch(/letting (it|the session) go/);
     expect(await ownerOf(a, id)).toBe("node-b");

@@ -43,26 +43,34 @@ const types = {
 
 export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
   const where = describeUrl(options.url);
-  const pool = new pg.Pool({
-    connectionString: options.url,
-    max: options.poolSize ?? 10,
-    pipeline: true,
-    types,
-    application_name: "airlock",
-    keepAlive: true,
-    // Fail a request rather than hang it when the database cannot be reached.
-    connectionTimeoutMillis: 10_000,
-    // A node that stops mid-transaction (paused, partitioned) must not hold its sessions' locks for long.
-    idle_in_transaction_session_timeout: 10_000,
-  });
-  pool.on("error", (error) => options.onError?.(error));
+  const newPool = (max: number, applicationName: string) => {
+    const p = new pg.Pool({
+      connectionString: options.url,
+      max,
+      pipeline: true,
+      types,
+      application_name: applicationName,
+      keepAlive: true,
+      // Fail a request rather than hang it when the database cannot be reached.
+      connectionTimeoutMillis: 10_000,
+      // A node that stops mid-transaction (paused, partitioned) must not hold its sessions' locks for long.
+      idle_in_transaction_session_timeout: 10_000,
+    } as pg.PoolConfig);
+    p.on("error", (error) => options.onError?.(error));
+    return p;
+  };
+  const pool = newPool(options.poolSize ?? 10, "airlock");
+  // Commits (and the doorbell after them) have connections of their own: reads of many subscribed sessions must
+  // never make a commit queue for a connection, since every event's latency runs through a commit.
+  const concurrency = options.commit?.concurrency ?? Math.max(1, Math.floor((options.poolSize ?? 10) / 2));
+  const commitPool = newPool(concurrency + 1, "airlock-commit");
   const translate = (error: unknown) => translatePgError(error, where);
-  const doorbell = new Doorbell(pool, "airlock_events", (error) => options.onError?.(error));
+  const doorbell = new Doorbell(commitPool, "airlock_events", (error) => options.onError?.(error));
   const committer = new GroupCommitter(
-    pool,
+    commitPool,
     translate,
     {
-      concurrency: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
+      concurrency,
       maxBatches: 256,
       rowsPerInsert: eventRowsPerInsert,
       ...options.commit,
@@ -104,7 +112,7 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
       return (closing ??= (async () => {
         await committer.drain();
         await doorbell.drain();
-        await pool.end();
+        await Promise.all([pool.end(), commitPool.end()]);
       })());
     },
 
