@@ -114,10 +114,11 @@ export class ClusterNode {
     const holder = this.holder!;
     const { nodeId, leaseTtlMs } = this.settings;
     try {
-      await this.store.heartbeat({ id: nodeId, url: this.url, startedAt: this.startedAt });
+      // Leases first: under load a tick can take long, and a lease that lapses costs a takeover.
       const owned = holder.owned();
       const held = new Set(await this.store.renewLeases(nodeId, owned, leaseTtlMs));
       for (const { sessionId, epoch } of owned) if (!held.has(sessionId)) holder.lost(sessionId, epoch);
+      await this.store.heartbeat({ id: nodeId, url: this.url, startedAt: this.startedAt });
       for (let round = 0; round < claimRounds; round++) {
         const claimed = await this.store.claimExpired(nodeId, leaseTtlMs, claimBatch);
         for (const { sessionId, lease } of claimed) {
