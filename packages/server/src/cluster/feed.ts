@@ -4,9 +4,9 @@
  * The store's seq is the only truth. Commits on any node ring the doorbell once stored (a NOTIFY carrying
  * `sessionId:lastSeq` of each session written since the node's last one, see store/postgres/doorbell.ts); a node
  * that has subscribers of a session and has not passed that seq on reads the new rows by seq and publishes them on
- * its bus. Deliveries may be lost, late or out of
- * order: the doorbell only says "look", and a slow poll of the sessions' heads looks anyway, so nothing is lost
- * and nothing is reordered (the bus passes each seq on once; subscribers read any gap from the store).
+ * its bus. Deliveries may be lost, late or out of order: the doorbell only says "look", and a slow poll of the
+ * sessions' heads looks anyway, so nothing is lost and nothing is reordered (the bus passes each seq on once;
+ * subscribers read any gap from the store).
  */
 import type { EventRow, StoreV1 } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
