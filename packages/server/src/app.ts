@@ -82,7 +82,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const llm = anthropicGateway({ tokens, sessions: manager, upstreamUrl: config.anthropicBaseUrl, apiKey: config.anthropicApiKey, prices });
   const openai = openaiGateway({ tokens, sessions: manager, upstreamUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey, prices });
   const gemini = geminiGateway({ tokens, sessions: manager, upstreamUrl: config.geminiBaseUrl, apiKey: config.geminiApiKey, prices });
-  const webhooks = new WebhookWorker({ store, log, settings: config.webhooks });
+  const webhooks = new WebhookWorker({ store, log, settings: config.webhooks, signingSecret: (w) => secrets.openWebhookSecret(w.id, w.secret) });
   const mcp = mcpProxy({ tokens, sessions: manager, mountPath: mcpGatewayPath });
   const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini], [mcpGatewayPath, mcp]];
   const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts, webhooks });

@@ -3,7 +3,7 @@
  * and a small SSE reader that checks every event arrives in order, once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -261,4 +261,28 @@ export function agentEnvironment(dataDir: string, sessionId: string): Record<str
   });
   const entries = readFileSync(`/proc/${pid ?? state.agentPid}/environ`, "utf8").split("\0").filter(Boolean);
   return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+}
+
+/** Every file under `dir`, read as bytes: does any hold `needle`? (the SQLite file, its WAL, journals, relay files) */
+export function filesHolding(dir: string, needle: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const path = join(d, name);
+      let st;
+      try {
+        st = statSync(path);
+      } catch {
+        continue;
+      }
+      if (st.isDirectory()) walk(path);
+      else if (st.isFile()) {
+        try {
+          if (readFileSync(path).includes(needle)) found.push(path);
+        } catch {}
+      }
+    }
+  };
+  walk(dir);
+  return found;
 }

@@ -5,13 +5,13 @@
  * sees them; the sandbox never does).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AirlockEvent } from "@airlock/protocol";
 import { type FakeAnthropic, startFakeAnthropic } from "@airlock/testkit/fake-anthropic";
-import { SseReader, type TestServer, agentEnvironment, agentProcesses, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
+import { SseReader, type TestServer, agentEnvironment, agentProcesses, filesHolding, hasStatus, removeDir, startServer, textOf, turnEnded } from "./harness.ts";
 
 const tenantA = { authorization: "Bearer key-of-tenant-a" };
 const tenantB = { authorization: "Bearer key-of-tenant-b" };
@@ -31,30 +31,6 @@ afterAll(async () => {
   await llm?.close();
   if (server) removeDir(server.dataDir);
 });
-
-/** Every file under `dir`, read as bytes: does any hold `needle`? (the SQLite file, its WAL, journals, relay files) */
-function filesHolding(dir: string, needle: string): string[] {
-  const found: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const path = join(d, name);
-      let st;
-      try {
-        st = statSync(path);
-      } catch {
-        continue;
-      }
-      if (st.isDirectory()) walk(path);
-      else if (st.isFile()) {
-        try {
-          if (readFileSync(path).includes(needle)) found.push(path);
-        } catch {}
-      }
-    }
-  };
-  walk(dir);
-  return found;
-}
 
 async function newSession(headers: Record<string, string>, body: Record<string, unknown>) {
   const res = await server.api("POST", "/v1/sessions", body, headers);

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AirlockClient, type AirlockEvent, verifyWebhookSignature } from "@airlock/client";
 import { verifySignature } from "../src/webhooks/signature.ts";
-import { type TestServer, removeDir, startServer } from "./harness.ts";
+import { type TestServer, filesHolding, removeDir, startServer } from "./harness.ts";
 import { startCapture, until } from "./webhook-receivers.ts";
 
 let server: TestServer;
@@ -87,6 +87,8 @@ describe("webhooks", () => {
       expect(listed.secret).toBeUndefined();
       expect(JSON.stringify((await a("GET", `/v1/sessions/${session.id}`)).body)).not.toContain(secret);
       expect(server.log()).not.toContain(secret);
+      // Stored sealed: the data folder (database, its WAL) holds no signing secret in clear.
+      expect(filesHolding(server.dataDir, secret)).toEqual([]);
     } finally {
       await capture.close();
     }

@@ -61,7 +61,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
   app.get("/v1/providers", (c) => c.json({ providers: deps.providers.list() }));
   app.route("/v1/sessions", sessionRoutes(deps.manager, deps.bus));
   app.route("/v1/secrets", secretRoutes(deps.secrets));
-  app.route("/v1/webhooks", webhookRoutes({ store: deps.store, wake: () => deps.webhooks?.wake() }));
+  app.route("/v1/webhooks", webhookRoutes({ store: deps.store, secrets: deps.secrets, wake: () => deps.webhooks?.wake() }));
   for (const [path, sub] of deps.mounts ?? []) app.route(path, sub);
   serveWeb(app);
   return app;

@@ -4,11 +4,14 @@
 import { Hono } from "hono";
 import { AirlockError, CreateWebhook, type StoreV1, type WebhookRecord, badRequest, isId, notFound, webhookLimits } from "@airlock/protocol";
 import { deliveryView, newWebhookRecord, webhookView } from "../webhooks/views.ts";
+import type { Secrets } from "../secrets/index.ts";
 import type { AuthVars } from "./auth.ts";
 import { jsonBody } from "./errors.ts";
 
 export interface WebhookRoutesDeps {
   store: StoreV1;
+  /** Seals signing secrets: they are never stored in clear. */
+  secrets: Pick<Secrets, "sealWebhookSecret">;
   /** Tells the delivery worker there is work now (a resumed webhook). */
   wake(): void;
 }
@@ -30,9 +33,9 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     if ((await store.webhooks.countWebhooks(tenant)) >= webhookLimits.maxWebhooksPerTenant) {
       throw new AirlockError("too_many_requests", `this tenant already has ${webhookLimits.maxWebhooksPerTenant} webhooks; delete some first`);
     }
-    const record = newWebhookRecord(tenant, body);
+    const { record, secret } = newWebhookRecord(tenant, body, (id, plain) => deps.secrets.sealWebhookSecret(id, plain));
     await store.webhooks.createWebhook(record);
-    return c.json(webhookView(record, true), 201);
+    return c.json(webhookView(record, secret), 201);
   });
 
   app.get("/", async (c) => c.json({ webhooks: (await store.webhooks.listWebhooks(c.get("tenant"))).map((w) => webhookView(w)) }));

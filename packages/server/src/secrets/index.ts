@@ -24,6 +24,7 @@ export const minMaskedSecretLength = 4;
 const secretContext = (tenant: string, name: string) => `secret:${tenant}:${name}`;
 const envContext = (sessionId: string, name: string) => `env:${sessionId}:${name}`;
 const mcpContext = (sessionId: string, server: string, index: number) => `mcp:${sessionId}:${server}:${index}`;
+const webhookContext = (webhookId: string) => `webhook:${webhookId}`;
 
 export class Secrets {
   constructor(
@@ -45,6 +46,16 @@ export class Secrets {
   }
 
   /** A new session's MCP servers as they are stored: header values (tokens) and stdio env values sealed. */
+  /** A webhook's signing secret as stored: sealed, bound to the webhook. */
+  sealWebhookSecret(webhookId: string, secret: string): string {
+    return this.box.seal(secret, webhookContext(webhookId));
+  }
+
+  /** The signing secret of a stored webhook (one stored in clear by an earlier version is used as it is). */
+  openWebhookSecret(webhookId: string, stored: string): string {
+    return stored.startsWith("v1.") ? this.box.open(stored, webhookContext(webhookId)) : stored;
+  }
+
   sealMcpServers(sessionId: string, servers: McpServer[]): Array<McpServer & { sealed: true }> {
     return servers.map((s) => this.mapMcpValues(s, (value, i) => this.box.seal(value, mcpContext(sessionId, s.name, i))));
   }

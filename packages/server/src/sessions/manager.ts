@@ -213,14 +213,14 @@ export class SessionManager implements LeaseHolder {
     });
     // The node that makes a session drives it.
     session.lease = { node: this.deps.cluster.id, epoch: 1, expiresAt: now + config.leaseTtlMs };
-    const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, session.id) : undefined;
-    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook);
+    const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, (id, plain) => this.deps.secrets.sealWebhookSecret(id, plain), session.id) : undefined;
+    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook?.record);
     this.deps.bus.publish(session.id, rows);
     const driver = this.newDriver({ ...session, lastSeq: rows.length }, 1);
     driver.provision(body.workspace).catch((err) => this.deps.log.error({ err, session: id }, "provisioning failed"));
     const view = await this.view({ ...session, lastSeq: rows.at(-1)?.seq ?? 0 });
     // The session's own webhook, with its signing secret: shown here once.
-    return webhook ? { ...view, webhook: webhookView(webhook, true) } : view;
+    return webhook ? { ...view, webhook: webhookView(webhook.record, webhook.secret) } : view;
   }
 
   async get(tenant: string, id: string): Promise<SessionRecord> {

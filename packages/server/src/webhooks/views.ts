@@ -6,7 +6,8 @@ import { newWebhookSecret } from "./signature.ts";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function webhookView(w: WebhookRecord, withSecret = false): WebhookView {
+/** @param secret the signing secret in clear, given only in the answer that creates the webhook. */
+export function webhookView(w: WebhookRecord, secret?: string): WebhookView {
   return {
     id: w.id,
     url: w.url,
@@ -16,7 +17,7 @@ export function webhookView(w: WebhookRecord, withSecret = false): WebhookView {
     createdAt: iso(w.createdAt),
     paused: w.paused ? { reason: w.paused.reason, at: iso(w.paused.at) } : null,
     consecutiveFailures: w.failures,
-    ...(withSecret ? { secret: w.secret } : {}),
+    ...(secret !== undefined ? { secret } : {}),
   };
 }
 
@@ -37,12 +38,23 @@ export function deliveryView(d: DeliveryRecord): DeliveryView {
   };
 }
 
-export function newWebhookRecord(tenant: string, spec: { url: string; events?: string[]; sessionMetadata?: Record<string, string> }, sessionId: string | null = null): WebhookRecord {
-  return {
-    id: newId("webhook"),
+/**
+ * A new webhook: the record to store, its signing secret sealed by `seal`, and the secret in clear, which the
+ * answer that creates the webhook shows once.
+ */
+export function newWebhookRecord(
+  tenant: string,
+  spec: { url: string; events?: string[]; sessionMetadata?: Record<string, string> },
+  seal: (webhookId: string, secret: string) => string,
+  sessionId: string | null = null,
+): { record: WebhookRecord; secret: string } {
+  const id = newId("webhook");
+  const secret = newWebhookSecret();
+  const record: WebhookRecord = {
+    id,
     tenant,
     url: spec.url,
-    secret: newWebhookSecret(),
+    secret: seal(id, secret),
     // Sorted and deduplicated: the same set reads the same everywhere.
     events: spec.events ? [...new Set(spec.events)].sort() : null,
     sessionMetadata: spec.sessionMetadata ?? {},
@@ -52,4 +64,5 @@ export function newWebhookRecord(tenant: string, spec: { url: string; events?: s
     failingSince: null,
     paused: null,
   };
+  return { record, secret };
 }

@@ -33,7 +33,7 @@ async function setup(delayMs = 0) {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const worker = (batchSize: number) => {
-    const w = new WebhookWorker({ store, log: createLogger("silent"), settings: { ...defaultDeliverySettings, batchSize, pollMs: 20 } });
+    const w = new WebhookWorker({ store, log: createLogger("silent"), settings: { ...defaultDeliverySettings, batchSize, pollMs: 20 }, signingSecret: (webhook) => webhook.secret });
     cleanup.push(() => w.close());
     return w;
   };

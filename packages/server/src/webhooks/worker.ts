@@ -8,7 +8,7 @@
  * slow receiver answers, events pile up in the log and the next POST takes up to `batchSize` of them. Memory is
  * bounded by `concurrency` pages of at most `batchSize` events (a few pages more with a type filter).
  */
-import { type DueDelivery, type DeliveryRecord, type StoreV1, eventJson, newId } from "@airlock/protocol";
+import { type DueDelivery, type DeliveryRecord, type StoreV1, type WebhookRecord, eventJson, newId } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
 import { type DeliverySettings, describeFailure, pauseAfterFailure, planBatch, retryDelay } from "./policy.ts";
 import { signatureHeader, signatureHeaderName } from "./signature.ts";
@@ -21,6 +21,8 @@ export interface WebhookWorkerDeps {
   store: StoreV1;
   log: Logger;
   settings: DeliverySettings;
+  /** The signing secret of a stored webhook, in clear (it is stored sealed). */
+  signingSecret(webhook: WebhookRecord): string;
 }
 
 export class WebhookWorker {
@@ -105,7 +107,7 @@ export class WebhookWorker {
           headers: {
             "content-type": "application/json",
             "user-agent": "Airlock-Webhooks/1",
-            [signatureHeaderName]: signatureHeader(webhook.secret, body),
+            [signatureHeaderName]: signatureHeader(this.deps.signingSecret(webhook), body),
             "airlock-webhook-id": webhook.id,
             "airlock-delivery-id": deliveryId,
           },
