@@ -51,6 +51,11 @@ export class SecretBox {
     return new SecretBox(key);
   }
 
+  /** True when `value` has the form of a sealed value (and not, say, one stored in clear by an earlier version). */
+  static isSealed(value: string): boolean {
+    return value.startsWith("v1.");
+  }
+
   seal(plain: string, context: string): string {
     const iv = randomBytes(ivBytes);
     const cipher = createCipheriv("aes-256-gcm", this.key, iv);

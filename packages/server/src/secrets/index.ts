@@ -3,7 +3,7 @@
  * where they are used (an agent's start, the LLM gateway's upstream call), never returned by the API.
  */
 import { type McpServer, type SecretView, type SessionOptions, type StoreV1, type StoredEnvValue, AirlockError, badRequest, notFound } from "@airlock/protocol";
-import type { SecretBox } from "./box.ts";
+import { SecretBox } from "./box.ts";
 import { type LlmCredentials, type UpstreamApi, credentialNames, credentialsOf, upstreamsOf } from "./credentials.ts";
 
 export { SecretBox } from "./box.ts";
@@ -53,7 +53,7 @@ export class Secrets {
 
   /** The signing secret of a stored webhook (one stored in clear by an earlier version is used as it is). */
   openWebhookSecret(webhookId: string, stored: string): string {
-    return stored.startsWith("v1.") ? this.box.open(stored, webhookContext(webhookId)) : stored;
+    return SecretBox.isSealed(stored) ? this.box.open(stored, webhookContext(webhookId)) : stored;
   }
 
   sealMcpServers(sessionId: string, servers: McpServer[]): Array<McpServer & { sealed: true }> {

@@ -168,7 +168,7 @@ export function run(client: pg.PoolClient | pg.Pool, statement: Statement, value
  * Waits for every pipelined query (the connection must be clear before it is used again), then throws the first
  * failure, if any.
  */
-async function settled<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+export async function settled<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(promises);
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;

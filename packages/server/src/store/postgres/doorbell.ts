@@ -9,7 +9,7 @@
  * the reading node a poll (see cluster/feed.ts), never an event.
  */
 import type pg from "pg";
-import { run } from "./commit.ts";
+import { run, settled } from "./commit.ts";
 import { queries } from "./sql.ts";
 
 /** NOTIFY payloads must stay under 8000 bytes: entries joined up to a safe size, as few payloads as that allows. */
@@ -64,17 +64,16 @@ export class Doorbell {
     let client: pg.PoolClient | null = null;
     try {
       client = await this.pool.connect();
-      const results = await Promise.allSettled([
-        client.query("BEGIN"),
-        client.query("SET LOCAL synchronous_commit = off"),
-        run(client, queries.notifyMany, { channel: this.channel, payloads }),
-        client.query("COMMIT"),
-      ]);
-      const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-      if (failed) {
-        await client.query("ROLLBACK").catch(() => {});
-        throw failed.reason;
-      }
+      const c = client;
+      await settled([
+        c.query("BEGIN"),
+        c.query("SET LOCAL synchronous_commit = off"),
+        run(c, queries.notifyMany, { channel: this.channel, payloads }),
+        c.query("COMMIT"),
+      ]).catch(async (error) => {
+        await c.query("ROLLBACK").catch(() => {});
+        throw error;
+      });
       this.sent++;
     } catch (error) {
       this.onError(error);
