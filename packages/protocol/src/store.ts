@@ -161,6 +161,11 @@ export interface CommitBatch {
   addUsage?: Usage;
   /** The committing owner's lease epoch: refused (`isFenced`) unless the session's lease still has it. */
   epoch?: number;
+  /**
+   * With `epoch`: the commit also extends the lease to at least the store's now + this many ms. A session busy
+   * enough that a commit holds its row at every renewal keeps its lease all the same.
+   */
+  leaseTtlMs?: number;
 }
 
 export interface SessionQuery {
@@ -288,7 +293,11 @@ export interface StoreV1 {
   claimSession(sessionId: string, node: string, ttlMs: number): Promise<LeaseRecord | null>;
   /** Takes up to `limit` live sessions whose lease expired or that have no owner; each with its new lease. */
   claimExpired(node: string, ttlMs: number, limit: number): Promise<Array<{ sessionId: string; lease: LeaseRecord }>>;
-  /** Extends the leases `node` still holds with these epochs; returns the ids of those it still holds. */
+  /**
+   * Extends the leases `node` still holds with these epochs; returns the ids of those it still holds. Never waits
+   * behind a commit in flight: a lease whose session a transaction holds is left as it is (the owner's commits
+   * extend it) and counts as held while it has not expired.
+   */
   renewLeases(node: string, leases: Array<{ sessionId: string; epoch: number }>, ttlMs: number): Promise<string[]>;
   /** Gives up leases at once (shutdown, the session ended), so another node can take them without waiting. */
   releaseLeases(node: string, sessionIds: string[]): Promise<void>;

@@ -4,8 +4,9 @@
  *
  * Every `renewMs` the node renews its leases in one statement; a session whose lease it no longer holds (another
  * node took it while this one was paused or cut off) is let go at once — and had it tried to append first, the
- * commit's epoch check would have refused it. Then it claims live sessions whose lease expired (a node died) and
- * re-attaches to them, and wakes the sessions it owns that have commands waiting (a lost doorbell costs a tick).
+ * commit's epoch check would have refused it. Beside that, never holding it up, it claims live sessions whose
+ * lease expired (a node died) and re-attaches to them, and wakes the sessions it owns that have commands waiting
+ * (a lost doorbell costs a tick).
  */
 import type { LeaseRecord, StoreV1 } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
@@ -38,7 +39,8 @@ const claimRounds = 10;
 
 export class ClusterNode {
   private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
+  private renewing: Promise<void> | null = null;
+  private claiming: Promise<void> | null = null;
   private listening: { close(): Promise<void> } | null = null;
   private holder: LeaseHolder | null = null;
   private url = "";
@@ -81,7 +83,7 @@ export class ClusterNode {
   async stop(released: string[]): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.feed.stop();
-    await this.ticking;
+    await Promise.all([this.renewing, this.claiming]);
     try {
       await this.store.releaseLeases(this.id, released);
       if (released.length) await this.store.notify?.("leases", this.id);
@@ -106,19 +108,37 @@ export class ClusterNode {
     await this.store.notify?.("commands", sessionId);
   }
 
+  /** Renews the leases, then (not waiting for it) claims sessions whose owner died and wakes those with commands. */
   tick(): Promise<void> {
-    return (this.ticking ??= this.renewAndClaim().finally(() => (this.ticking = null)));
+    return Promise.all([this.renew(), this.claim()]).then(() => {});
   }
 
-  private async renewAndClaim(): Promise<void> {
+  private renew(): Promise<void> {
+    return (this.renewing ??= this.renewLeases().finally(() => (this.renewing = null)));
+  }
+
+  private claim(): Promise<void> {
+    return (this.claiming ??= this.claimAndWake().finally(() => (this.claiming = null)));
+  }
+
+  // Its own loop: taking sessions over can take long under load (each adopt re-attaches a sandbox), and this
+  // node's leases must not lapse meanwhile.
+  private async renewLeases(): Promise<void> {
+    const { nodeId, leaseTtlMs } = this.settings;
+    try {
+      const owned = this.holder!.owned();
+      const held = new Set(await this.store.renewLeases(nodeId, owned, leaseTtlMs));
+      for (const { sessionId, epoch } of owned) if (!held.has(sessionId)) this.holder!.lost(sessionId, epoch);
+      await this.store.heartbeat({ id: nodeId, url: this.url, startedAt: this.startedAt });
+    } catch (err) {
+      this.log.warn({ err }, "cluster: renewing leases failed");
+    }
+  }
+
+  private async claimAndWake(): Promise<void> {
     const holder = this.holder!;
     const { nodeId, leaseTtlMs } = this.settings;
     try {
-      // Leases first: under load a tick can take long, and a lease that lapses costs a takeover.
-      const owned = holder.owned();
-      const held = new Set(await this.store.renewLeases(nodeId, owned, leaseTtlMs));
-      for (const { sessionId, epoch } of owned) if (!held.has(sessionId)) holder.lost(sessionId, epoch);
-      await this.store.heartbeat({ id: nodeId, url: this.url, startedAt: this.startedAt });
       for (let round = 0; round < claimRounds; round++) {
         const claimed = await this.store.claimExpired(nodeId, leaseTtlMs, claimBatch);
         for (const { sessionId, lease } of claimed) {
@@ -129,7 +149,7 @@ export class ClusterNode {
       }
       for (const sessionId of await this.store.commandSessions(nodeId)) holder.wake(sessionId);
     } catch (err) {
-      this.log.warn({ err }, "cluster: renewing leases failed");
+      this.log.warn({ err }, "cluster: taking sessions over failed");
     }
   }
 

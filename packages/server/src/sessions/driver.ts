@@ -60,6 +60,8 @@ export interface DriverDeps {
   secrets: Secrets;
   /** Crashes of the agent in a row, without a completed turn, after which the session fails. */
   maxAgentCrashes: number;
+  /** The lease's time to live: each commit of the owner extends it that far. */
+  leaseTtlMs: number;
   /** Called when the driver has nothing more to do (session stopped or failed). */
   onRetired(sessionId: string): void;
   /** A commit was refused because another node holds the session's lease now: let go of it. */
@@ -133,32 +135,59 @@ export class SessionDriver {
 
   /** A new session: make the sandbox, start sandboxd and the agent. Runs in the background. */
   provision(seed: WorkspaceSeed | undefined): Promise<void> {
-    return this.serial(async () => {
-      try {
-        const provider = this.deps.providers.require(this.session.provider);
-        const launch = await agentLaunch(this.deps, this.session);
-        const handle = await provider.create(
-          {
-            sessionId: this.id,
-            labels: { "airlock.installation": this.deps.installationId, "airlock.session": this.id },
-            network: this.session.options.network,
-            seed,
-            timeoutMs: providerTtlMs(this.session.options.idleTimeoutSec),
-            idleTimeoutSec: this.session.options.idleTimeoutSec,
-          },
-          (step) => void this.commitNow({ events: [statusEvent("provisioning", undefined, step)] }).catch(() => {}),
-        );
-        this.handle = handle;
-        const token = randomBytes(32).toString("base64url");
-        const sandbox: StoredSandbox = { ...handle.ref, relayToken: token };
-        const { workspace: _seedDone, ...options } = this.session.options;
-        await this.commitNow({ events: [statusEvent("provisioning", undefined, "starting agent")], session: { sandbox, options } });
-        await this.startAgent(handle, launch, token, 0);
-      } catch (err) {
-        this.deps.log.warn({ err, session: this.id }, "provisioning failed");
-        await this.failNow(`provisioning failed: ${messageOf(err)}`);
+    return this.serial(() => this.make(seed));
+  }
+
+  private async make(seed: WorkspaceSeed | undefined): Promise<void> {
+    let handle: SandboxHandle | null = null;
+    let stored = false;
+    try {
+      const provider = this.deps.providers.require(this.session.provider);
+      const launch = await agentLaunch(this.deps, this.session);
+      handle = await provider.create(
+        {
+          sessionId: this.id,
+          labels: { "airlock.installation": this.deps.installationId, "airlock.session": this.id },
+          network: this.session.options.network,
+          seed,
+          timeoutMs: providerTtlMs(this.session.options.idleTimeoutSec),
+          idleTimeoutSec: this.session.options.idleTimeoutSec,
+        },
+        (step) => void this.commitNow({ events: [statusEvent("provisioning", undefined, step)] }).catch(() => {}),
+      );
+      this.handle = handle;
+      const token = randomBytes(32).toString("base64url");
+      const sandbox: StoredSandbox = { ...handle.ref, relayToken: token };
+      const { workspace: _seedDone, ...options } = this.session.options;
+      await this.commitNow({ events: [statusEvent("provisioning", undefined, "starting agent")], session: { sandbox, options } });
+      stored = true;
+      await this.startAgent(handle, launch, token, 0);
+    } catch (err) {
+      if (isFenced(err)) {
+        // Another node drives the session now and makes a sandbox of its own; one that was never stored is nobody's.
+        if (!stored) await handle?.destroy().catch((e) => this.deps.log.warn({ err: e, session: this.id }, "destroy failed"));
+        return;
       }
-    });
+      this.deps.log.warn({ err, session: this.id }, "provisioning failed");
+      await this.failNow(`provisioning failed: ${messageOf(err)}`);
+    }
+  }
+
+  /**
+   * The node that was making this session's sandbox stopped (it died, restarted or lost the lease) before the
+   * sandbox was stored: what it made is removed, and the sandbox is made again from the stored seed.
+   */
+  private async remake(): Promise<void> {
+    const provider = this.deps.providers.get(this.session.provider);
+    if (!provider) return this.failNow(`the sandbox provider "${this.session.provider}" is not configured on this node`);
+    const leftovers = await provider.list({ "airlock.installation": this.deps.installationId, "airlock.session": this.id }).catch(() => []);
+    for (const ref of leftovers) {
+      const left = await provider.connect(ref).catch(() => null);
+      await left?.destroy().catch((err) => this.deps.log.warn({ err, session: this.id }, "destroy failed"));
+    }
+    this.deps.log.info({ session: this.id, leftovers: leftovers.length }, "making the sandbox again");
+    await this.commitNow({ events: [statusEvent("provisioning", undefined, "making the sandbox again (the node that was making it stopped)")] });
+    await this.make(this.session.options.workspace);
   }
 
   /** After a restart of the control plane: re-attach to the running sandboxd and resume from the stored offset. */
@@ -168,7 +197,8 @@ export class SessionDriver {
       // A paused sandbox stays paused until the next prompt (resuming it costs money and time).
       if (this.state.status === "paused") return;
       const sandbox = this.session.sandbox as StoredSandbox | null;
-      if (!sandbox) return this.failNow("the server restarted while the sandbox was being made; create a new session");
+      if (!sandbox && this.state.status === "provisioning") return this.remake();
+      if (!sandbox) return this.failNow("this session's sandbox is gone; create a new session");
       const provider = this.deps.providers.get(sandbox.provider);
       const handle = provider ? await provider.connect(sandbox) : null;
       const endpoint = handle ? await handle.findSandboxd(sandbox.relayToken) : null;
@@ -758,7 +788,7 @@ export class SessionDriver {
     const batch = this.masker.batch(unmasked);
     let rows: EventRow[];
     try {
-      rows = await this.deps.store.commit(this.id, this.epoch === null ? batch : { ...batch, epoch: this.epoch });
+      rows = await this.deps.store.commit(this.id, this.epoch === null ? batch : { ...batch, epoch: this.epoch, leaseTtlMs: this.deps.leaseTtlMs });
     } catch (err) {
       if (isFenced(err) && !this.retired && this.epoch !== null) {
         this.deps.log.warn({ session: this.id, epoch: this.epoch }, "another node took this session over; letting it go");

@@ -465,6 +465,7 @@ export class SessionManager implements LeaseHolder {
       gateway: this.deps.gateway,
       secrets: this.deps.secrets,
       maxAgentCrashes: this.deps.config.maxAgentCrashes,
+      leaseTtlMs: this.deps.config.leaseTtlMs,
       onRetired: (id: string) => {
         this.drivers.delete(id);
         const released = this.deps.cluster.release(id).finally(() => {

@@ -3,6 +3,7 @@
  * with one node's (a lease another node id left is taken at once).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { type StoreV1, isFenced } from "@airlock/protocol";
 import { type TestDatabase, createTestDatabase, sessionRecord } from "@airlock/testkit";
 import { createPostgresStore } from "./postgres/store.ts";
@@ -40,6 +41,40 @@ describe("leases on PostgreSQL", () => {
     await sleep(80);
     expect(await store.claimSession(id, "b", 1000)).toMatchObject({ node: "b", epoch: 2 });
     expect(await store.renewLeases("a", [{ sessionId: id, epoch: 1 }], 1000)).toEqual([]);
+  });
+
+  it("renews without waiting behind a transaction that holds the session, which still counts as held", async () => {
+    const busy = await newSession(store, "a", 5000);
+    const idle = await newSession(store, "a", 5000);
+    const lapsed = await newSession(store, "a", 1);
+    const other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM sessions WHERE id = ANY ($1) FOR UPDATE", [[busy, lapsed]]);
+      await sleep(10);
+      const leases = [busy, idle, lapsed].map((sessionId) => ({ sessionId, epoch: 1 }));
+      const held = await Promise.race([store.renewLeases("a", leases, 60_000), sleep(3000).then(() => "waited")]);
+      // The locked lease that has not expired is held; the locked one that lapsed is not (its claimer may be next).
+      expect(held).not.toBe("waited");
+      expect([...(held as string[])].sort()).toEqual([idle, busy].sort());
+      const before = (await store.getSession(busy))!.lease!.expiresAt;
+      await other.query("ROLLBACK");
+      expect((await store.getSession(idle))!.lease!.expiresAt).toBeGreaterThan(Date.now() + 50_000);
+      expect(before).toBeLessThan(Date.now() + 10_000);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it("extends the lease with every commit of its owner, not with a commit that carries no epoch", async () => {
+    const owned = await newSession(store, "a", 40);
+    const unowned = await newSession(store, "a", 40);
+    await store.commit(owned, { events: [chunk("by a")], epoch: 1, leaseTtlMs: 5000 });
+    await store.commit(unowned, { events: [chunk("queued elsewhere")], leaseTtlMs: 5000 });
+    await sleep(80);
+    expect(await store.claimSession(owned, "b", 1000)).toBeNull();
+    expect(await store.claimSession(unowned, "b", 1000)).toMatchObject({ node: "b", epoch: 2 });
   });
 
   it("refuses a commit with a stale epoch and stores nothing of it (fencing)", async () => {
@@ -127,6 +162,8 @@ describe("leases on SQLite (one node)", () => {
       expect(isFenced(await sqlite.commit(id, { events: [chunk("old")], epoch: 1 }).catch((e) => e))).toBe(true);
       expect(await sqlite.commit(id, { events: [chunk("new")], epoch: 2 })).toMatchObject([{ seq: 2 }]);
       expect(await sqlite.renewLeases("this-run", [{ sessionId: id, epoch: 2 }], 1000)).toEqual([id]);
+      await sqlite.commit(id, { events: [chunk("owner's")], epoch: 2, leaseTtlMs: 60_000 });
+      expect((await sqlite.getSession(id))!.lease!.expiresAt).toBeGreaterThan(Date.now() + 50_000);
       await sqlite.addCommand(id, "keepalive");
       expect((await sqlite.takeCommands(id)).map((c) => c.kind)).toEqual(["keepalive"]);
     } finally {

@@ -213,6 +213,8 @@ export const queries = {
   liveSessions: `SELECT * FROM sessions WHERE ${live} ORDER BY id`,
   countLiveSessions: `SELECT count(*) AS n FROM sessions WHERE tenant = ? AND ${live}`,
   advanceSession: `UPDATE sessions SET last_seq = ?, journal_offset = ?, updated_at = ? WHERE id = ?`,
+  // A commit by the owner extends its lease: see CommitBatch.leaseTtlMs.
+  extendLease: `UPDATE sessions SET lease_expires = max(lease_expires, @until) WHERE id = @id`,
   patchSession: `
     UPDATE sessions SET
       status         = iif(json_type(@patch, '$.status') IS NULL, status, @patch ->> '$.status'),

@@ -113,6 +113,7 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     if (batch.session) s.patchSession.run({ id: sessionId, patch: JSON.stringify(batch.session) });
     if (batch.addUsage) s.addUsage.run({ id: sessionId, ...pickUsage(batch.addUsage) });
     s.advanceSession.run(head.last_seq + rows.length, batch.journalOffset ?? head.journal_offset, now, sessionId);
+    if (batch.epoch !== undefined && batch.leaseTtlMs) s.extendLease.run({ id: sessionId, until: now + batch.leaseTtlMs });
     return rows;
   });
 

@@ -22,7 +22,7 @@ export interface Cluster {
 export const leaseEnv = { AIRLOCK_LEASE_TTL_MS: "1500", AIRLOCK_LEASE_RENEW_MS: "300", AIRLOCK_FOLLOW_POLL_MS: "300" };
 export const leaseTtlMs = 1500;
 
-export async function startCluster(count: number): Promise<Cluster> {
+export async function startCluster(count: number, env: Record<string, string> = {}): Promise<Cluster> {
   const db = await createTestDatabase("cluster");
   const dataDir = mkdtempSync(join(tmpdir(), "airlock-cluster-"));
   const nodes: TestServer[] = [];
@@ -31,7 +31,7 @@ export async function startCluster(count: number): Promise<Cluster> {
     // One after the other: the first makes the data folder's files (installation id, gateway secret).
     for (let i = 0; i < count; i++) {
       const id = `node-${"abcdefgh"[i]}`;
-      nodes.push(await startServer({ DATABASE_URL: db.url, AIRLOCK_NODE_ID: id, ...leaseEnv }, dataDir));
+      nodes.push(await startServer({ DATABASE_URL: db.url, AIRLOCK_NODE_ID: id, ...leaseEnv, ...env }, dataDir));
       ids.push(id);
     }
   } catch (err) {

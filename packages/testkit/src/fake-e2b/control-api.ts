@@ -19,6 +19,8 @@ export interface Fault {
   times?: number;
   /** Never answer (the client's request timeout is what ends the call), instead of answering `status`. */
   hang?: boolean;
+  /** The call takes effect but its answer never comes, as when the connection breaks after E2B acted (`status` unused). */
+  answerLost?: boolean;
 }
 
 const defaultMessages: Record<number, string> = {
@@ -47,7 +49,8 @@ export async function handleControl(state: FakeE2BState, req: IncomingMessage, r
   if (!route) return error(res, 404, `${method} ${path} is not imitated by the fake E2B API`);
   const fault = state.takeFault(route);
   if (fault?.hang) return;
-  if (fault) return error(res, fault.status, fault.message ?? defaultMessages[fault.status] ?? `injected failure ${fault.status}`);
+  if (fault?.answerLost) res = unanswered;
+  else if (fault) return error(res, fault.status, fault.message ?? defaultMessages[fault.status] ?? `injected failure ${fault.status}`);
 
   if (route === "create") {
     const templateID = String(body?.templateID ?? "base");
@@ -137,6 +140,13 @@ async function readJson(req: IncomingMessage): Promise<any> {
     return {};
   }
 }
+
+/** Where the answer of a call whose answer is lost goes: nowhere, and the client's connection stays open. */
+const unanswered = {
+  setHeader() {},
+  writeHead: () => unanswered,
+  end() {},
+} as unknown as ServerResponse;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

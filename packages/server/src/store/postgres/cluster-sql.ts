@@ -3,8 +3,8 @@
  * session leases (owner, expiry, epoch as fencing token) and commands waiting for a session's owner.
  *
  * Leases are timed by the database's clock, not the nodes': nodes whose clocks drift still agree on who owns what.
- * Claims of expired leases skip rows another transaction has locked (`SKIP LOCKED`), so nodes claiming at once
- * share the work instead of queueing behind each other, and a claim never waits behind a commit in flight.
+ * Claims of expired leases and renewals skip rows another transaction has locked (`SKIP LOCKED`), so nodes claiming
+ * at once share the work instead of queueing behind each other, and neither waits behind a commit in flight.
  */
 import type { Migration } from "../sql.ts";
 
@@ -51,11 +51,21 @@ export const clusterStatements = {
           FOR UPDATE SKIP LOCKED) AS c
     WHERE s.id = c.id
     RETURNING s.id, s.owner_node, s.lease_epoch, s.lease_expires`,
+  // Rows a commit holds are skipped, not waited for (under load a renewal stuck behind commits let leases lapse):
+  // the owner's commits extend the lease themselves, and a skipped lease still counts while it has not expired.
   renewLeases: `
-    UPDATE sessions AS s SET lease_expires = ${now} + @ttl
-    FROM unnest(@ids::text[], @epochs::bigint[]) AS l (id, epoch)
-    WHERE s.id = l.id AND s.owner_node = @node AND s.lease_epoch = l.epoch
-    RETURNING s.id`,
+    WITH wanted AS (SELECT * FROM unnest(@ids::text[], @epochs::bigint[]) AS l (id, epoch)),
+    free AS (
+      SELECT s.id FROM sessions AS s JOIN wanted AS l ON s.id = l.id
+      WHERE s.owner_node = @node AND s.lease_epoch = l.epoch
+      FOR UPDATE OF s SKIP LOCKED
+    ),
+    renewed AS (UPDATE sessions AS s SET lease_expires = ${now} + @ttl FROM free WHERE s.id = free.id RETURNING s.id)
+    SELECT id FROM renewed
+    UNION ALL
+    SELECT s.id FROM sessions AS s JOIN wanted AS l ON s.id = l.id
+    WHERE s.owner_node = @node AND s.lease_epoch = l.epoch AND s.lease_expires > ${now}
+      AND s.id NOT IN (SELECT id FROM free)`,
   releaseLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE id = ANY (@ids::text[]) AND owner_node = @node`,
   releaseNodeLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE owner_node = @node`,
   addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, ${now})`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CommitBatch, InteractionRecord } from "@airlock/protocol";
+import { type CommitBatch, type InteractionRecord, isFenced } from "@airlock/protocol";
 import { type Head, planCommits } from "./commit-plan.ts";
 
 const chunk = (text: string) => ({ type: "update" as const, data: { sessionUpdate: "agent_message_chunk" as const, content: { type: "text" as const, text } } });
@@ -43,7 +43,23 @@ describe("planCommits", () => {
     ]);
     expect(plan.writes.map((w) => w.query)).toEqual(["insertEvents", "advanceSessions"]);
     expect(plan.writes[0].values).toMatchObject({ sessionIds: ["a", "a", "b", "a"], seqs: [11, 12, 1, 13] });
-    expect(plan.writes[1].values).toEqual({ ids: ["a", "b"], lastSeqs: [13, 1], offsets: [5, 7], at: 1234 });
+    expect(plan.writes[1].values).toEqual({ ids: ["a", "b"], lastSeqs: [13, 1], offsets: [5, 7], ttls: [0, 0], at: 1234 });
+  });
+
+  it("extends the lease of an owner's commit (epoch and leaseTtlMs), not of a refused or unowned one", () => {
+    const plan = planCommits(
+      [
+        { sessionId: "a", batch: { events: [chunk("a1")], epoch: 2, leaseTtlMs: 5000 } },
+        { sessionId: "b", batch: { events: [chunk("b1")], leaseTtlMs: 5000 } },
+        { sessionId: "c", batch: { events: [chunk("c1")], epoch: 1, leaseTtlMs: 5000 } },
+      ],
+      heads({ a: { lastSeq: 0, journalOffset: 0, epoch: 2 }, b: { lastSeq: 0, journalOffset: 0 }, c: { lastSeq: 0, journalOffset: 0, epoch: 2 } }),
+      new Map(),
+      1,
+      1000,
+    );
+    expect(plan.outcomes.map((o) => (o.error ? (isFenced(o.error) ? "fenced" : o.error.code) : "ok"))).toEqual(["ok", "ok", "fenced"]);
+    expect(plan.writes.at(-1)!.values).toMatchObject({ ids: ["a", "b"], ttls: [5000, 0] });
   });
 
   it("refuses a batch alone: unknown session, a journal offset not after the one stored or accepted just before", () => {

@@ -58,6 +58,7 @@ export function planCommits(
   const perItem: Write[] = [];
   const events: EventRow[] = [];
   const moved = new Set<string>();
+  const leaseTtl = new Map<string, number>();
 
   for (const { sessionId, batch } of items) {
     const refused = refusal(sessionId, batch, head.get(sessionId), known);
@@ -70,6 +71,7 @@ export function planCommits(
     events.push(...rows);
     head.set(sessionId, { lastSeq: h.lastSeq + rows.length, journalOffset: batch.journalOffset ?? h.journalOffset });
     moved.add(sessionId);
+    if (batch.epoch !== undefined && batch.leaseTtlMs) leaseTtl.set(sessionId, Math.max(leaseTtl.get(sessionId) ?? 0, batch.leaseTtlMs));
     perItem.push(...writesOf(sessionId, batch));
     for (const i of batch.interactions?.insert ?? []) known.set(i.id, { sessionId, status: i.status });
     for (const { id, patch } of batch.interactions?.update ?? []) {
@@ -84,7 +86,7 @@ export function planCommits(
   const ids = [...moved];
   writes.push({
     query: "advanceSessions",
-    values: { ids, lastSeqs: ids.map((id) => head.get(id)!.lastSeq), offsets: ids.map((id) => head.get(id)!.journalOffset), at: now },
+    values: { ids, lastSeqs: ids.map((id) => head.get(id)!.lastSeq), offsets: ids.map((id) => head.get(id)!.journalOffset), ttls: ids.map((id) => leaseTtl.get(id) ?? 0), at: now },
   });
   const rang = ids.filter((id) => head.get(id)!.lastSeq > heads.get(id)!.lastSeq).map((id): [string, number] => [id, head.get(id)!.lastSeq]);
   return { outcomes, writes, rang };

@@ -257,9 +257,13 @@ const statements = {
   insertEvents: `
     INSERT INTO events (session_id, seq, at, type, turn_id, data)
     SELECT * FROM unnest(@sessionIds::text[], @seqs::bigint[], @ats::bigint[], @types::text[], @turnIds::text[], @data::text[])`,
+  // A commit by the owner (ttl > 0) extends its lease: see CommitBatch.leaseTtlMs.
   advanceSessions: `
-    UPDATE sessions AS s SET last_seq = h.last_seq, journal_offset = h.journal_offset, updated_at = @at
-    FROM unnest(@ids::text[], @lastSeqs::bigint[], @offsets::bigint[]) AS h (id, last_seq, journal_offset)
+    UPDATE sessions AS s SET last_seq = h.last_seq, journal_offset = h.journal_offset, updated_at = @at,
+      lease_expires = CASE WHEN h.ttl > 0
+        THEN greatest(s.lease_expires, (extract(epoch FROM clock_timestamp()) * 1000)::bigint + h.ttl)
+        ELSE s.lease_expires END
+    FROM unnest(@ids::text[], @lastSeqs::bigint[], @offsets::bigint[], @ttls::bigint[]) AS h (id, last_seq, journal_offset, ttl)
     WHERE s.id = h.id`,
   // A patch is one JSON object: an absent key keeps the column, a JSON null clears it.
   patchSession: `
