@@ -236,6 +236,8 @@ export interface StoreV1 {
   commit(sessionId: string, batch: CommitBatch): Promise<EventRow[]>;
   /** Events with `seq > after`, oldest first, at most `limit`. */
   readEvents(sessionId: string, after: number, limit: number): Promise<EventRow[]>;
+  /** Events of several sessions in one read, each with `seq > after`: at most `limit` per session, in seq order. */
+  readEventsOf(cursors: Array<{ sessionId: string; after: number }>, limit: number): Promise<EventRow[]>;
 
   listTurns(sessionId: string, status?: TurnStatus): Promise<TurnRecord[]>;
   getTurn(sessionId: string, id: string): Promise<TurnRecord | null>;

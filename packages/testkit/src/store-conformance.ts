@@ -230,6 +230,20 @@ export function describeStoreConformance(name: string, make: () => Promise<Store
         expect(await store.getSession(missing)).toBeNull();
       });
 
+      it("reads several sessions' events in one call, each after its own seq, at most `limit` each", async () => {
+        const [a, b, c] = [sessionRecord(), sessionRecord(), sessionRecord()];
+        for (const s of [a, b, c]) await store.createSession(s, []);
+        await store.commit(a.id, { events: range(1, 5).map((i) => chunk(`a${i}`)) });
+        await store.commit(b.id, { events: range(1, 2).map((i) => chunk(`b${i}`)) });
+        const rows = await store.readEventsOf([{ sessionId: a.id, after: 1 }, { sessionId: b.id, after: 0 }, { sessionId: c.id, after: 0 }], 3);
+        const seqsOf = (id: string) => rows.filter((r) => r.sessionId === id).map((r) => r.seq);
+        expect(rows).toHaveLength(5);
+        expect(seqsOf(a.id)).toEqual([2, 3, 4]);
+        expect(seqsOf(b.id)).toEqual([1, 2]);
+        expect(rows.find((r) => r.sessionId === a.id && r.seq === 2)).toEqual((await store.readEvents(a.id, 1, 1))[0]);
+        expect(await store.readEventsOf([], 10)).toEqual([]);
+      });
+
       it("keeps seqs gapless and each batch contiguous under overlapping commits", async () => {
         const s = sessionRecord();
         await store.createSession(s, []);

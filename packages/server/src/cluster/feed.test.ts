@@ -15,7 +15,12 @@ function fakeStore() {
   };
   return {
     append,
+    reads: 0,
     readEvents: async (id: string, after: number, limit: number) => (logs.get(id) ?? []).filter((r) => r.seq > after).slice(0, limit),
+    async readEventsOf(cursors: Array<{ sessionId: string; after: number }>, limit: number) {
+      this.reads++;
+      return cursors.flatMap((c) => (logs.get(c.sessionId) ?? []).filter((r) => r.seq > c.after).slice(0, limit));
+    },
     sessionHeads: async (ids: string[]) => ids.filter((id) => logs.has(id)).map((id) => ({ id, lastSeq: logs.get(id)!.length })),
   };
 }
@@ -42,6 +47,19 @@ describe("events of other nodes", () => {
     feed.ring(`other:5,s1:2`); // a late, older ring and a session nobody here watches
     await settle();
     expect(seen).toEqual(Array.from({ length: 1500 }, (_, i) => i + 4));
+  });
+
+  it("reads the sessions rung while a read runs together, in one read", async () => {
+    const store = fakeStore();
+    const bus = new EventBus();
+    const feed = new CrossNodeFeed(store, bus, createLogger("silent"), 60_000);
+    const ids = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    const seen = ids.map((id) => watch(bus, id, 0));
+    for (const id of ids) feed.ring(`${id}:${store.append(id, 3)}`);
+    await settle();
+    expect(seen).toEqual(ids.map(() => [1, 2, 3]));
+    // The first ring starts a read; the nine that came while it ran share the next one.
+    expect(store.reads).toBe(2);
   });
 
   it("finds events whose doorbell was lost on its next poll", async () => {

@@ -12,16 +12,19 @@ import type { EventRow, StoreV1 } from "@airlock/protocol";
 import type { Logger } from "../log.ts";
 import type { EventBus } from "../sessions/bus.ts";
 
+/** Rows per session per read, and sessions per read: one read holds at most their product. */
 const pageSize = 1000;
+const sessionsPerRead = 20;
 
 export class CrossNodeFeed {
-  /** Sessions being read, and whether another look was asked for meanwhile. */
-  private readonly reading = new Map<string, { again: boolean }>();
+  /** Sessions to look at; one read runs at a time and takes up to `sessionsPerRead` of them. */
+  private readonly wanted = new Set<string>();
+  private reading: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
 
   constructor(
-    private readonly store: Pick<StoreV1, "readEvents" | "sessionHeads">,
+    private readonly store: Pick<StoreV1, "readEventsOf" | "sessionHeads">,
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly pollMs: number,
@@ -65,32 +68,41 @@ export class CrossNodeFeed {
     }
   }
 
-  /** Reads and publishes what follows the last seq passed on; one read per session at a time. */
+  /**
+   * Reads and publishes what follows the last seq passed on. Sessions rung while a read runs wait for the next
+   * one, so under load many sessions' new events come in one query instead of one query per session.
+   */
   private read(sessionId: string): void {
-    const current = this.reading.get(sessionId);
-    if (current) {
-      current.again = true;
-      return;
-    }
-    const state = { again: false };
-    this.reading.set(sessionId, state);
-    void (async () => {
-      try {
-        do {
-          state.again = false;
-          let rows: EventRow[];
-          do {
-            const after = this.bus.lastPublished(sessionId);
-            if (after === undefined) return;
-            rows = await this.store.readEvents(sessionId, after, pageSize);
-            this.bus.publish(sessionId, rows);
-          } while (rows.length === pageSize);
-        } while (state.again);
-      } catch (err) {
-        this.log.warn({ err, session: sessionId }, "cluster: reading new events failed; the poll tries again");
-      } finally {
-        this.reading.delete(sessionId);
+    this.wanted.add(sessionId);
+    this.reading ??= this.readWanted().finally(() => (this.reading = null));
+  }
+
+  private async readWanted(): Promise<void> {
+    while (this.wanted.size > 0) {
+      const cursors: Array<{ sessionId: string; after: number }> = [];
+      for (const sessionId of this.wanted) {
+        this.wanted.delete(sessionId);
+        const after = this.bus.lastPublished(sessionId);
+        if (after !== undefined) cursors.push({ sessionId, after });
+        if (cursors.length === sessionsPerRead) break;
       }
-    })();
+      let rows: EventRow[];
+      try {
+        rows = await this.store.readEventsOf(cursors, pageSize);
+      } catch (err) {
+        this.log.warn({ err, sessions: cursors.length }, "cluster: reading new events failed; the poll tries again");
+        continue;
+      }
+      const bySession = new Map<string, EventRow[]>();
+      for (const row of rows) {
+        const list = bySession.get(row.sessionId);
+        if (list) list.push(row);
+        else bySession.set(row.sessionId, [row]);
+      }
+      for (const [sessionId, list] of bySession) {
+        this.bus.publish(sessionId, list);
+        if (list.length === pageSize) this.wanted.add(sessionId);
+      }
+    }
   }
 }

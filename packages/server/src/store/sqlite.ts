@@ -226,6 +226,9 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
     async readEvents(sessionId, after, limit) {
       return st().readEvents.all(sessionId, after, limit) as EventRow[];
     },
+    async readEventsOf(cursors, limit) {
+      return cursors.flatMap((c) => st().readEvents.all(c.sessionId, c.after, limit) as EventRow[]);
+    },
 
     async listTurns(sessionId, status) {
       const rows = status ? st().listTurnsWithStatus.all({ sessionId, status }) : st().listTurns.all({ sessionId });

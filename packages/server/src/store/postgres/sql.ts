@@ -294,6 +294,18 @@ const statements = {
     WHERE session_id = @sessionId AND seq > @after
     ORDER BY seq
     LIMIT @limit`,
+  // The lateral read runs once per cursor (a nested loop: it has a LIMIT of its own), so each session's rows come
+  // out together and in seq order.
+  readEventsOf: `
+    SELECT e.*
+    FROM unnest(@ids::text[], @afters::bigint[]) AS c (id, after)
+    CROSS JOIN LATERAL (
+      SELECT session_id AS "sessionId", seq, at, type, turn_id AS "turnId", data
+      FROM events
+      WHERE session_id = c.id AND seq > c.after
+      ORDER BY seq
+      LIMIT @limit
+    ) AS e`,
 
   // Turns, in creation order (insertion order breaks ties).
   insertTurn: `

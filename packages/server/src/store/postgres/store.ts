@@ -150,6 +150,11 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
     async readEvents(sessionId, after, limit) {
       return (await q("readEvents", { sessionId, after, limit })).rows as EventRow[];
     },
+    async readEventsOf(cursors, limit) {
+      if (cursors.length === 0) return [];
+      const { rows } = await q("readEventsOf", { ids: cursors.map((c) => c.sessionId), afters: cursors.map((c) => c.after), limit });
+      return rows as EventRow[];
+    },
 
     async listTurns(sessionId, status) {
       const { rows } = status ? await q("listTurnsWithStatus", { sessionId, status }) : await q("listTurns", { sessionId });
