@@ -25,6 +25,9 @@ export function e2bConnectionFromEnv(env: NodeJS.ProcessEnv): Connection {
     ...(env.E2B_DOMAIN ? { domain: env.E2B_DOMAIN } : {}),
     // A stuck call must not hold a session's queue for the SDK's default minute.
     requestTimeoutMs: Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) > 0 ? Number(env.AIRLOCK_E2B_REQUEST_TIMEOUT_MS) : 30_000,
+    // The SDK sends a 429-retryable call as a clone of its request, and Node's fetch lets a GC drop the link that
+    // carries the abort to a clone (nodejs/undici#4068): requestTimeoutMs then never ends a call E2B leaves unanswered.
+    retries: 0,
   };
 }
 

@@ -29,6 +29,8 @@ export interface Connection {
   sandboxUrl?: string;
   domain?: string;
   requestTimeoutMs?: number;
+  /** The SDK's retries of a 429 with Retry-After. */
+  retries?: number;
 }
 
 export interface HandleContext {
