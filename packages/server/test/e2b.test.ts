@@ -321,6 +321,22 @@ describe.skipIf(!canRun)("E2B failures become clear session errors, without hang
     expect(elapsed).toBeLessThan(15_000);
   });
 
+  it("a DELETE while E2B does not answer the create: the session stops at once", async () => {
+    server = await startServer(fake.env);
+    fake.fail({ route: "create", status: 0, hang: true });
+    const id = await create(server);
+    const sse = new SseReader(`${server.url}/v1/sessions/${id}/events`);
+    const calls = fake.calls.length;
+    while (!fake.calls.slice(calls - 1).some((c) => c.route === "create")) await new Promise((r) => setTimeout(r, 50));
+    const asked = Date.now();
+    expect((await server.api("DELETE", `/v1/sessions/${id}`)).status).toBe(202);
+    await sse.waitFor(hasStatus("stopped"), 10_000, "stopped");
+    // Well before the 30 s request timeout: the DELETE aborted the call.
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    expect(failure(sse.events)).toBeUndefined();
+    sse.close();
+  });
+
   it("a sandbox killed behind our back", async () => {
     server = await startServer(fake.env);
     const id = await create(server);

@@ -90,6 +90,8 @@ export class SessionDriver {
   /** Journal records the masker holds back until the rest of a possible value arrives, and the timer that ends the wait. */
   private held: JournalRecord[] = [];
   private holdTimer: NodeJS.Timeout | null = null;
+  /** Aborts the provider's creation of the sandbox (DELETE while it is being made). */
+  private making: AbortController | null = null;
   idleDeadline: number | null = null;
 
   /**
@@ -141,6 +143,7 @@ export class SessionDriver {
   private async make(seed: WorkspaceSeed | undefined): Promise<void> {
     let handle: SandboxHandle | null = null;
     let stored = false;
+    const making = (this.making = new AbortController());
     try {
       const provider = this.deps.providers.require(this.session.provider);
       const launch = await agentLaunch(this.deps, this.session);
@@ -154,6 +157,7 @@ export class SessionDriver {
           idleTimeoutSec: this.session.options.idleTimeoutSec,
         },
         (step) => void this.commitNow({ events: [statusEvent("provisioning", undefined, step)] }).catch(() => {}),
+        making.signal,
       );
       this.handle = handle;
       const token = randomBytes(32).toString("base64url");
@@ -168,8 +172,12 @@ export class SessionDriver {
         if (!stored) await handle?.destroy().catch((e) => this.deps.log.warn({ err: e, session: this.id }, "destroy failed"));
         return;
       }
+      // Deleted while the sandbox was being made: the stop that follows in the queue ends the session.
+      if (making.signal.aborted) return;
       this.deps.log.warn({ err, session: this.id }, "provisioning failed");
       await this.failNow(`provisioning failed: ${messageOf(err)}`);
+    } finally {
+      this.making = null;
     }
   }
 
@@ -250,6 +258,8 @@ export class SessionDriver {
   /** Stop the agent. `destroy` also removes the sandbox (DELETE); otherwise the workspace is kept (idle). */
   async stop(reason: string, destroy: boolean): Promise<void> {
     if (this.retired && !destroy) return;
+    // A sandbox still being made would hold the queue until the provider answers (or never, if it does not).
+    if (destroy) this.making?.abort();
     const wasFinal = await this.serial(async () => {
       const final = this.state.status === "failed" || this.state.status === "stopped";
       if (!final) {
