@@ -147,3 +147,44 @@ export function stealMeter(): () => number {
     return end.total > start.total ? (end.steal - start.steal) / (end.total - start.total) : 0;
   };
 }
+
+/**
+ * CPU seconds of every process on the machine, by what it is: Airlock servers, relays, agents, PostgreSQL, this
+ * benchmark, the rest. For several nodes, whose relays and agents do not all descend from one process.
+ */
+export function sampleMachine(): Map<number, [MachineRole, number]> {
+  const out = new Map<number, [MachineRole, number]>();
+  for (const name of readdirSync("/proc")) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    let cmd = "";
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    const role = machineRoleOf(pid, cmd);
+    const secs = cpuSeconds(pid);
+    if (secs !== null) out.set(pid, [role, secs]);
+  }
+  return out;
+}
+
+export type MachineRole = "servers" | "relays" | "agents" | "postgres" | "benchmark" | "other";
+
+function machineRoleOf(pid: number, cmd: string): MachineRole {
+  if (pid === process.pid) return "benchmark";
+  if (cmd.includes("packages/server/src/main.ts")) return "servers";
+  if (cmd.includes("sandboxd")) return "relays";
+  if (cmd.includes("scripted-agent")) return "agents";
+  if (cmd.startsWith("postgres") || cmd.includes("/postgres\0") || cmd.includes("/postgresql/")) return "postgres";
+  return "other";
+}
+
+/** "CPU cores: servers 0.9, relays 0.3, …" between two machine samples `wallS` seconds apart. */
+export function describeMachineCpu(before: Map<number, [MachineRole, number]>, after: Map<number, [MachineRole, number]>, wallS: number): string {
+  const sums: Record<MachineRole, number> = { servers: 0, relays: 0, agents: 0, postgres: 0, benchmark: 0, other: 0 };
+  for (const [pid, [role, secs]] of after) sums[role] += secs - (before.get(pid)?.[1] ?? 0);
+  const parts = (Object.keys(sums) as MachineRole[]).map((r) => `${r} ${Math.round((sums[r] / wallS) * 100) / 100}`);
+  return `CPU cores: ${parts.join(", ")}`;
+}

@@ -17,6 +17,7 @@ import { createTestDatabase } from "@airlock/testkit";
 import { type BenchServer, startBenchServer } from "../lib/airlock.ts";
 import type { BenchContext } from "../lib/context.ts";
 import { type SseStats, readSse } from "../lib/sse.ts";
+import { describeMachineCpu, sampleMachine } from "../lib/cpu.ts";
 import { spreadClients } from "../lib/sse-clients.ts";
 import { p99After, round, summarize } from "../lib/stats.ts";
 
@@ -77,8 +78,11 @@ async function fanOut(ctx: BenchContext, nodes: BenchServer[]): Promise<void> {
     nodes.map((node, i) => spreadClients(`${node.url}/v1/sessions/${id}/events`, Math.floor(clients / 3) + (i < clients % 3 ? 1 : 0), 1, { latency: true, until })),
   );
   await new Promise((r) => setTimeout(r, 300));
+  const cpuBefore = sampleMachine();
+  const t0 = performance.now();
   await nodes[0].api("POST", `/v1/sessions/${id}/prompt`, { text: `burst ${1000 * seconds} rate 1000` });
   const stats = (await Promise.all(spreads.map((s) => s.done))).flat();
+  const cpu = describeMachineCpu(cpuBefore, sampleMachine(), (performance.now() - t0) / 1000);
   const perNode = spreads.map((_, i) => latencyOf(stats.filter((__, j) => nodeOfClient(j, clients) === i)));
   const all = latencyOf(stats);
   ctx.record({
@@ -87,7 +91,7 @@ async function fanOut(ctx: BenchContext, nodes: BenchServer[]): Promise<void> {
     value: round(all.p99, 1),
     unit: "ms",
     target: "p99 < 25",
-    note: `p50 ${round(all.p50, 1)} ms, max ${round(all.max, 1)} ms; p99 on the owner ${round(perNode[0].p99, 1)} ms, on the others ${round(perNode[1].p99, 1)} / ${round(perNode[2].p99, 1)} ms; lost ${lostOf(stats, 1000 * seconds)}`,
+    note: `p50 ${round(all.p50, 1)} ms, max ${round(all.max, 1)} ms; p99 on the owner ${round(perNode[0].p99, 1)} ms, on the others ${round(perNode[1].p99, 1)} / ${round(perNode[2].p99, 1)} ms; ${cpu} (SSE clients in "other"); lost ${lostOf(stats, 1000 * seconds)}`,
   });
   await nodes[0].api("DELETE", `/v1/sessions/${id}`);
 }
@@ -100,13 +104,16 @@ async function manySessions(ctx: BenchContext, nodes: BenchServer[]): Promise<vo
     const made = await Promise.all(Array.from({ length: Math.min(10, sessions - i) }, (_, k) => nodes[(i + k) % 3].readySession().then((s) => ({ id: s.id, owner: (i + k) % 3 }))));
     ids.push(...made);
   }
-  const readers = ids.map(({ id, owner }) => readSse(`${nodes[(owner + 1) % 3].url}/v1/sessions/${id}/events`, { latency: true, onFrame: (f) => f.includes(until) }));
+  const readers = ids.map(({ id, owner }) => readSse(`${nodes[(owner + 1) % 3].url}/v1/sessions/${id}/events`, { latency: true, stages: true, onFrame: (f) => f.includes(until) }));
   await new Promise((r) => setTimeout(r, 500));
   const before = await Promise.all(nodes.map((n) => n.api("GET", "/healthz")));
+  const cpuBefore = sampleMachine();
   const t0 = performance.now();
   await Promise.all(ids.map(({ id, owner }) => nodes[owner].api("POST", `/v1/sessions/${id}/prompt`, { text: `burst ${10 * seconds} rate 10` })));
   const stats = await Promise.all(readers);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu = describeMachineCpu(cpuBefore, sampleMachine(), elapsed);
+  const stored = summarize(stats.flatMap((s) => s.toStore));
   const after = await Promise.all(nodes.map((n) => n.api("GET", "/healthz")));
   const delta = (k: "commits" | "notifies") => after.reduce((sum, h, i) => sum + h.storeStats[k] - before[i].storeStats[k], 0);
   const l = latencyOf(stats);
@@ -116,7 +123,7 @@ async function manySessions(ctx: BenchContext, nodes: BenchServer[]): Promise<vo
     value: round(l.p99, 1),
     unit: "ms",
     target: "p99 < 50",
-    note: `p50 ${round(l.p50, 1)} ms, max ${round(l.max, 1)} ms, after the first second (all turns starting at once) p99 ${round(p99After(stats.map((s) => s.latencies), 10), 1)} ms; ${round(delta("commits") / elapsed, 0)} commits/s, ${round(delta("notifies") / elapsed, 0)} NOTIFYs/s (${sessions * 10} events/s); lost ${lostOf(stats, 10 * seconds)}`,
+    note: `p50 ${round(l.p50, 1)} ms, max ${round(l.max, 1)} ms, after the first second (all turns starting at once) p99 ${round(p99After(stats.map((s) => s.latencies), 10), 1)} ms; ${round(delta("commits") / elapsed, 0)} commits/s, ${round(delta("notifies") / elapsed, 0)} NOTIFYs/s (${sessions * 10} events/s); agent → stored p50 ${round(stored.p50, 1)} ms, p99 ${round(stored.p99, 1)} ms; ${cpu}; lost ${lostOf(stats, 10 * seconds)}`,
   });
   for (let i = 0; i < ids.length; i += 20) await Promise.all(ids.slice(i, i + 20).map(({ id, owner }) => nodes[owner].api("DELETE", `/v1/sessions/${id}`)));
 }
