@@ -1,4 +1,5 @@
 import http from "node:http";
+import { wallClockMs } from "@airlock/testkit/wall-clock";
 
 /**
  * A lean SSE reader for benchmarks: counts frames, checks that `id:`s follow one another (gaps and duplicates),
@@ -31,8 +32,7 @@ export interface SseOptions {
 }
 
 // The agent's stamps are the wall clock to the microsecond (see the scripted agent's burst); so is this.
-const anchor = Date.now() - performance.now();
-const wallClock = () => anchor + performance.now();
+const wallClock = wallClockMs;
 const tsPattern = /"airlockTs":([0-9.]+)/;
 const atPattern = /"at":"([^"]+)"/;
 

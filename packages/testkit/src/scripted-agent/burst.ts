@@ -10,6 +10,7 @@
  * the turn has awaited all its earlier updates, so order is kept.
  */
 import type { StopReason } from "@agentclientprotocol/sdk";
+import { wallClockMs } from "../wall-clock.ts";
 import type { Turn } from "./turn.ts";
 
 export interface BurstSink {
@@ -37,11 +38,8 @@ export function parseBurst(args: readonly string[]): BurstPlan {
   };
 }
 
-// The wall clock, which the reading process shares, to the microsecond. Not `performance.timeOrigin`: it is fixed
-// as the process starts, and a process started under load can have it off by as long as it was descheduled then
-// (seen: latencies of -90 ms). The anchor is taken at the first burst, when the process is warm.
-let anchor: number | null = null;
-const now = () => (anchor ??= Date.now() - performance.now()) + performance.now();
+// The wall clock, which the reading process shares, to the microsecond.
+const now = wallClockMs;
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
