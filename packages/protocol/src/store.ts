@@ -30,7 +30,7 @@ export interface SessionOptions {
   idleTimeoutSec: number;
   budgetUsd?: number;
   network: boolean;
-  /** Kept until the sandbox is provisioned, then dropped. */
+  /** Where earlier versions kept the seed until the sandbox was made (now `StoreV1.sessionSeed`). */
   workspace?: WorkspaceSeed;
   /**
    * MCP servers as given at creation. With `sealed`, the values of HTTP headers (which the control plane adds,
@@ -225,7 +225,14 @@ export interface StoreV1 {
    * Inserts the session and its first event (`session.status` provisioning), in the same transaction its own
    * webhook (the session option) if any, and a delivery cursor at seq 0 for every webhook that follows it.
    */
-  createSession(session: SessionRecord, firstEvents: NewEvent[], webhook?: WebhookRecord): Promise<EventRow[]>;
+  /**
+   * `seed`: the workspace to make the sandbox from, kept apart from the session's row (it can be megabytes) until
+   * `dropSessionSeed`, so that a node taking over a session whose sandbox was being made can make it again.
+   */
+  createSession(session: SessionRecord, firstEvents: NewEvent[], webhook?: WebhookRecord, seed?: WorkspaceSeed): Promise<EventRow[]>;
+  sessionSeed(sessionId: string): Promise<WorkspaceSeed | null>;
+  /** The sandbox is made (or the session ended): its seed is not needed any more. */
+  dropSessionSeed(sessionId: string): Promise<void>;
   getSession(id: string): Promise<SessionRecord | null>;
   listSessions(query: SessionQuery): Promise<SessionRecord[]>;
   /** Sessions not stopped or failed, for recovery at start-up. */

@@ -230,6 +230,19 @@ export function describeStoreConformance(name: string, make: () => Promise<Store
         expect(await store.getSession(missing)).toBeNull();
       });
 
+      it("keeps a session's workspace seed apart from its record until it is dropped", async () => {
+        const s = sessionRecord();
+        const seed = { files: { "a.txt": "x".repeat(100_000) } };
+        await store.createSession(s, [], undefined, seed);
+        expect(await store.sessionSeed(s.id)).toEqual(seed);
+        expect(JSON.stringify(await store.getSession(s.id))).not.toContain("xxxx");
+        await store.dropSessionSeed(s.id);
+        expect(await store.sessionSeed(s.id)).toBeNull();
+        const unseeded = sessionRecord();
+        await store.createSession(unseeded, []);
+        expect(await store.sessionSeed(unseeded.id)).toBeNull();
+      });
+
       it("reads several sessions' events in one call, each after its own seq, at most `limit` each", async () => {
         const [a, b, c] = [sessionRecord(), sessionRecord(), sessionRecord()];
         for (const s of [a, b, c]) await store.createSession(s, []);

@@ -165,6 +165,7 @@ export class SessionDriver {
       const { workspace: _seedDone, ...options } = this.session.options;
       await this.commitNow({ events: [statusEvent("provisioning", undefined, "starting agent")], session: { sandbox, options } });
       stored = true;
+      await this.deps.store.dropSessionSeed(this.id).catch((err) => this.deps.log.warn({ err, session: this.id }, "could not drop the workspace seed"));
       await this.startAgent(handle, launch, token, 0);
     } catch (err) {
       if (isFenced(err)) {
@@ -195,7 +196,7 @@ export class SessionDriver {
     }
     this.deps.log.info({ session: this.id, leftovers: leftovers.length }, "making the sandbox again");
     await this.commitNow({ events: [statusEvent("provisioning", undefined, "making the sandbox again (the node that was making it stopped)")] });
-    await this.make(this.session.options.workspace);
+    await this.make((await this.deps.store.sessionSeed(this.id)) ?? this.session.options.workspace);
   }
 
   /** After a restart of the control plane: re-attach to the running sandboxd and resume from the stored offset. */
@@ -827,6 +828,8 @@ export class SessionDriver {
     // sandboxd exits once its agent's exit record is acknowledged.
     this.client?.ack(this.pump.offset).catch(() => {});
     this.deps.gateway.close(this.id);
+    // Only a session still to be made needs its seed (one that failed or stopped while being made too).
+    this.deps.store.dropSessionSeed(this.id).catch(() => {});
     this.detach();
     this.deps.onRetired(this.id);
   }

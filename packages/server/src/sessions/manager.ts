@@ -214,7 +214,7 @@ export class SessionManager implements LeaseHolder {
     // The node that makes a session drives it.
     session.lease = { node: this.deps.cluster.id, epoch: 1, expiresAt: now + config.leaseTtlMs };
     const webhook = body.webhook ? newWebhookRecord(tenant, body.webhook, (id, plain) => this.deps.secrets.sealWebhookSecret(id, plain), session.id) : undefined;
-    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook?.record);
+    const rows = await store.createSession(session, [{ type: "session.status", data: { status: "provisioning" } }], webhook?.record, body.workspace);
     this.deps.bus.publish(session.id, rows);
     const driver = this.newDriver({ ...session, lastSeq: rows.length }, 1);
     driver.provision(body.workspace).catch((err) => this.deps.log.error({ err, session: id }, "provisioning failed"));

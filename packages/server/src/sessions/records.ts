@@ -31,8 +31,6 @@ export function newSessionRecord(id: string, tenant: string, body: CreateSession
       network: body.network ?? false,
       ...(sealed.mcpServers?.length ? { mcpServers: sealed.mcpServers } : {}),
       ...(body.setup ? { setup: body.setup } : {}),
-      // Kept only until the sandbox is stored: a node that takes over a session mid-provisioning makes it again.
-      ...(body.workspace ? { workspace: body.workspace } : {}),
     },
     metadata: body.metadata ?? {},
     lastSeq: 0,

@@ -172,6 +172,11 @@ export const migrations: Migration[] = [
     version: 8,
     install: [`ALTER TABLE sessions ADD COLUMN agent_crashes INTEGER NOT NULL DEFAULT 0`],
   },
+  {
+    // The workspace a session's sandbox is made from, until it is made (see StoreV1.createSession).
+    version: 9,
+    install: [`CREATE TABLE session_seeds (session_id TEXT PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE, seed TEXT NOT NULL)`],
+  },
 ];
 
 export const migration = {
@@ -186,6 +191,9 @@ const visible = `purged_at IS NULL`;
 
 export const queries = {
   // Sessions
+  insertSeed: `INSERT INTO session_seeds (session_id, seed) VALUES (@id, @seed)`,
+  getSeed: `SELECT seed FROM session_seeds WHERE session_id = @id`,
+  deleteSeed: `DELETE FROM session_seeds WHERE session_id = @id`,
   insertSession: `
     INSERT INTO sessions (id, tenant, agent, provider, status, status_reason, options, metadata, last_seq,
                           journal_offset, sandbox, acp_session_id, usage, idle_deadline, created_at, updated_at,

@@ -22,6 +22,7 @@ import {
   type SessionRecord,
   type StoreV1,
   type WebhookRecord,
+  type WorkspaceSeed,
   AirlockError,
   conflict,
   fenced,
@@ -143,8 +144,9 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
   };
 
   const webhooks = sqliteWebhooks(db);
-  const createTx = db.transaction((session: SessionRecord, first: NewEvent[], webhook?: WebhookRecord): EventRow[] => {
+  const createTx = db.transaction((session: SessionRecord, first: NewEvent[], webhook?: WebhookRecord, seed?: WorkspaceSeed): EventRow[] => {
     st().insertSession.run(sessionParams(session, first.length));
+    if (seed) st().insertSeed.run({ id: session.id, seed: JSON.stringify(seed) });
     webhooks.attachSession(session, webhook);
     return appendEvents(session.id, 0, session.createdAt, first);
   });
@@ -194,12 +196,19 @@ export function createSqliteStore(options: SqliteStoreOptions): StoreV1 {
       })());
     },
 
-    async createSession(session, firstEvents, webhook) {
+    async createSession(session, firstEvents, webhook, seed) {
       try {
-        return createTx(session, firstEvents, webhook);
+        return createTx(session, firstEvents, webhook, seed);
       } catch (error) {
         throw translate(error);
       }
+    },
+    async sessionSeed(id) {
+      const row = st().getSeed.get({ id }) as Row | undefined;
+      return row ? (JSON.parse(row.seed) as WorkspaceSeed) : null;
+    },
+    async dropSessionSeed(id) {
+      st().deleteSeed.run({ id });
     },
     async getSession(id) {
       const row = st().getSession.get(id) as Row | undefined;

@@ -157,6 +157,16 @@ export const migrations: Migration[] = [
     version: 8,
     install: [`ALTER TABLE sessions ADD COLUMN agent_crashes integer NOT NULL DEFAULT 0`],
   },
+  {
+    // The same as SQLite's version 9.
+    version: 9,
+    install: [
+      `CREATE TABLE session_seeds (
+        session_id text COLLATE "C" PRIMARY KEY REFERENCES sessions (id) ON DELETE CASCADE,
+        seed       text NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export interface Statement {
@@ -232,6 +242,9 @@ const statements = {
             @journalOffset, @sandbox::jsonb, @acpSessionId, @usage::jsonb, @idleDeadline, @createdAt, @updatedAt,
             @ownerNode, @leaseEpoch, @leaseExpires)`,
   getSession: `SELECT ${sessionColumns} FROM sessions WHERE id = @id AND ${visible}`,
+  insertSeed: `INSERT INTO session_seeds (session_id, seed) VALUES (@id, @seed)`,
+  getSeed: `SELECT seed FROM session_seeds WHERE session_id = @id`,
+  deleteSeed: `DELETE FROM session_seeds WHERE session_id = @id`,
   // Newest first, through the (tenant, id DESC) index. Every metadata key/value asked for must be present.
   listSessions: `
     SELECT ${sessionColumns} FROM sessions

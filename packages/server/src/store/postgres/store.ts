@@ -8,7 +8,7 @@
  * await store.migrate();
  */
 import pg from "pg";
-import { type ApiKeyRecord, type EventRow, type StoreV1, AirlockError, newId } from "@airlock/protocol";
+import { type ApiKeyRecord, type EventRow, type StoreV1, type WorkspaceSeed, AirlockError, newId } from "@airlock/protocol";
 import { hashApiKey, newApiKey } from "../api-key.ts";
 import { type PurgeState, purgeRefusal } from "../purge.ts";
 import { sessionParams, toApiKey, toInteraction, toSecret, toSession, toTurn } from "../rows.ts";
@@ -116,11 +116,19 @@ export function createPostgresStore(options: PostgresStoreOptions): StoreV1 {
       })());
     },
 
-    async createSession(session, firstEvents, webhook) {
+    async createSession(session, firstEvents, webhook, seed) {
       const rows = eventRows(session.id, 0, session.createdAt, firstEvents);
       const inserts = eventInserts(rows, eventRowsPerInsert).map((w): Step => [w.query, w.values]);
-      await transaction([["insertSession", sessionParams(session, rows.length)], ...attachSessionSteps(session, webhook), ...inserts]);
+      const seeded: Step[] = seed ? [["insertSeed", { id: session.id, seed: JSON.stringify(seed) }]] : [];
+      await transaction([["insertSession", sessionParams(session, rows.length)], ...seeded, ...attachSessionSteps(session, webhook), ...inserts]);
       return rows;
+    },
+    async sessionSeed(id) {
+      const { rows } = await q("getSeed", { id });
+      return rows[0] ? (JSON.parse(rows[0].seed) as WorkspaceSeed) : null;
+    },
+    async dropSessionSeed(id) {
+      await q("deleteSeed", { id });
     },
     async getSession(id) {
       const { rows } = await q("getSession", { id });
