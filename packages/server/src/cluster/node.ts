@@ -108,7 +108,7 @@ export class ClusterNode {
     await this.store.notify?.("commands", sessionId);
   }
 
-  /** Renews the leases, then (not waiting for it) claims sessions whose owner died and wakes those with commands. */
+  /** Renews the leases and, beside it, claims sessions whose owner died and wakes those with commands. */
   tick(): Promise<void> {
     return Promise.all([this.renew(), this.claim()]).then(() => {});
   }

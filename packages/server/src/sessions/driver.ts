@@ -828,7 +828,7 @@ export class SessionDriver {
     // sandboxd exits once its agent's exit record is acknowledged.
     this.client?.ack(this.pump.offset).catch(() => {});
     this.deps.gateway.close(this.id);
-    // Only a session still to be made needs its seed (one that failed or stopped while being made too).
+    // The seed only serves to make the sandbox again: a session that ended needs it no more.
     this.deps.store.dropSessionSeed(this.id).catch(() => {});
     this.detach();
     this.deps.onRetired(this.id);
