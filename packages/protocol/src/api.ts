@@ -318,6 +318,11 @@ export interface HealthView {
   liveSessions: number;
   /** This node's id (AIRLOCK_NODE_ID). */
   node: string;
+  /**
+   * How late this node's event loop ran (ms) over the last one to two minutes: high figures mean the machine is
+   * short of CPU (or a GC stalled the process), which delays every session this node serves.
+   */
+  eventLoopDelayMs: { p99: number; max: number };
   /** PostgreSQL: commit transactions and doorbell NOTIFYs this node sent since it started. */
   storeStats?: { commits: number; notifies: number };
   /** Nodes on this store that reported within the lease TTL (this one included), with where they serve. */

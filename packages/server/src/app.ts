@@ -8,6 +8,7 @@ import { AgentRegistry } from "./agents/registry.ts";
 import type { Config } from "./config.ts";
 import { Gateway, GatewayTokens, anthropicGateway, gatewayPath, geminiGateway, geminiGatewayPath, mcpGatewayPath, mcpProxy, openaiGateway, openaiGatewayPath, priceTable } from "./gateway/index.ts";
 import { createHttpApp } from "./http/app.ts";
+import { LoopDelay } from "./http/loop-delay.ts";
 import { type Logger, createLogger } from "./log.ts";
 import { e2bNotConfigured, e2bProviderFromEnv } from "./providers/e2b/env.ts";
 import { createLocalProvider } from "./providers/local/index.ts";
@@ -85,7 +86,8 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
   const webhooks = new WebhookWorker({ store, log, settings: config.webhooks, signingSecret: (w) => secrets.openWebhookSecret(w.id, w.secret) });
   const mcp = mcpProxy({ tokens, sessions: manager, mountPath: mcpGatewayPath });
   const mounts: Array<[string, typeof llm]> = [[gatewayPath, llm], [openaiGatewayPath, openai], [geminiGatewayPath, gemini], [mcpGatewayPath, mcp]];
-  const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts, webhooks });
+  const loopDelay = new LoopDelay();
+  const app = createHttpApp({ store, bus, manager, agents, providers, secrets, apiKeys: config.apiKeys, log, version, mounts, webhooks, loopDelay });
   gateway.setFetch(app.fetch);
   await manager.start();
   webhooks.start();
@@ -113,6 +115,7 @@ export async function startAirlock(config: Config, log: Logger = createLogger(co
         (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
       await store.close();
+      loopDelay.close();
     },
   };
 }

@@ -51,6 +51,7 @@ describe("the HTTP edge", () => {
 
   it("answers healthz and lists agents with availability", async () => {
     const health = await server.api("GET", "/healthz");
+    expect(health.body.eventLoopDelayMs).toEqual({ p99: expect.any(Number), max: expect.any(Number) });
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ ok: true, store: "sqlite", providers: ["local"] });
     // E2B is known but off here: the reason and the fix, in /healthz, /v1/providers and the 400 that names it.

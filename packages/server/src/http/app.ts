@@ -16,6 +16,7 @@ import type { Secrets } from "../secrets/index.ts";
 import { secretRoutes } from "./secrets.ts";
 import { sessionRoutes } from "./sessions.ts";
 import { webhookRoutes } from "./webhooks.ts";
+import type { LoopDelay } from "./loop-delay.ts";
 import { serveWeb } from "./static.ts";
 
 export interface HttpDeps {
@@ -32,6 +33,8 @@ export interface HttpDeps {
   mounts?: Array<[path: string, app: Hono<any>]>;
   /** The delivery worker, woken when a webhook is resumed. */
   webhooks?: { wake(): void };
+  /** This process's event-loop delay, shown in /healthz. */
+  loopDelay?: LoopDelay;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindings: HttpBindings }> {
@@ -50,6 +53,7 @@ export function createHttpApp(deps: HttpDeps): Hono<{ Variables: AuthVars; Bindi
       unconfiguredProviders: deps.providers.list().filter((p) => !p.configured),
       agents: deps.agents.list().map((a) => ({ name: a.name, available: a.available })),
       liveSessions: deps.manager.liveCount(),
+      eventLoopDelayMs: deps.loopDelay?.view() ?? { p99: 0, max: 0 },
       ...(await deps.manager.nodes()),
       ...(deps.store.stats ? { storeStats: deps.store.stats() } : {}),
     }),
