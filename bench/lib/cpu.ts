@@ -51,18 +51,27 @@ function runDelay(pid: number): number {
   }
 }
 
-function roleOf(pid: number, root: number): Role {
-  if (pid === root) return "server";
-  let cmd = "";
+function commandLine(pid: number): string | null {
   try {
-    cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-  } catch {}
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/** Which part of a session's pipeline a command line is; null for none of them. */
+function pipelineRole(cmd: string): Exclude<Role, "server" | "other"> | null {
   const argv0 = cmd.slice(0, cmd.indexOf("\0") >>> 0);
   if (argv0.endsWith("bwrap")) return "sandbox";
   if (argv0.endsWith("/sandbox-agent")) return "sandbox-agent";
   if (cmd.includes("sandboxd")) return "relay";
   if (cmd.includes("scripted-agent") || cmd.includes("airlock-agent")) return "agent";
-  return "other";
+  return null;
+}
+
+function roleOf(pid: number, root: number): Role {
+  if (pid === root) return "server";
+  return pipelineRole(commandLine(pid) ?? "") ?? "other";
 }
 
 /** CPU seconds of `root` and all its descendants, by pid. */
@@ -157,12 +166,8 @@ export function sampleMachine(): Map<number, [MachineRole, number]> {
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
-    let cmd = "";
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
+    const cmd = commandLine(pid);
+    if (cmd === null) continue;
     const role = machineRoleOf(pid, cmd);
     const secs = cpuSeconds(pid);
     if (secs !== null) out.set(pid, [role, secs]);
@@ -175,10 +180,9 @@ export type MachineRole = "servers" | "relays" | "agents" | "postgres" | "benchm
 function machineRoleOf(pid: number, cmd: string): MachineRole {
   if (pid === process.pid) return "benchmark";
   if (cmd.includes("packages/server/src/main.ts")) return "servers";
-  if (cmd.includes("sandboxd")) return "relays";
-  if (cmd.includes("scripted-agent")) return "agents";
   if (cmd.startsWith("postgres") || cmd.includes("/postgres\0") || cmd.includes("/postgresql/")) return "postgres";
-  return "other";
+  const role = pipelineRole(cmd);
+  return role === "relay" ? "relays" : role === "agent" ? "agents" : "other";
 }
 
 /** "CPU cores: servers 0.9, relays 0.3, …" between two machine samples `wallS` seconds apart. */

@@ -224,8 +224,6 @@ export interface StoreV1 {
   /**
    * Inserts the session and its first event (`session.status` provisioning), in the same transaction its own
    * webhook (the session option) if any, and a delivery cursor at seq 0 for every webhook that follows it.
-   */
-  /**
    * `seed`: the workspace to make the sandbox from, kept apart from the session's row (it can be megabytes) until
    * `dropSessionSeed`, so that a node taking over a session whose sandbox was being made can make it again.
    */

@@ -26,27 +26,28 @@ export const clusterMigration: Migration = {
   ],
 };
 
-const now = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
+/** The database's clock in ms since the epoch (leases are timed by it). */
+export const dbNowMs = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 const live = `status NOT IN ('stopped', 'failed')`;
 const visible = `purged_at IS NULL`;
 
 export const clusterStatements = {
   heartbeat: `
-    INSERT INTO nodes (id, url, started_at, heartbeat_at) VALUES (@id, @url, @startedAt, ${now})
+    INSERT INTO nodes (id, url, started_at, heartbeat_at) VALUES (@id, @url, @startedAt, ${dbNowMs})
     ON CONFLICT (id) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at`,
   listNodes: `SELECT id, url, started_at, heartbeat_at FROM nodes WHERE heartbeat_at > @aliveAfter ORDER BY id`,
   removeNode: `DELETE FROM nodes WHERE id = @id`,
   // Free, expired or already ours (then only extended). A lease another node holds is left alone.
   claimSession: `
     UPDATE sessions SET
-      lease_epoch = CASE WHEN owner_node = @node AND lease_expires >= ${now} THEN lease_epoch ELSE lease_epoch + 1 END,
-      owner_node = @node, lease_expires = ${now} + @ttl
-    WHERE id = @id AND ${visible} AND (owner_node IS NULL OR owner_node = @node OR lease_expires < ${now})
+      lease_epoch = CASE WHEN owner_node = @node AND lease_expires >= ${dbNowMs} THEN lease_epoch ELSE lease_epoch + 1 END,
+      owner_node = @node, lease_expires = ${dbNowMs} + @ttl
+    WHERE id = @id AND ${visible} AND (owner_node IS NULL OR owner_node = @node OR lease_expires < ${dbNowMs})
     RETURNING owner_node, lease_epoch, lease_expires`,
   claimExpired: `
-    UPDATE sessions AS s SET owner_node = @node, lease_epoch = s.lease_epoch + 1, lease_expires = ${now} + @ttl
+    UPDATE sessions AS s SET owner_node = @node, lease_epoch = s.lease_epoch + 1, lease_expires = ${dbNowMs} + @ttl
     FROM (SELECT id FROM sessions
-          WHERE ${live} AND ${visible} AND (owner_node IS NULL OR lease_expires < ${now})
+          WHERE ${live} AND ${visible} AND (owner_node IS NULL OR lease_expires < ${dbNowMs})
           ORDER BY id LIMIT @limit
           FOR UPDATE SKIP LOCKED) AS c
     WHERE s.id = c.id
@@ -60,15 +61,15 @@ export const clusterStatements = {
       WHERE s.owner_node = @node AND s.lease_epoch = l.epoch
       FOR UPDATE OF s SKIP LOCKED
     ),
-    renewed AS (UPDATE sessions AS s SET lease_expires = ${now} + @ttl FROM free WHERE s.id = free.id RETURNING s.id)
+    renewed AS (UPDATE sessions AS s SET lease_expires = ${dbNowMs} + @ttl FROM free WHERE s.id = free.id RETURNING s.id)
     SELECT id FROM renewed
     UNION ALL
     SELECT s.id FROM sessions AS s JOIN wanted AS l ON s.id = l.id
-    WHERE s.owner_node = @node AND s.lease_epoch = l.epoch AND s.lease_expires > ${now}
+    WHERE s.owner_node = @node AND s.lease_epoch = l.epoch AND s.lease_expires > ${dbNowMs}
       AND s.id NOT IN (SELECT id FROM free)`,
   releaseLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE id = ANY (@ids::text[]) AND owner_node = @node`,
   releaseNodeLeases: `UPDATE sessions SET owner_node = NULL, lease_expires = 0 WHERE owner_node = @node`,
-  addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, ${now})`,
+  addCommand: `INSERT INTO session_commands (session_id, kind, created_at) VALUES (@sessionId, @kind, ${dbNowMs})`,
   takeCommands: `DELETE FROM session_commands WHERE session_id = @sessionId RETURNING id, session_id, kind, created_at`,
   commandSessions: `
     SELECT DISTINCT c.session_id AS id FROM session_commands AS c JOIN sessions AS s ON s.id = c.session_id

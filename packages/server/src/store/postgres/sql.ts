@@ -14,7 +14,7 @@
  * adds columns (a prepared `SELECT *` would fail with "cached plan must not change result type").
  */
 import type { Migration } from "../sql.ts";
-import { clusterMigration, clusterStatements } from "./cluster-sql.ts";
+import { clusterMigration, clusterStatements, dbNowMs } from "./cluster-sql.ts";
 import { webhookMigration } from "./webhook-sql.ts";
 
 export const migrations: Migration[] = [
@@ -274,7 +274,7 @@ const statements = {
   advanceSessions: `
     UPDATE sessions AS s SET last_seq = h.last_seq, journal_offset = h.journal_offset, updated_at = @at,
       lease_expires = CASE WHEN h.ttl > 0
-        THEN greatest(s.lease_expires, (extract(epoch FROM clock_timestamp()) * 1000)::bigint + h.ttl)
+        THEN greatest(s.lease_expires, ${dbNowMs} + h.ttl)
         ELSE s.lease_expires END
     FROM unnest(@ids::text[], @lastSeqs::bigint[], @offsets::bigint[], @ttls::bigint[]) AS h (id, last_seq, journal_offset, ttl)
     WHERE s.id = h.id`,
